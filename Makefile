@@ -1,0 +1,73 @@
+# Wipestation — every target works on a fresh clone of a Debian/Ubuntu machine, as root.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+PYTEST    := $(PY) -m pytest
+RUFF      := $(VENV)/bin/ruff
+ACCEL     ?= tcg
+BUILD     := build
+
+# Debian packages the project needs on the host (tools the app drives, the image build, QEMU).
+APT_PACKAGES := util-linux udev kmod hdparm nvme-cli sg3-utils smartmontools e2fsprogs \
+	dosfstools mtools fdisk python3 python3-venv python3-dev gcc \
+	qemu-system-x86 qemu-utils ovmf mmdebstrap zstd cpio \
+	grub-pc-bin grub-efi-amd64-bin grub-common poppler-utils nwipe socat
+
+.PHONY: help deps apt venv check lint format test bench image demo usb snapshot-update clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+deps: apt venv  ## install apt packages and the pinned .venv (idempotent)
+
+apt:  ## install missing Debian packages (root)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "apt: installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.stamp  ## create .venv with pinned dependencies and the package (editable)
+
+$(VENV)/.stamp: pyproject.toml requirements.lock requirements-dev.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.lock -r requirements-dev.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+lint: venv  ## ruff lint + format check
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+format: venv  ## apply ruff format and fixes
+	$(RUFF) format .
+	$(RUFF) check --fix .
+
+check: lint  ## fast loop: lint + everything but the VM tests
+	$(PYTEST) -m "not vm and not slow" -q
+
+test: deps  ## everything: lint, unit, TUI, loop-device and VM tests (builds the image)
+	$(MAKE) lint
+	$(MAKE) image
+	$(PYTEST) -q
+
+bench: deps  ## throughput ratios against dd and nwipe on loop devices (prints, never asserts)
+	$(PY) tools/bench.py
+
+snapshot-update: venv  ## re-record the TUI snapshot tests
+	$(PYTEST) tests/tui --snapshot-update -q
+
+image: deps  ## build/wipestation.img + kernel/initramfs layers (rebuilds only what changed)
+	@if [ -x image/build.sh ]; then image/build.sh $(BUILD); else echo "image/build.sh not present yet"; fi
+
+demo: image  ## boot the image in QEMU with a virtual rack; the TUI appears here
+	$(PY) -m tests.vm.demo --accel $(ACCEL) --build $(BUILD)
+
+usb: image  ## write the image to a real stick: make usb DEV=/dev/sdX
+	$(PY) -m wipestation.usbwrite $(BUILD)/wipestation.img $(DEV)
+
+clean:  ## remove build outputs (keeps the cached base layer unless CLEAN_BASE=1)
+	rm -rf $(BUILD)/demo $(BUILD)/app $(BUILD)/*.img
+	[ "$(CLEAN_BASE)" != 1 ] || rm -rf $(BUILD)

@@ -1,0 +1,67 @@
+"""The command-line front end: a thin layer over discovery, the engine and the reports.
+
+Each command lives in its own module exposing ``add_arguments(parser)`` and ``run(args) -> int``;
+this file only wires them. Errors from the app become one clear line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from wipestation import __version__
+from wipestation.errors import WipestationError
+
+#: command → (module, one-line help). Order is the order ``--help`` shows.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("wipestation.cli.list_cmd", "list drives and whether each may be wiped"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wipestation", description="Drive sanitization station.")
+    parser.add_argument("--version", action="version", version=f"wipestation {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log commands to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod = importlib.import_module(module)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def add_exclude_argument(p: argparse.ArgumentParser) -> None:
+    """The same exclusion option on every command that touches drives."""
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="X",
+        help="never touch this drive: path, by-id link, serial or WWN (repeatable, comma lists ok)",
+    )
+
+
+def run(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "_run", None):
+        if "tui" in COMMANDS:
+            args = parser.parse_args(["tui", *argv])
+        else:
+            parser.print_help()
+            return 2
+    try:
+        return int(args._run(args) or 0)
+    except WipestationError as e:
+        print(f"wipestation: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("wipestation: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,60 @@
+"""``wipestation list``: the inventory as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from wipestation.cli import add_exclude_argument
+from wipestation.discovery.inventory import Inventory
+from wipestation.model import Drive
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print a JSON array, one object per disk")
+    add_exclude_argument(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    drives = Inventory(args.exclude).drives()
+    if args.json:
+        print(json.dumps([d.to_json() for d in drives], indent=2, ensure_ascii=False))
+    else:
+        print(format_table(drives))
+    return 0
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if size < 1000 or unit == "PB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def format_table(drives: list[Drive]) -> str:
+    head = ("DEVICE", "TRANSPORT", "MODEL", "SERIAL", "SIZE", "STATUS")
+    rows = [head]
+    for d in drives:
+        status = (
+            "PROTECTED: " + "; ".join(d.protected_reasons)
+            if d.protected
+            else ("read-only" if d.read_only else "wipeable")
+        )
+        rows.append(
+            (
+                d.path,
+                str(d.transport),
+                d.model[:28] or "-",
+                (d.serial or "-")[:24],
+                human_size(d.size_bytes),
+                status,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head) - 1)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+        for r in rows
+    ]
+    return "\n".join(lines) if drives else "\n".join(lines) + "\n(no drives found)"

@@ -1,0 +1,162 @@
+"""Station configuration from the kernel command line and ``wipestation.toml`` on the stick.
+
+Precedence: defaults < file < kernel command line. An invalid value never stops the station: it
+is reported (``StationConfig.errors``, shown on screen) and the safe default is used instead —
+and a broken configuration never turns on unattended wiping.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from wipestation.errors import ConfigError
+
+VERIFY_MODES = ("none", "sample", "full")
+PAPER_SIZES = ("A4", "Letter")
+_TRUE = {"1", "yes", "true", "on", "y"}
+_FALSE = {"0", "no", "false", "off", "n", ""}
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    station: str = field(default_factory=socket.gethostname)
+    """Station name printed on every report and label."""
+    unattended: bool = False
+    """Wipe every non-protected drive (and every drive plugged in later) without asking."""
+    method: str = "auto"
+    """Method for unattended wipes and the TUI's default choice (see ``wipestation methods``)."""
+    verify: str = "sample"
+    """Verification mode: none, sample (NIST representative sampling) or full."""
+    verify_percent: float = 10.0
+    """Share of the device read back in sample mode, in percent (first/last MiB always)."""
+    exclude: tuple[str, ...] = ()
+    """Drives never to touch: paths, by-id links, serials or WWNs."""
+    printer: str = ""
+    """Label printer: ``escpos:/dev/ttyS1[:9600]``, ``zpl:/dev/usb/lp0``; empty for none."""
+    poweroff: bool = False
+    """Power off when every unattended job has finished and its report is written."""
+    report_dir: str = ""
+    """Write reports here instead of looking for a report stick."""
+    operator: str = ""
+    """Technician's name for the certificates (the TUI can ask for it)."""
+    customer: str = ""
+    """Customer / job reference for the certificates."""
+    paper: str = "A4"
+    """Certificate paper size: A4 or Letter."""
+    shell: bool = False
+    """Offer a root shell on tty2 (debugging only)."""
+    errors: tuple[str, ...] = ()
+    """Problems found while reading the configuration, for the operator."""
+
+
+#: kernel command-line key → field name
+CMDLINE_KEYS = {
+    f"wipestation.{f.name}": f.name for f in fields(StationConfig) if f.name != "errors"
+}
+CMDLINE_KEYS["wipestation.auto"] = "unattended"
+
+
+def _parse_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    s = str(value).strip().lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise ValueError(f"expected yes/no, got {value!r}")
+
+
+def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) -> object:
+    if name in ("unattended", "poweroff", "shell"):
+        return _parse_bool(value)
+    if name == "exclude":
+        items = value if isinstance(value, list) else str(value).split(",")
+        return tuple(str(i).strip() for i in items if str(i).strip())
+    if name == "verify_percent":
+        pct = float(value)  # type: ignore[arg-type]
+        if not 0 < pct <= 100:
+            raise ValueError("must be between 0 and 100")
+        return pct
+    s = str(value).strip()
+    if name == "verify" and s not in VERIFY_MODES:
+        raise ValueError(f"must be one of {', '.join(VERIFY_MODES)}")
+    if name == "paper" and s not in PAPER_SIZES:
+        raise ValueError("must be A4 or Letter")
+    if name == "method" and not known_method(s):
+        raise ValueError(f"unknown method {s!r} (see 'wipestation methods')")
+    if name == "printer" and s and not re.fullmatch(r"(escpos|zpl):/dev/[\w/.-]+(:\d+)?", s):
+        raise ValueError("expected escpos:/dev/ttyS1[:baud] or zpl:/dev/usb/lp0")
+    return s
+
+
+def apply(
+    cfg: StationConfig,
+    values: dict[str, object],
+    source: str,
+    known_method: Callable[[str], bool] = lambda m: bool(re.fullmatch(r"[a-z0-9.:_-]+", m)),
+) -> StationConfig:
+    """Apply ``values`` (field name → raw value); bad ones become entries in ``errors``."""
+    changes: dict[str, object] = {}
+    errors = list(cfg.errors)
+    names = {f.name for f in fields(StationConfig)} - {"errors"}
+    for key, raw in values.items():
+        if key not in names:
+            errors.append(str(ConfigError(key, source, "unknown setting (ignored)")))
+            continue
+        try:
+            changes[key] = _parse_field(key, raw, known_method)
+        except (ValueError, TypeError) as e:
+            errors.append(str(ConfigError(key, source, f"{e}; using {getattr(cfg, key)!r}")))
+    return replace(cfg, **changes, errors=tuple(errors))
+
+
+def parse_cmdline(text: str) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for tok in text.split():
+        key, _, value = tok.partition("=")
+        if key in CMDLINE_KEYS:
+            out[CMDLINE_KEYS[key]] = value.strip('"')
+        elif key.startswith("wipestation.") and key not in (
+            "wipestation.boot",
+            "wipestation.bootlabel",
+        ):
+            out[key.removeprefix("wipestation.")] = value
+    return out
+
+
+def load(
+    cmdline_path: str | Path = "/proc/cmdline",
+    toml_paths: tuple[str | Path, ...] = (),
+    known_method: Callable[[str], bool] | None = None,
+) -> StationConfig:
+    """Read the file(s) then the kernel command line. Never raises for bad content."""
+    kw = {"known_method": known_method} if known_method else {}
+    cfg = StationConfig()
+    for path in toml_paths:
+        p = Path(path)
+        if not p.exists():
+            continue
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:
+            cfg = replace(cfg, errors=(*cfg.errors, f"{p}: unreadable ({e}); file ignored"))
+            continue
+        cfg = apply(cfg, data.get("station", data), str(p), **kw)
+    try:
+        text = Path(cmdline_path).read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    cfg = apply(cfg, parse_cmdline(text), "kernel command line", **kw)
+    if cfg.errors and cfg.unattended:
+        cfg = replace(
+            cfg,
+            unattended=False,
+            errors=(*cfg.errors, "unattended mode disabled because the configuration has errors"),
+        )
+    return cfg

@@ -1,0 +1,194 @@
+"""The drive inventory: udev dicts → typed, protection-checked ``Drive`` values.
+
+``open_for_wipe`` is the only door to a writable file descriptor on a drive: every write path in
+the engine and the firmware methods goes through it (protection re-check, same identity, O_EXCL).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import replace
+
+from wipestation.discovery import identity as ident
+from wipestation.discovery import safety, udev
+from wipestation.errors import DeviceGoneError, SafetyError
+from wipestation.model import Drive
+
+#: Kernel names that are never wipe targets (RAM disks, zram, optical, floppies, stacked devices).
+_NOT_TARGETS = ("ram", "zram", "sr", "fd", "dm-", "md", "nbd", "mtdblock")
+
+
+def is_target_node(p: dict[str, str]) -> bool:
+    """Whole disks worth listing: real media, attached loop devices, nothing stacked or empty."""
+    name = p.get("DEVNAME", "").rsplit("/", 1)[-1]
+    if not name or name.startswith(_NOT_TARGETS) or "boot" in name:  # mmcblk0boot0 (eMMC hw part)
+        return False
+    if p.get("sysfs:device/type") == "5" or p.get("ID_CDROM") == "1":
+        return False
+    size = p.get("sysfs:size")
+    return size is None or int(size or 0) > 0
+
+
+def _int(p: dict[str, str], key: str, default: int) -> int:
+    try:
+        return int(p.get(key, "") or default)
+    except ValueError:
+        return default
+
+
+def drive_from_properties(p: dict[str, str]) -> Drive:
+    """Pure: one udev/sysfs dict → an unprotected ``Drive``."""
+    name = p.get("DEVNAME", "").rsplit("/", 1)[-1]
+    transport = ident.transport_of(p)
+    serial = ident.serial_of(p, transport)
+    model = ident.model_of(p)
+    wwn = ident.wwn_of(p)
+    size = _int(p, "sysfs:size", 0) * 512
+    identity, source = ident.identity_of(serial, wwn, model, size, p)
+    usb_id = (
+        f"{p['ID_VENDOR_ID']}:{p['ID_MODEL_ID']}"
+        if p.get("ID_BUS") == "usb" and p.get("ID_VENDOR_ID")
+        else ""
+    )
+    return Drive(
+        path=p.get("DEVNAME", f"/dev/{name}"),
+        name=name,
+        transport=transport,
+        model=model,
+        serial=serial,
+        wwn=wwn,
+        firmware=(
+            p.get("sysfs:device/firmware_rev")
+            or p.get("ID_REVISION")
+            or p.get("sysfs:device/rev", "")
+        ).strip(),
+        size_bytes=size,
+        logical_block_size=_int(p, "sysfs:queue/logical_block_size", 512),
+        physical_block_size=_int(p, "sysfs:queue/physical_block_size", 512),
+        rotational=p.get("sysfs:queue/rotational", "0") == "1",
+        removable=p.get("sysfs:removable", "0") == "1",
+        read_only=p.get("sysfs:ro", "0") == "1",
+        identity=identity,
+        identity_source=source,
+        vendor=ident.vendor_of(p),
+        devnum=(_int(p, "MAJOR", 0), _int(p, "MINOR", 0)),
+        devpath=p.get("DEVPATH", ""),
+        id_path=p.get("ID_PATH", ""),
+        usb_id=usb_id,
+        backing_file=p.get("sysfs:loop/backing_file", ""),
+    )
+
+
+def disambiguate(drives: list[Drive]) -> list[Drive]:
+    """Two drives with one serial (bridges, card readers): suffix the physical path and flag it."""
+    counts = Counter(d.identity for d in drives)
+    out = []
+    for d in drives:
+        if counts[d.identity] > 1:
+            where = d.id_path or d.name
+            d = replace(d, identity=f"{d.identity}@{where}", identity_duplicate=True)
+        out.append(d)
+    return out
+
+
+class Inventory:
+    """Lists drives and re-checks one right before it is written."""
+
+    def __init__(
+        self, excludes: Iterable[str] = (), proc: str = "/proc", sys_block: str = "/sys/class/block"
+    ) -> None:
+        self.excludes = normalise_excludes(excludes)
+        self.proc = proc
+        self.sys_block = sys_block
+
+    def drives(self) -> list[Drive]:
+        state = safety.read_system_state(self.proc)
+        found = [
+            self._protect(drive_from_properties(p), p, parts, state)
+            for p, parts in udev.iter_disks()
+            if is_target_node(p)
+        ]
+        return sorted(disambiguate(found), key=lambda d: (d.transport != "loop", _natural(d.name)))
+
+    def get(self, path_or_name: str) -> Drive | None:
+        name = os.path.basename(os.path.realpath(path_or_name))
+        found = udev.disk_by_name(name)
+        if found is None or not is_target_node(found[0]):
+            return None
+        p, parts = found
+        state = safety.read_system_state(self.proc)
+        drive = self._protect(drive_from_properties(p), p, parts, state)
+        # Duplicate serials are resolved against the full list, as drives() did.
+        return next((d for d in self.drives() if d.name == drive.name), drive)
+
+    def _protect(self, d: Drive, p: dict, parts: list[dict], state: safety.SystemState) -> Drive:
+        members = safety.members_of(p, parts, self.sys_block)
+        excluded_by = safety.match_exclusion(
+            self.excludes,
+            path=d.path,
+            name=d.name,
+            serial=d.serial,
+            wwn=d.wwn,
+            identity=d.identity,
+            by_id=p.get("DEVLINKS", "").split(),
+        )
+        reasons = safety.protection_reasons(members, state, excluded_by)
+        if not reasons:
+            busy = safety.busy_reason(d.path)
+            reasons = [busy] if busy else []
+        return replace(d, protected=bool(reasons), protected_reasons=tuple(reasons))
+
+    def open_for_wipe(self, planned: Drive, *, direct: bool = True) -> int:
+        """Re-check protection and identity, then open read-write with O_EXCL.
+
+        Raises:
+            DeviceGoneError: the device node no longer exists.
+            SafetyError: it is protected now, or a different drive sits at that path.
+        """
+        now = self.get(planned.path)
+        if now is None:
+            raise DeviceGoneError(f"{planned.path} is gone (was {planned.identity})")
+        check_same_drive(planned, now)
+        if now.protected:
+            raise SafetyError(f"refusing to write {now.path}: " + "; ".join(now.protected_reasons))
+        if now.read_only:
+            raise SafetyError(f"refusing to write {now.path}: the device is read-only")
+        flags = os.O_RDWR | os.O_EXCL | os.O_CLOEXEC | (os.O_DIRECT if direct else 0)
+        try:
+            fd = os.open(now.path, flags)
+        except OSError as e:
+            raise SafetyError(f"cannot open {now.path} exclusively: {e.strerror}") from e
+        st = os.fstat(fd)
+        if (os.major(st.st_rdev), os.minor(st.st_rdev)) != now.devnum:
+            os.close(fd)
+            raise SafetyError(f"{now.path} changed device number while opening; not writing")
+        return fd
+
+
+def check_same_drive(planned: Drive, now: Drive) -> None:
+    if now.identity != planned.identity or now.devnum != planned.devnum:
+        raise SafetyError(
+            f"refusing to write {planned.path}: it is now {now.identity!r} "
+            f"({now.devnum[0]}:{now.devnum[1]}), not the planned {planned.identity!r}"
+        )
+
+
+def normalise_excludes(excludes: Iterable[str]) -> list[str]:
+    """Accept paths, by-id links, serials and WWNs; links are also resolved to their device."""
+    out: list[str] = []
+    for ex in excludes:
+        for part in ex.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            out.append(part)
+            if part.startswith("/dev/") and os.path.exists(part):
+                out.append(os.path.realpath(part))
+    return out
+
+
+def _natural(name: str) -> tuple:
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))

@@ -1,0 +1,110 @@
+"""Hotplug: a thread on a pyudev monitor turns kernel block events into drive added/removed events.
+
+Loop devices exist before anything is attached, so "attached" arrives as a ``change`` with a size;
+real disks arrive as ``add``. Both become ``added``; a vanished or emptied disk becomes ``removed``.
+The engine subscribes to ``removed`` to end a job whose drive was pulled.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyudev
+
+from wipestation.discovery.inventory import Inventory
+from wipestation.model import Drive
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DriveEvent:
+    action: str  # "added" | "removed" | "changed"
+    name: str
+    drive: Drive | None
+
+
+Subscriber = Callable[[DriveEvent], None]
+
+
+class DriveWatcher:
+    """Keeps a name → Drive map current and tells subscribers what changed."""
+
+    def __init__(self, inventory: Inventory, monitor: pyudev.Monitor | None = None) -> None:
+        self.inventory = inventory
+        self._monitor = monitor
+        self._known: dict[str, Drive] = {}
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def subscribe(self, fn: Subscriber) -> None:
+        self._subscribers.append(fn)
+
+    def known(self) -> dict[str, Drive]:
+        with self._lock:
+            return dict(self._known)
+
+    def start(self) -> None:
+        if self._monitor is None:
+            self._monitor = pyudev.Monitor.from_netlink(pyudev.Context(), source="udev")
+            self._monitor.filter_by("block", "disk")
+        self._monitor.start()
+        with self._lock:
+            self._known = {d.name: d for d in self.inventory.drives()}
+        self._thread = threading.Thread(target=self._loop, name="drive-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=2)
+
+    def _loop(self) -> None:
+        assert self._monitor is not None
+        while not self._stop.is_set():
+            try:
+                dev = self._monitor.poll(timeout=0.5)
+            except Exception:  # noqa: BLE001 - a broken event must not kill hotplug
+                log.exception("udev monitor poll failed")
+                continue
+            if dev is not None:
+                self.handle(dev.action or "change", dev.sys_name)
+
+    def handle(self, action: str, name: str) -> None:
+        """Re-read one device after a kernel event and publish what changed."""
+        drive = None if action == "remove" else self._safe_get(name)
+        with self._lock:
+            before = self._known.get(name)
+            if drive is None:
+                self._known.pop(name, None)
+            else:
+                self._known[name] = drive
+        for event in classify(before, drive, name):
+            for fn in list(self._subscribers):
+                try:
+                    fn(event)
+                except Exception:  # noqa: BLE001 - one bad subscriber must not stop the others
+                    log.exception("drive event subscriber failed")
+
+    def _safe_get(self, name: str) -> Drive | None:
+        try:
+            return self.inventory.get(name)
+        except OSError:
+            return None
+
+
+def classify(before: Drive | None, after: Drive | None, name: str) -> list[DriveEvent]:
+    if before is None and after is not None:
+        return [DriveEvent("added", name, after)]
+    if before is not None and after is None:
+        return [DriveEvent("removed", name, before)]
+    if before is not None and after is not None and before != after:
+        if before.identity != after.identity:  # another drive now sits at that name
+            return [DriveEvent("removed", name, before), DriveEvent("added", name, after)]
+        return [DriveEvent("changed", name, after)]
+    return []

@@ -1,0 +1,92 @@
+"""The only module that imports pyudev: turns udev devices into plain dicts.
+
+Why dicts: everything downstream (identity, transport, protection) is a pure function of these
+dicts, so it is tested against property dumps captured from real hardware and from QEMU.
+Keys are udev property names; sysfs attributes are added as ``sysfs:<attr>``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pyudev
+
+#: sysfs attributes (relative to the block device's sys path) copied into the dict when present.
+SYSFS_ATTRS = (
+    "size",
+    "ro",
+    "removable",
+    "queue/logical_block_size",
+    "queue/physical_block_size",
+    "queue/rotational",
+    "queue/discard_max_bytes",
+    "queue/write_zeroes_max_bytes",
+    "device/model",
+    "device/vendor",
+    "device/serial",
+    "device/firmware_rev",
+    "device/rev",
+    "device/type",
+    "serial",
+    "wwid",
+    "loop/backing_file",
+)
+
+
+def context() -> pyudev.Context:
+    return pyudev.Context()
+
+
+def read_sysfs(sys_path: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for attr in SYSFS_ATTRS:
+        try:
+            with open(os.path.join(sys_path, attr), encoding="utf-8", errors="replace") as f:
+                out[f"sysfs:{attr}"] = f.read().strip()
+        except OSError:
+            continue
+    return out
+
+
+def device_to_dict(dev: pyudev.Device) -> dict[str, str]:
+    props = {k: str(v) for k, v in dev.properties.items()}
+    props.update(read_sysfs(dev.sys_path))
+    props["SYS_PATH"] = dev.sys_path
+    return props
+
+
+def partitions_of(ctx: pyudev.Context, dev: pyudev.Device) -> list[dict[str, str]]:
+    return [
+        {k: str(v) for k, v in p.properties.items()}
+        for p in ctx.list_devices(subsystem="block", DEVTYPE="partition", parent=dev)
+        if p != dev
+    ]
+
+
+def iter_disks(ctx: pyudev.Context | None = None) -> Iterator[tuple[dict[str, str], list[dict]]]:
+    """Yield (disk properties, partition properties) for every block device of DEVTYPE disk."""
+    ctx = ctx or context()
+    for dev in ctx.list_devices(subsystem="block", DEVTYPE="disk"):
+        yield device_to_dict(dev), partitions_of(ctx, dev)
+
+
+def disk_by_name(name: str, ctx: pyudev.Context | None = None) -> tuple[dict, list[dict]] | None:
+    ctx = ctx or context()
+    try:
+        dev = pyudev.Devices.from_name(ctx, "block", name)
+    except pyudev.DeviceNotFoundByNameError:
+        return None
+    if dev.device_type != "disk":
+        return None
+    return device_to_dict(dev), partitions_of(ctx, dev)
+
+
+def all_filesystem_labels(ctx: pyudev.Context | None = None) -> list[dict[str, str]]:
+    """Properties of every block device that carries a filesystem (for boot/report stick lookup)."""
+    ctx = ctx or context()
+    return [
+        {k: str(v) for k, v in d.properties.items()}
+        for d in ctx.list_devices(subsystem="block")
+        if d.properties.get("ID_FS_TYPE")
+    ]

@@ -1,0 +1,204 @@
+"""Values that cross module boundaries: drives, job states, progress. Dataclasses only, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Transport(StrEnum):
+    NVME = "nvme"
+    SATA = "sata"
+    SAS = "sas"
+    SCSI = "scsi"
+    USB = "usb"
+    VIRTIO = "virtio"
+    MMC = "mmc"
+    LOOP = "loop"
+    OTHER = "other"
+
+
+class IdentitySource(StrEnum):
+    """Where a drive's report identity came from, strongest first."""
+
+    SERIAL = "serial"
+    WWN = "wwn"
+    #: No serial and no WWN: model, size and the physical path (ID_PATH or, for loop devices,
+    #: the backing file). Stable while the drive stays in the same bay.
+    PATH = "path"
+
+
+@dataclass(frozen=True)
+class Drive:
+    """A whole-disk block device as the inventory saw it."""
+
+    path: str
+    name: str
+    transport: Transport
+    model: str
+    serial: str
+    wwn: str
+    firmware: str
+    size_bytes: int
+    logical_block_size: int
+    physical_block_size: int
+    rotational: bool
+    removable: bool
+    read_only: bool
+    identity: str
+    identity_source: IdentitySource
+    protected: bool = False
+    protected_reasons: tuple[str, ...] = ()
+    vendor: str = ""
+    devnum: tuple[int, int] = (0, 0)
+    devpath: str = ""
+    id_path: str = ""
+    #: "vvvv:pppp" of the USB bridge a disk sits behind, empty for native disks.
+    usb_id: str = ""
+    #: Set when another drive reported the same serial (bridges, card readers): the identity
+    #: was then made unique with the physical path.
+    identity_duplicate: bool = False
+    #: Backing file of a loop device.
+    backing_file: str = ""
+
+    @property
+    def wipeable(self) -> bool:
+        return not self.protected and not self.read_only and self.size_bytes > 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "name": self.name,
+            "transport": str(self.transport),
+            "vendor": self.vendor,
+            "model": self.model,
+            "serial": self.serial,
+            "wwn": self.wwn,
+            "firmware": self.firmware,
+            "size_bytes": self.size_bytes,
+            "logical_block_size": self.logical_block_size,
+            "physical_block_size": self.physical_block_size,
+            "rotational": self.rotational,
+            "removable": self.removable,
+            "read_only": self.read_only,
+            "identity": self.identity,
+            "identity_source": str(self.identity_source),
+            "identity_duplicate": self.identity_duplicate,
+            "usb_id": self.usb_id,
+            "id_path": self.id_path,
+            "backing_file": self.backing_file,
+            "protected": self.protected,
+            "protected_reasons": list(self.protected_reasons),
+        }
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    PROBING = "probing"
+    ERASING = "erasing"
+    VERIFYING = "verifying"
+    REPORTING = "reporting"
+    PASSED = "passed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REMOVED = "removed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.PASSED, JobState.FAILED, JobState.CANCELLED, JobState.REMOVED)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One snapshot of a job, replaced (never mutated) as the job advances."""
+
+    job_id: str
+    drive_path: str
+    identity: str
+    state: JobState
+    method: str = ""
+    phase: str = ""
+    pass_index: int = 0
+    pass_count: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    rate_bps: float = 0.0
+    eta_s: float | None = None
+    last_error: str = ""
+    timestamp: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def fraction(self) -> float:
+        return self.bytes_done / self.bytes_total if self.bytes_total else 0.0
+
+
+# ---- What a finished job hands to the reports (the engine ↔ reports contract) -------------------
+
+#: A range of bad or mismatching data: (first byte offset, length in bytes).
+ByteRange = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One thing actually done to the drive, as it will appear in the report."""
+
+    name: str  # "overwrite pass 1/3 (random)", "nvme format (SES=1)", "BLKZEROOUT"
+    kind: str  # "overwrite" | "firmware" | "ioctl" | "prepare"
+    command: str  # argv joined with spaces, or the ioctl and its arguments
+    started_at: str  # ISO 8601 with time zone
+    ended_at: str
+    ok: bool
+    exit_status: int | None = None
+    output_excerpt: str = ""
+    bytes_written: int = 0
+    bad_ranges: tuple[ByteRange, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What verification read back; a report states only what this proved."""
+
+    mode: str  # "none" | "sample" | "full"
+    expected: str  # "zeros", "ones", "byte 0x5a", "random stream", "differs from fingerprint"
+    bytes_checked: int
+    bytes_total: int
+    passed: bool
+    mismatches: tuple[ByteRange, ...] = ()
+    detail: str = ""
+    #: Class of what the media returns now: "zeros", "ones", "constant 0xNN", "pattern",
+    #: "random-looking", "mixed".
+    observed_class: str = ""
+
+    @property
+    def coverage_pct(self) -> float:
+        return 100.0 * self.bytes_checked / self.bytes_total if self.bytes_total else 0.0
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """Everything a job did and proved, handed to the reports when the job ends."""
+
+    job_id: str
+    drive: Drive
+    method: str
+    level: str  # "clear" | "purge" | "none"
+    standard: str  # which standard's reading gave ``level``
+    state: JobState  # passed | failed | cancelled | removed
+    reason: str  # why it passed/failed, one line for a person
+    started_at: str
+    ended_at: str
+    steps: tuple[StepRecord, ...] = ()
+    verification: VerifyResult | None = None
+    fallbacks: tuple[str, ...] = ()  # "nvme sanitize refused (0x4001) → nvme format SES=1"
+    bad_ranges: tuple[ByteRange, ...] = ()
+    resumed_from: dict[str, object] | None = None  # {"offset": int, "pass": int, "at": iso}
+    fingerprint: dict[str, object] | None = None  # pre-wipe sample hashes
+    health: dict[str, object] | None = None  # SMART summary from the probe
+    hpa_dco: dict[str, object] | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.state == JobState.PASSED

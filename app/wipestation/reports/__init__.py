@@ -1,0 +1,1 @@
+"""Proof per serial: the signed JSON record, the PDF certificate, labels, and where they go."""
