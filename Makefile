@@ -54,7 +54,7 @@ test: deps  ## everything: lint, unit, TUI, loop-device and VM tests (builds the
 	$(PYTEST) -q
 
 bench: deps  ## throughput ratios against dd and nwipe on loop devices (prints, never asserts)
-	$(PY) tools/bench.py
+	$(PY) bench/bench.py
 
 snapshot-update: venv  ## re-record the TUI snapshot tests
 	$(PYTEST) tests/tui --snapshot-update -q

@@ -1,0 +1,41 @@
+"""Shared fixtures: udev running for the whole session, and real loop devices that clean up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from tests.helpers import loops
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="session")
+def udev() -> Iterator[None]:
+    """udev must run for pyudev to see properties; stop it again only if we started it."""
+    started = loops.start_udevd()
+    yield
+    if started:
+        loops.stop_udevd()
+
+
+@pytest.fixture
+def make_loop(udev: None, tmp_path) -> Iterator[Callable[..., str]]:
+    """``make_loop(size=16*MiB, pattern=b"...")`` → "/dev/loopN", detached after the test."""
+    stack = ExitStack()
+    counter = iter(range(1000))
+
+    def make(size: int = 16 * MiB, pattern: bytes | None = None, direct_io: bool = True) -> str:
+        backing = tmp_path / f"disk{next(counter)}.img"
+        return stack.enter_context(loops.loop_device(backing, size, pattern, direct_io=direct_io))
+
+    with stack:
+        yield make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.geteuid() != 0:
+        raise pytest.UsageError("the tests need root (loop devices, udev, mounts)")
