@@ -28,9 +28,16 @@ def make_loop(udev: None, tmp_path) -> Iterator[Callable[..., str]]:
     stack = ExitStack()
     counter = iter(range(1000))
 
-    def make(size: int = 16 * MiB, pattern: bytes | None = None, direct_io: bool = True) -> str:
+    def make(
+        size: int = 16 * MiB,
+        pattern: bytes | None = None,
+        direct_io: bool = True,
+        partscan: bool = False,
+    ) -> str:
         backing = tmp_path / f"disk{next(counter)}.img"
-        return stack.enter_context(loops.loop_device(backing, size, pattern, direct_io=direct_io))
+        return stack.enter_context(
+            loops.loop_device(backing, size, pattern, direct_io=direct_io, partscan=partscan)
+        )
 
     with stack:
         yield make

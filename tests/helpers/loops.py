@@ -47,8 +47,10 @@ def fill(path: str | Path, pattern: bytes, size: int) -> None:
         os.fsync(f.fileno())
 
 
-def attach(backing: str | Path, *, direct_io: bool = True) -> str:
+def attach(backing: str | Path, *, direct_io: bool = True, partscan: bool = False) -> str:
     argv = ["losetup", "--find", "--show"]
+    if partscan:
+        argv.append("--partscan")
     if direct_io:
         argv.append("--direct-io=on")
     out = subprocess.run([*argv, str(backing)], check=True, capture_output=True, text=True)
@@ -67,14 +69,19 @@ def detach(dev: str) -> None:
 
 @contextlib.contextmanager
 def loop_device(
-    backing: str | Path, size: int, pattern: bytes | None = None, *, direct_io: bool = True
+    backing: str | Path,
+    size: int,
+    pattern: bytes | None = None,
+    *,
+    direct_io: bool = True,
+    partscan: bool = False,
 ) -> Iterator[str]:
     """A loop device over a sparse file of ``size`` bytes, optionally pre-filled."""
     with open(backing, "wb") as f:
         f.truncate(size)
     if pattern:
         fill(backing, pattern, size)
-    dev = attach(backing, direct_io=direct_io)
+    dev = attach(backing, direct_io=direct_io, partscan=partscan)
     try:
         yield dev
     finally:

@@ -95,6 +95,6 @@ def identity_of(
 def safe_filename(identity: str) -> str:
     """A file name any FAT stick accepts; a short hash keeps distinct identities distinct."""
     cleaned = _SAFE.sub("_", identity).strip("._") or "unknown"
-    if cleaned != identity:
+    if cleaned != identity or len(cleaned) > 100:
         cleaned = f"{cleaned[:80]}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
-    return cleaned[:100]
+    return cleaned
