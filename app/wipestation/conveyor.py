@@ -1,0 +1,124 @@
+"""Unattended ("conveyor") mode without a screen: wipe every wipeable drive, now and later.
+
+Enabled only by explicit station configuration. It prints one machine-readable line per state
+change (``JOB``/``RESULT``/``DONE``) so a serial console, a log file and the VM tests can follow
+it, and it never wipes the same identity twice in one session (a drive that failed stays failed
+until an operator decides).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol, TextIO
+
+from wipestation.discovery.monitor import DriveEvent
+from wipestation.errors import WipestationError
+from wipestation.model import Drive, JobResult, Progress
+
+
+class EngineLike(Protocol):
+    def start(
+        self, drive: Drive, method: str, verify: str = "sample", *, resume: bool = False
+    ) -> str: ...
+    def subscribe(self, fn: Callable[[Progress], None]) -> None: ...
+    def results(self) -> dict[str, JobResult]: ...
+    def snapshot(self) -> dict[str, Progress]: ...
+    def drive_removed(self, name: str) -> None: ...
+
+
+def format_progress(p: Progress) -> str:
+    line = f"JOB {p.identity} {p.drive_path} {p.state} {p.method}"
+    if p.phase:
+        line += f" phase={p.phase.replace(' ', '_')}"
+    if p.last_error:
+        line += f" error={p.last_error!r}"
+    return line
+
+
+def format_result(r: JobResult) -> str:
+    verdict = "PASS" if r.passed else "FAIL"
+    return f"RESULT {r.drive.identity} {r.drive.path} {verdict} {r.state} {r.method} {r.reason}"
+
+
+class Conveyor:
+    """Starts a job for every wipeable drive it sees; reports each state change as a line."""
+
+    def __init__(self, engine: EngineLike, method: str, verify: str, out: TextIO) -> None:
+        self.engine = engine
+        self.method = method
+        self.verify = verify
+        self.out = out
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()
+        self._reported: set[str] = set()
+        engine.subscribe(self._on_progress)
+
+    def say(self, line: str) -> None:
+        with self._lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def offer(self, drive: Drive) -> str | None:
+        """Start a job for ``drive`` unless it is protected or was already handled."""
+        if drive.protected:
+            self.say(
+                f"SKIP {drive.identity} {drive.path} protected: "
+                + "; ".join(drive.protected_reasons)
+            )
+            return None
+        with self._lock:
+            if drive.identity in self._seen:
+                return None
+            self._seen.add(drive.identity)
+        try:
+            job = self.engine.start(drive, self.method, self.verify)
+        except WipestationError as e:
+            self.say(f"SKIP {drive.identity} {drive.path} cannot start: {e}")
+            return None
+        self.say(f"START {drive.identity} {drive.path} {self.method} job={job}")
+        return job
+
+    def on_drive_event(self, ev: DriveEvent) -> None:
+        if ev.action == "added" and ev.drive is not None:
+            self.offer(ev.drive)
+        elif ev.action == "removed":
+            self.engine.drive_removed(ev.name)
+            self.say(f"REMOVED {ev.drive.identity if ev.drive else ev.name} /dev/{ev.name}")
+
+    def _on_progress(self, p: Progress) -> None:
+        self.say(format_progress(p))
+        if p.state.finished:
+            self._report_finished()
+
+    def _report_finished(self) -> None:
+        for job_id, result in self.engine.results().items():
+            with self._lock:
+                if job_id in self._reported:
+                    continue
+                self._reported.add(job_id)
+            self.say(format_result(result))
+
+    def idle(self) -> bool:
+        """True when every started job has finished and been reported."""
+        snap = self.engine.snapshot()
+        return all(p.state.finished for p in snap.values()) and len(self._reported) >= len(snap)
+
+    def wait_idle(self, settle_s: float = 3.0, poll_s: float = 0.5) -> None:
+        """Block until idle for ``settle_s`` (late hotplug arrivals restart the wait)."""
+        quiet_since: float | None = None
+        while True:
+            self._report_finished()
+            if self.idle():
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= settle_s:
+                    return
+            else:
+                quiet_since = None
+            time.sleep(poll_s)
+
+    def summary(self) -> tuple[int, int]:
+        results = self.engine.results().values()
+        passed = sum(1 for r in results if r.passed)
+        return passed, len(results) - passed
