@@ -1,31 +1,288 @@
-"""Interim minimal report writer, replaced by the full signed JSON + PDF writer (reports issue).
+"""The reports front door: a finished job in, signed record + certificate + label out.
 
-Contract kept by the full version: ``ReportWriter(report_dir).write(result) -> list[Path]``.
+``ReportWriter(report_dir).write(result) -> list[Path]`` is what the engine calls when a job ends.
+The record is built and spooled first (memory + tmpfs), the label is queued for the printer, and
+then delivery is attempted: sign with the target's station key, render the PDF, write both
+durably under ``reports/YYYY-MM-DD/`` and update the session summary. When no target takes it
+(absent, full, read-only) the record waits in the spool, ``status`` says so for the screen, and
+the next hotplug event (``watch(DriveWatcher)``) or ``flush()`` delivers it. A report problem never
+raises into the engine: a finished wipe is never failed by its paperwork.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import os
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from wipestation.config import StationConfig
 from wipestation.discovery.identity import safe_filename
 from wipestation.model import JobResult
+from wipestation.reports import pdf, summary
+from wipestation.reports.atomic import mkdirs_durable, syncfs, write_atomic
+from wipestation.reports.printer import LabelPrinter
+from wipestation.reports.record import Record, StationInfo, build_record, serialize
+from wipestation.reports.sign import KEY_DIR, Signer
+from wipestation.reports.spool import Spool
+from wipestation.reports.target import (
+    DirectoryTarget,
+    ReportTarget,
+    StickTarget,
+    TargetState,
+    TargetUnavailableError,
+    state_of_oserror,
+)
+
+log = logging.getLogger(__name__)
+REPORTS_DIR = "reports"
+#: tmpfs on the station: survives an app restart, not a reboot (the stick is for that).
+DEFAULT_SPOOL = "/run/wipestation/spool"
+
+
+@dataclass(frozen=True)
+class WriterStatus:
+    """What the screen shows about reports; ``message`` is the persistent one-liner."""
+
+    target: str  # "present" | "absent" | "full" | "read-only" | "error" | "off" | "unknown"
+    target_detail: str
+    pending: int
+    delivered: int
+    printer: str  # "none" | "ready" | "printing" | "error: ..."
+    last_error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.pending == 0 and self.target in ("present", "unknown")
+
+    @property
+    def message(self) -> str:
+        if self.pending:
+            why = self.target_detail or "no report target configured"
+            return f"Reports: {self.pending} NOT YET SAVED (kept in memory) — {why}"
+        if self.target in ("present", "unknown"):
+            return f"Reports: {self.delivered} saved to {self.target_detail}"
+        return f"Reports: {self.delivered} saved; {self.target_detail}"
+
+
+def record_stem(record: Record) -> str:
+    return safe_filename(record["drive"]["identity"])
+
+
+def day_dir(root: Path, record: Record) -> Path:
+    day = str(record["sanitization"]["ended_at"] or record["created_at"])[:10]
+    return root / REPORTS_DIR / day
+
+
+def free_stem(directory: Path, stem: str) -> str:
+    """``stem``, or ``stem-2``, ``stem-3`` ...: never the name of an earlier record."""
+    taken = {p.name.lower() for p in directory.iterdir()} if directory.exists() else set()
+    candidate, n = stem, 1
+    while f"{candidate}.json".lower() in taken or f"{candidate}.pdf".lower() in taken:
+        n += 1
+        candidate = f"{stem}-{n}"
+    return candidate
 
 
 class ReportWriter:
-    def __init__(self, report_dir: str | Path | None) -> None:
-        self.report_dir = Path(report_dir) if report_dir else None
+    """Builds, signs, renders and delivers the proof for every finished job."""
 
-    def write(self, result: JobResult) -> list[Path]:
-        if self.report_dir is None:
-            return []
-        self.report_dir.mkdir(parents=True, exist_ok=True)
-        path = self.report_dir / f"{safe_filename(result.drive.identity)}.json"
-        record = dataclasses.asdict(result)
-        record["result"] = "PASS" if result.passed else "FAIL"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-        os.replace(tmp, path)
-        return [path]
+    def __init__(
+        self,
+        report_dir: str | Path | None = None,
+        *,
+        station: StationInfo | None = None,
+        target: ReportTarget | None = None,
+        signer: Signer | None = None,
+        printer: LabelPrinter | str | None = None,
+        paper: str = "A4",
+        spool_dir: str | Path | None = None,
+        pdf_enabled: bool = True,
+    ) -> None:
+        if target is None and report_dir:
+            target = DirectoryTarget(Path(report_dir))
+        self.target = target
+        self.station = station or StationInfo(station_id=socket.gethostname())
+        self.signer = signer
+        self.printer = LabelPrinter.from_spec(printer) if isinstance(printer, str) else printer
+        self.paper = paper
+        self.pdf_enabled = pdf_enabled
+        self.spool = Spool(spool_dir)
+        self.session_started = datetime.now().astimezone()
+        self.delivered: list[Record] = []
+        self._lock = threading.Lock()
+        self._kick_thread: threading.Thread | None = None
+        self._target_state = "unknown" if target else "off"
+        self._target_detail = target.description if target else "no report target configured"
+        self._last_error = ""
+
+    @classmethod
+    def from_config(
+        cls,
+        cfg: StationConfig,
+        *,
+        spool_dir: str | Path | None = DEFAULT_SPOOL,
+        time_source: str = "system clock",
+    ) -> ReportWriter:
+        """The station's writer: ``report_dir`` if configured, else the report/boot stick."""
+        station = StationInfo(
+            station_id=cfg.station,
+            operator=cfg.operator,
+            customer=cfg.customer,
+            time_source=time_source,
+        )
+        target: ReportTarget = (
+            DirectoryTarget(Path(cfg.report_dir)) if cfg.report_dir else StickTarget()
+        )
+        return cls(
+            station=station,
+            target=target,
+            printer=cfg.printer or None,
+            paper=cfg.paper,
+            spool_dir=spool_dir,
+        )
+
+    # ---- the engine's entry point --------------------------------------------------------------
+
+    def write(self, result: JobResult, *, asset_tag: str = "") -> list[Path]:
+        """Record one finished job; the paths written now (empty while the record waits)."""
+        record = build_record(result, self.station, asset_tag=asset_tag)
+        return self.submit(record)
+
+    def submit(self, record: Record) -> list[Path]:
+        self.spool.add(record)
+        if self.printer is not None:
+            self.printer.submit(record)
+        written = self.flush()
+        return written.get(record["report_id"], [])
+
+    # ---- delivery ------------------------------------------------------------------------------
+
+    def flush(self) -> dict[str, list[Path]]:
+        """Deliver every waiting record to the target; report_id → paths written."""
+        with self._lock:
+            if self.target is None or not len(self.spool):
+                return {}
+            try:
+                return self._flush_locked(self.target)
+            except TargetUnavailableError as e:
+                self._set_target(e.state, str(e))
+            except OSError as e:
+                self._set_target(state_of_oserror(e), f"{self.target.description}: {e}")
+            except Exception as e:  # noqa: BLE001 - paperwork must never kill the engine
+                log.exception("report delivery failed")
+                self._set_target(TargetState.ERROR, f"report delivery failed: {e}")
+            return {}
+
+    def _flush_locked(self, target: ReportTarget) -> dict[str, list[Path]]:
+        out: dict[str, list[Path]] = {}
+        with target.open() as root:
+            signer = self.signer or Signer.load_or_create(root / KEY_DIR, self.station.station_id)
+            for record in self.spool.pending():
+                signed = signer.sign(record)
+                out[record["report_id"]] = self._deliver(root, signed)
+                self.spool.remove(record["report_id"])
+                self.delivered.append(signed)
+            self._write_summary(root)
+            syncfs(root)
+            self._set_target(TargetState.PRESENT, target.description)
+        return out
+
+    def _deliver(self, root: Path, record: Record) -> list[Path]:
+        directory = day_dir(root, record)
+        mkdirs_durable(directory)
+        stem = free_stem(directory, record_stem(record))
+        paths: list[Path] = []
+        if self.pdf_enabled:
+            paths.append(
+                write_atomic(directory / f"{stem}.pdf", pdf.render_certificate(record, self.paper))
+            )
+        # The JSON last: its presence is what "delivered" means.
+        paths.insert(0, write_atomic(directory / f"{stem}.json", serialize(record)))
+        log.info("report written: %s", paths[0])
+        return paths
+
+    def _write_summary(self, root: Path) -> None:
+        if not self.delivered:
+            return
+        stamp = self.session_started
+        directory = root / REPORTS_DIR / stamp.strftime("%Y-%m-%d")
+        mkdirs_durable(directory)
+        name = f"session-{stamp:%H%M%S}-{safe_filename(self.station.station_id)}"
+        write_atomic(directory / f"{name}.csv", summary.render_csv(self.delivered))
+        if self.pdf_enabled:
+            started = stamp.isoformat(timespec="seconds")
+            data = summary.render_pdf(self.delivered, self.station, started, self.paper)
+            write_atomic(directory / f"{name}.pdf", data)
+
+    def _set_target(self, state: TargetState, detail: str) -> None:
+        if state != TargetState.PRESENT:
+            log.warning("reports: %s (%d waiting)", detail, len(self.spool))
+            self._last_error = detail
+        self._target_state, self._target_detail = str(state), detail
+
+    # ---- hotplug -------------------------------------------------------------------------------
+
+    def watch(self, watcher: Any) -> None:
+        """Subscribe to a ``discovery.monitor.DriveWatcher``: a new drive may be a report stick."""
+        watcher.subscribe(self.on_drive_event)
+
+    def on_drive_event(self, event: Any) -> None:
+        """A drive came or changed (maybe a report stick): deliver or re-check, in background."""
+        if getattr(event, "action", "") in ("added", "changed"):
+            self.kick()
+
+    def kick(self) -> None:
+        """Deliver what waits, or just re-check the target; never blocks the caller."""
+        if self._kick_thread is not None and self._kick_thread.is_alive():
+            return
+        work = self.flush if len(self.spool) else self.check_target
+        self._kick_thread = threading.Thread(target=work, name="report-flush", daemon=True)
+        self._kick_thread.start()
+
+    def check_target(self) -> str:
+        """Open the target once (a stick is mounted and unmounted) to show its state early."""
+        with self._lock:
+            if self.target is None:
+                return self._target_state
+            try:
+                with self.target.open():
+                    self._set_target(TargetState.PRESENT, self.target.description)
+            except TargetUnavailableError as e:
+                self._set_target(e.state, str(e))
+            except OSError as e:
+                self._set_target(state_of_oserror(e), f"{self.target.description}: {e}")
+            return self._target_state
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait for a background delivery and the printer queue; True when both are done."""
+        t = self._kick_thread
+        if t is not None:
+            t.join(timeout)
+            if t.is_alive():
+                return False
+        return self.printer.wait_idle(timeout) if self.printer else True
+
+    def close(self) -> None:
+        self.wait_idle(30)
+        if len(self.spool):
+            where = self.spool.directory or "memory only"
+            log.error("reports: %d record(s) NOT saved (spool: %s)", len(self.spool), where)
+        if self.printer is not None:
+            self.printer.close()
+
+    # ---- for the screen ------------------------------------------------------------------------
+
+    @property
+    def status(self) -> WriterStatus:
+        return WriterStatus(
+            target=self._target_state,
+            target_detail=self._target_detail,
+            pending=len(self.spool),
+            delivered=len(self.delivered),
+            printer=self.printer.state if self.printer else "none",
+            last_error=self.spool.last_error or self._last_error,
+        )

@@ -1,0 +1,32 @@
+"""What a drive label says, shared by every printer language so they never disagree."""
+
+from __future__ import annotations
+
+from wipestation.reports.record import Record
+
+
+def human_capacity(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if size < 1000 or unit == "PB":
+            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def label_serial(record: Record) -> str:
+    return record["drive"]["serial"]
+
+
+def label_lines(record: Record) -> list[str]:
+    """Model, serial, capacity, method (level), result, date, station."""
+    d, z = record["drive"], record["sanitization"]
+    return [
+        f"Model: {d['model'] or '-'}",
+        f"Serial: {d['serial'] or '(none) ' + d['identity']}",
+        f"Capacity: {human_capacity(d['capacity_bytes'])}",
+        f"Method: {z['method']} ({z['level']})",
+        f"Result: {record['result']['status']} {record['result']['erasure_status']}",
+        f"Date: {(z['ended_at'] or record['created_at'])[:10]}",
+        f"Station: {record['station']['id']}",
+    ]

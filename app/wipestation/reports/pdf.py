@@ -1,0 +1,359 @@
+"""The PDF certificate: the record laid out for a person, one drive per certificate.
+
+Drawn only from the record (never from engine objects), so a stored JSON can be re-rendered
+and the two always agree. The layout survives what real drives send: 200-character model names,
+no serial at all, non-Latin text (DejaVu) and hundreds of steps (tables split across pages with
+repeated headers, every page names the serial and its page number).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.barcode.code128 import Code128
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from wipestation.reports.fonts import FontSet, fonts
+from wipestation.reports.record import Record, display_serial, qr_payload, record_hash
+
+PASS_GREEN = colors.HexColor("#1b7a2f")
+FAIL_RED = colors.HexColor("#b3261e")
+GRID = colors.HexColor("#b0b0b0")
+SHADE = colors.HexColor("#eeeeee")
+LEVELS = {"clear": "Clear", "purge": "Purge", "none": "none (not sanitized)"}
+MAX_STEPS = 500
+MAX_RANGES = 50
+
+
+def page_size(paper: str) -> tuple[float, float]:
+    return LETTER if paper.lower() == "letter" else A4
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if size < 1000 or unit == "PB":
+            return f"{n} B" if unit == "B" else f"{size:.1f} {unit} ({n:,} bytes)"
+        size /= 1000
+    return f"{n} B"
+
+
+class Styles:
+    """Paragraph styles bound to the font set in use."""
+
+    def __init__(self, f: FontSet) -> None:
+        self.f = f
+        self.body = ParagraphStyle("body", fontName=f.regular, fontSize=8, leading=9.6)
+        self.key = ParagraphStyle("key", parent=self.body, fontName=f.bold)
+        self.mono = ParagraphStyle("mono", parent=self.body, fontName=f.mono, fontSize=7.5)
+        self.serial = ParagraphStyle("serial", fontName=f.bold, fontSize=12, leading=14)
+        self.title = ParagraphStyle("title", fontName=f.bold, fontSize=15, leading=18)
+        self.h2 = ParagraphStyle(
+            "h2",
+            fontName=f.bold,
+            fontSize=10.5,
+            leading=13,
+            spaceBefore=6,
+            spaceAfter=2,
+        )
+        self.headline = ParagraphStyle(
+            "headline", fontName=f.bold, fontSize=26, leading=29, textColor=colors.white
+        )
+        self.headline_sub = ParagraphStyle(
+            "hsub", fontName=f.regular, fontSize=9.5, leading=12, textColor=colors.white
+        )
+
+    def p(self, text: object, style: ParagraphStyle | None = None) -> Paragraph:
+        return Paragraph(escape(self.f.text(str(text))).replace("\n", "<br/>"), style or self.body)
+
+
+def qr_drawing(payload: str, size: float) -> Drawing:
+    widget = QrCodeWidget(payload, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    d = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    d.add(widget)
+    return d
+
+
+def serial_barcode(serial: str, max_width: float) -> Flowable | None:
+    """Code128 of the serial, narrowed to fit; None when there is no printable ASCII serial."""
+    if not serial or not serial.isascii() or not serial.isprintable():
+        return None
+    bar_width = 0.33 * mm
+    code = Code128(serial, barWidth=bar_width, barHeight=11 * mm, humanReadable=False)
+    if code.width > max_width:
+        bar_width *= max_width / code.width
+        code = Code128(serial, barWidth=bar_width, barHeight=11 * mm, humanReadable=False)
+    return code
+
+
+def serial_row(s: Styles, record: Record, width: float) -> Table:
+    """Serial as big text beside its Code128 (or a clear note when there is none)."""
+    text = [s.p("Serial number", s.key), s.p(display_serial(record), s.serial)]
+    code = serial_barcode(record["drive"]["serial"], width * 0.55)
+    t = Table([[text, code or ""]], colWidths=[width * 0.42, width * 0.58])
+    t.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (1, 0), (1, 0), "RIGHT")])
+    )
+    return t
+
+
+def heading(s: Styles, title: str) -> list[Flowable]:
+    """A section title that never sits alone at the bottom of a page."""
+    return [CondPageBreak(22 * mm), s.p(title, s.h2)]
+
+
+def kv_table(s: Styles, rows: list[tuple[str, object]], width: float, pairs: int = 2) -> Table:
+    """Key/value rows, ``pairs`` side by side to keep a certificate on one page."""
+    cells = [[s.p(k, s.key), s.p(v if v not in (None, "") else "—")] for k, v in rows]
+    data = [sum(cells[i : i + pairs], []) for i in range(0, len(cells), pairs)]
+    if len(data[-1]) < 2 * pairs:
+        data[-1] += ["", ""] * (pairs - len(data[-1]) // 2)
+    key_w, val_w = width * 0.34 / pairs, width * 0.66 / pairs
+    t = Table(data, colWidths=[key_w, val_w] * pairs)
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.4, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ]
+    style += [("BACKGROUND", (2 * i, 0), (2 * i, -1), SHADE) for i in range(pairs)]
+    t.setStyle(TableStyle(style))
+    return t
+
+
+def headline(s: Styles, record: Record, width: float) -> Table:
+    res = record["result"]
+    passed = res["status"] == "PASS"
+    text = [
+        s.p(res["status"], s.headline),
+        s.p(f"{res['erasure_status'].replace('-', ' ')} — {res['reason']}", s.headline_sub),
+    ]
+    qr = qr_drawing(qr_payload(record), 27 * mm)
+    t = Table([[text, qr]], colWidths=[width - 31 * mm, 31 * mm])
+    t.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (0, 0), PASS_GREEN if passed else FAIL_RED),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                ("LEFTPADDING", (0, 0), (0, 0), 8),
+            ]
+        )
+    )
+    return t
+
+
+def media_rows(record: Record) -> list[tuple[str, object]]:
+    d = record["drive"]
+    return [
+        ("Manufacturer", d["manufacturer"]),
+        ("Model", d["model"]),
+        ("Serial number", display_serial(record)),
+        ("WWN", d["wwn"]),
+        ("Firmware", d["firmware"]),
+        ("Media type", d["media_type"]),
+        ("Interface", d["transport"]),
+        ("Capacity", human_bytes(d["capacity_bytes"])),
+        ("Identity", f"{d['identity']} ({d['identity_source']})"),
+        ("Asset tag", record["asset_tag"]),
+        ("Customer", record["customer"]),
+    ]
+
+
+def sanitization_rows(record: Record) -> list[tuple[str, object]]:
+    z = record["sanitization"]
+    resumed = z["resumed_from"]
+    return [
+        ("Level", LEVELS.get(z["level"], z["level"])),
+        ("Method", z["method"]),
+        ("Technique", z["standard"]),
+        ("Tool", z["tool"]),
+        ("Started", z["started_at"]),
+        ("Finished", z["ended_at"]),
+        ("Fallbacks", "\n".join(z["fallbacks"])),
+        ("Resumed from", ", ".join(f"{k} {v}" for k, v in resumed.items()) if resumed else ""),
+    ]
+
+
+def verification_rows(record: Record) -> list[tuple[str, object]]:
+    v = record["verification"]
+    if not v["performed"]:
+        return [("Verification", "none: the media was not read back")]
+    return [
+        ("Verification", f"{v['mode']} read-back"),
+        ("Expected", v.get("expected", "")),
+        ("Observed", v.get("observed_class", "")),
+        (
+            "Coverage",
+            f"{v.get('bytes_checked', 0):,} of {v.get('bytes_total', 0):,} bytes "
+            f"({v.get('coverage_pct', 0):.3f} %)",
+        ),
+        ("Result", "passed" if v.get("passed") else "FAILED"),
+        ("Mismatches", v.get("mismatch_count", 0)),
+        ("Detail", v.get("detail", "")),
+    ]
+
+
+def dict_row(label: str, data: dict[str, Any] | None) -> tuple[str, object]:
+    """A free-form engine dict (SMART, HPA/DCO) as one line."""
+    if not data:
+        return (label, "not available")
+    return (label, " · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in data.items()))
+
+
+def clock(ts: str) -> str:
+    """Time of day from an ISO timestamp (the date and zone are in the job's start/finish)."""
+    return ts[11:19] if len(ts) >= 19 else ts
+
+
+def steps_table(s: Styles, record: Record, width: float) -> Table:
+    head = [s.p(h, s.key) for h in ("#", "Step", "Command / ioctl", "Time", "Result")]
+    rows = [head]
+    for i, st in enumerate(record["steps"][:MAX_STEPS], 1):
+        result = "ok" if st["ok"] else f"FAILED {st['error']}".strip()
+        if st["exit_status"] is not None:
+            result += f" (exit {st['exit_status']})"
+        cmd = st["command"] + (f"\n→ {st['output_excerpt']}" if st["output_excerpt"] else "")
+        when = f"{clock(st['started_at'])} –\n{clock(st['ended_at'])}"
+        rows.append([s.p(i), s.p(st["name"]), s.p(cmd, s.mono), s.p(when, s.mono), s.p(result)])
+    if len(record["steps"]) > MAX_STEPS:
+        more = len(record["steps"]) - MAX_STEPS
+        rows.append([s.p(""), s.p(f"… {more} more steps: see the JSON record"), "", "", ""])
+    cols = [0.05, 0.22, 0.41, 0.16, 0.16]
+    t = Table(rows, colWidths=[width * c for c in cols], repeatRows=1)
+    t.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, GRID),
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return t
+
+
+def signature_block(s: Styles, record: Record, width: float) -> KeepTogether:
+    sig = record.get("signature") or {}
+    station = record["station"]
+    rows = [
+        ("Station", f"{station['id']} {station['location']}".strip()),
+        ("Software", f"{station['software']} {station['software_version']}"),
+        ("Time source", station["time_source"]),
+        ("Report id", record["report_id"]),
+        ("Created", record["created_at"]),
+    ]
+    proof = [
+        ("Record SHA-256", record_hash(record)),
+        ("Ed25519 key fingerprint", sig.get("key_fingerprint", "UNSIGNED")),
+    ]
+    attest = (
+        "I attest that the media described above was sanitized as recorded here. "
+        "Verify the signed JSON record with: wipestation verify-report FILE.json"
+    )
+    sign_rows = [
+        [s.p("Technician", s.key), s.p(record["operator"]), s.p("Signature", s.key), ""],
+        [s.p("Date", s.key), "", s.p("Validated by", s.key), ""],
+    ]
+    sign = Table(sign_rows, colWidths=[width * 0.14, width * 0.36, width * 0.14, width * 0.36])
+    sign.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("TOPPADDING", (0, 0), (-1, -1), 10),
+                ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
+                ("LINEBELOW", (3, 0), (3, -1), 0.6, colors.black),
+            ]
+        )
+    )
+    return KeepTogether(
+        [
+            s.p("Station, record and signature", s.h2),
+            kv_table(s, rows, width),
+            kv_table(s, proof, width, 1),
+            Spacer(1, 3),
+            s.p(attest),
+            sign,
+        ]
+    )
+
+
+def story(record: Record, width: float) -> list[Flowable]:
+    s = Styles(fonts())
+    out: list[Flowable] = [s.p("Certificate of Sanitization", s.title), Spacer(1, 4)]
+    out += [headline(s, record, width), Spacer(1, 6)]
+    out.append(serial_row(s, record, width))
+    out += [*heading(s, "Media"), kv_table(s, media_rows(record), width)]
+    out += [*heading(s, "Sanitization"), kv_table(s, sanitization_rows(record), width)]
+    out += [*heading(s, "Verification"), kv_table(s, verification_rows(record), width)]
+    health = [dict_row("SMART", record["health"]), dict_row("HPA / DCO", record["hpa_dco"])]
+    out += [*heading(s, "Health and hidden areas"), kv_table(s, health, width, 1)]
+    out += [*heading(s, f"Steps executed ({len(record['steps'])})")]
+    out.append(steps_table(s, record, width) if record["steps"] else s.p("none recorded"))
+    out += extras(s, record, width)
+    out.append(signature_block(s, record, width))
+    return out
+
+
+def extras(s: Styles, record: Record, width: float) -> list[Flowable]:
+    rows: list[tuple[str, object]] = [("Exception", e) for e in record["result"]["exceptions"]]
+    ranges = record["bad_ranges"][:MAX_RANGES]
+    rows += [("Bad range", f"offset {r['offset']:,}, {r['length']:,} bytes") for r in ranges]
+    if len(record["bad_ranges"]) > MAX_RANGES:
+        rows.append(("Bad ranges", f"… {len(record['bad_ranges']) - MAX_RANGES} more in the JSON"))
+    rows += [("Note", n) for n in record["notes"]]
+    return [*heading(s, "Exceptions and notes"), kv_table(s, rows, width, 1)] if rows else []
+
+
+def page_decorator(record: Record, paper: str) -> Any:
+    f = fonts()
+    label = f.text(f"Serial {display_serial(record)} · {record['result']['status']}")[:90]
+
+    def draw(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        w, _h = page_size(paper)
+        canvas.saveState()
+        canvas.setFont(f.regular, 7.5)
+        canvas.drawString(doc.leftMargin, 10 * mm, label)
+        canvas.drawRightString(w - doc.rightMargin, 10 * mm, f"Wipestation · page {doc.page}")
+        canvas.restoreState()
+
+    return draw
+
+
+def render_certificate(record: Record, paper: str = "A4") -> bytes:
+    """The certificate PDF for one record."""
+    buf = io.BytesIO()
+    size = page_size(paper)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=size,
+        leftMargin=16 * mm,
+        rightMargin=16 * mm,
+        topMargin=11 * mm,
+        bottomMargin=16 * mm,
+        title=f"Certificate of Sanitization {fonts().text(display_serial(record))}",
+        author="Wipestation",
+        subject=record["report_id"],
+    )
+    deco = page_decorator(record, paper)
+    doc.build(story(record, doc.width), onFirstPage=deco, onLaterPages=deco)
+    return buf.getvalue()

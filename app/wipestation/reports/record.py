@@ -1,0 +1,248 @@
+"""The JSON record: the source of truth every certificate, label and summary is drawn from.
+
+One record per finished job, built from ``model.JobResult`` plus what the station knows (its id,
+software version, operator, customer, asset tag, clock). The layout is versioned
+(``"schema": "wipestation.report/1"``) and described by ``report.schema.json`` next to this file;
+docs/reports.md maps it to NIST SP 800-88 Rev. 2 Sec. 4.6 / Rev. 1 App. G. The PDF, the label
+and the summary read only the record (never the JobResult), so a record alone can be re-rendered.
+
+This module must never claim more than the JobResult proved: verification fields are copied, not
+inferred, and "erasure status" is downgraded whenever something was left undone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from wipestation import __version__
+from wipestation.model import Drive, JobResult, StepRecord, Transport, VerifyResult
+
+SCHEMA_ID = "wipestation.report/1"
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StationInfo:
+    """Who and what produced the record; typed at the station or scanned with a barcode reader."""
+
+    station_id: str
+    software_version: str = __version__
+    operator: str = ""
+    customer: str = ""
+    location: str = ""
+    #: How the station's clock was set: "system clock (not synchronised)", "NTP", "RTC" ...
+    time_source: str = "system clock"
+
+
+def now_iso() -> str:
+    """Local time with its UTC offset, to the second."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def iso(ts: str) -> str:
+    """A timestamp in RFC 3339 form (``+00:00``, not ``+0000``); unparseable text is kept as is."""
+    if not ts:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(ts)
+    except ValueError:
+        return ts
+    return parsed.isoformat() if parsed.tzinfo else ts
+
+
+def media_type_of(drive: Drive) -> str:
+    """The media type a person (and NIST's tables) distinguishes."""
+    if drive.transport == Transport.NVME:
+        return "nvme-ssd"
+    if drive.transport == Transport.MMC:
+        return "memory-card"
+    if drive.transport in (Transport.LOOP, Transport.VIRTIO):
+        return "virtual"
+    if drive.rotational:
+        return "hdd"
+    if drive.transport == Transport.USB and drive.removable:
+        return "usb-flash"
+    return "ssd"
+
+
+def erasure_status(result: JobResult) -> str:
+    """Blancco's three values: erased, erased-with-exceptions, not-erased."""
+    if not result.passed:
+        return "not-erased"
+    v = result.verification
+    hidden_left = bool((result.hpa_dco or {}).get("hidden_after"))
+    if result.bad_ranges or hidden_left or v is None or v.mode == "none" or result.level == "none":
+        return "erased-with-exceptions"
+    return "erased"
+
+
+def _exceptions(result: JobResult) -> list[str]:
+    out: list[str] = []
+    if result.bad_ranges:
+        out.append(f"{len(result.bad_ranges)} bad range(s) could not be written")
+    if (result.hpa_dco or {}).get("hidden_after"):
+        out.append("hidden area (HPA/DCO) still present after the wipe")
+    if result.verification is None or result.verification.mode == "none":
+        out.append("not verified by read-back")
+    if result.level == "none":
+        out.append("no NIST sanitization level achieved")
+    return out
+
+
+def _ranges(ranges: tuple[tuple[int, int], ...]) -> list[dict[str, int]]:
+    return [{"offset": int(o), "length": int(n)} for o, n in ranges]
+
+
+def _drive(d: Drive) -> Record:
+    return {
+        "manufacturer": d.vendor,
+        "model": d.model,
+        "serial": d.serial,
+        "wwn": d.wwn,
+        "firmware": d.firmware,
+        "transport": str(d.transport),
+        "capacity_bytes": d.size_bytes,
+        "logical_block_size": d.logical_block_size,
+        "physical_block_size": d.physical_block_size,
+        "rotational": d.rotational,
+        "removable": d.removable,
+        "media_type": media_type_of(d),
+        "identity": d.identity,
+        "identity_source": str(d.identity_source),
+        "identity_duplicate": d.identity_duplicate,
+        "device_path": d.path,
+        "physical_path": d.id_path or d.backing_file,
+        "usb_id": d.usb_id,
+    }
+
+
+def _step(s: StepRecord) -> Record:
+    return {
+        "name": s.name,
+        "kind": s.kind,
+        "command": s.command,
+        "started_at": iso(s.started_at),
+        "ended_at": iso(s.ended_at),
+        "ok": s.ok,
+        "exit_status": s.exit_status,
+        "output_excerpt": s.output_excerpt,
+        "bytes_written": s.bytes_written,
+        "bad_ranges": _ranges(s.bad_ranges),
+        "error": s.error,
+    }
+
+
+def _verification(v: VerifyResult | None) -> Record:
+    if v is None:
+        return {"mode": "none", "performed": False}
+    return {
+        "mode": v.mode,
+        "performed": v.mode != "none",
+        "expected": v.expected,
+        "observed_class": v.observed_class,
+        "bytes_checked": v.bytes_checked,
+        "bytes_total": v.bytes_total,
+        "coverage_pct": round(v.coverage_pct, 3),
+        "passed": v.passed,
+        "mismatch_count": len(v.mismatches),
+        "mismatches": _ranges(v.mismatches[:100]),
+        "detail": v.detail,
+    }
+
+
+def _jsonable(value: object) -> Any:
+    """Free-form engine dicts (health, HPA/DCO, fingerprint) made plain JSON."""
+    return json.loads(json.dumps(value, default=str)) if value is not None else None
+
+
+def build_record(
+    result: JobResult,
+    station: StationInfo,
+    *,
+    asset_tag: str = "",
+    created_at: str | None = None,
+    report_id: str | None = None,
+) -> Record:
+    """The unsigned record for one finished job."""
+    status = "PASS" if result.passed else "FAIL"
+    return {
+        "schema": SCHEMA_ID,
+        "report_id": report_id or str(uuid.uuid4()),
+        "created_at": created_at or now_iso(),
+        "station": {
+            "id": station.station_id,
+            "software": "wipestation",
+            "software_version": station.software_version,
+            "time_source": station.time_source,
+            "location": station.location,
+        },
+        "operator": station.operator,
+        "customer": station.customer,
+        "asset_tag": asset_tag,
+        "job_id": result.job_id,
+        "drive": _drive(result.drive),
+        "health": _jsonable(result.health),
+        "hpa_dco": _jsonable(result.hpa_dco),
+        "sanitization": {
+            "level": result.level,
+            "method": result.method,
+            "standard": result.standard,
+            "tool": f"wipestation {station.software_version}",
+            "started_at": iso(result.started_at),
+            "ended_at": iso(result.ended_at),
+            "fallbacks": list(result.fallbacks),
+            "resumed_from": _jsonable(result.resumed_from),
+            "pre_wipe_fingerprint": _jsonable(result.fingerprint),
+        },
+        "steps": [_step(s) for s in result.steps],
+        "verification": _verification(result.verification),
+        "bad_ranges": _ranges(result.bad_ranges),
+        "result": {
+            "status": status,
+            "state": str(result.state),
+            "reason": result.reason,
+            "erasure_status": erasure_status(result),
+            "exceptions": _exceptions(result),
+        },
+        "notes": list(result.notes),
+    }
+
+
+def canonical_bytes(record: Record) -> bytes:
+    """The bytes that are hashed and signed: sorted keys, no whitespace, UTF-8."""
+    body = {k: v for k, v in record.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def record_hash(record: Record) -> str:
+    """SHA-256 (hex) of the canonical record without its signature: the QR code's hash."""
+    return hashlib.sha256(canonical_bytes(record)).hexdigest()
+
+
+def serialize(record: Record) -> bytes:
+    """The exact bytes of a record file; ``verify-report`` demands them byte for byte."""
+    return (json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def load_schema() -> dict[str, Any]:
+    text = resources.files("wipestation.reports").joinpath("report.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def display_serial(record: Record) -> str:
+    """The serial, or a clear stand-in naming the identity used instead."""
+    d = record["drive"]
+    return d["serial"] or f"(no serial; identity {d['identity']})"
+
+
+def qr_payload(record: Record) -> str:
+    """What the certificate's and the label's QR codes carry: serial, result, record hash."""
+    d = record["drive"]
+    serial = d["serial"] or d["identity"]
+    return f"WIPESTATION/1|{serial}|{record['result']['status']}|sha256:{record_hash(record)}"
