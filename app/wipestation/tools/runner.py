@@ -36,9 +36,15 @@ class Runner(Protocol):
     ) -> Completed: ...
 
 
+#: Directories searched before TOOL_DIRS (os.pathsep-separated); the tests point it at the tool
+#: simulators in tests/sim/. Unset on the station.
+TOOL_DIR_ENV = "WIPESTATION_TOOL_DIR"
+
+
 def which(tool: str) -> str | None:
     """Absolute path of ``tool``, preferring the system directories over $PATH."""
-    for d in TOOL_DIRS:
+    extra = [d for d in os.environ.get(TOOL_DIR_ENV, "").split(os.pathsep) if d]
+    for d in (*extra, *TOOL_DIRS):
         p = os.path.join(d, tool)
         if os.access(p, os.X_OK):
             return p

@@ -1,0 +1,74 @@
+"""``wipestation probe DEVICE``: what the drive reports it can do, and the plan ``auto`` would run.
+
+Why: the operator (and the VM tests) must see, before anything is written, which firmware
+command will be used, at which level under which standard, what the fallback is, and why each
+stronger candidate was skipped. Probing only reads; nothing here writes to the drive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from wipestation.discovery.inventory import Inventory
+from wipestation.engine.plan import Plan
+from wipestation.errors import UnsupportedError, WipestationError
+from wipestation.probe import probe
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("device", help="the drive: /dev/sdX, /dev/nvme0n1, a by-id link, ...")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--method", default="auto", help="plan this method instead of auto")
+    p.add_argument("--verify", default="sample", choices=("none", "sample", "full"))
+
+
+def plan_to_json(plan: Plan) -> dict[str, object]:
+    return {
+        "method": plan.method,
+        "level": plan.level,
+        "standard": plan.standard,
+        "steps": [{"name": s.name, "kind": s.kind} for s in plan.steps],
+        "expect": plan.expect.describe(),
+        "verify": plan.verify,
+        "reasons": list(plan.reasons),
+        "fallback": plan_to_json(plan.fallback) if plan.fallback else None,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from wipestation import policy  # registers the firmware methods with the registry
+
+    drive = Inventory().get(args.device)
+    if drive is None:
+        raise WipestationError(f"{args.device}: no such disk (see 'wipestation list')")
+    caps = probe(drive)
+    out: dict[str, object] = {"drive": drive.to_json(), "capabilities": caps.to_json()}
+    try:
+        out["plan"] = plan_to_json(policy.plan_for(drive, args.method, args.verify, caps))
+    except (UnsupportedError, KeyError) as e:
+        out["plan"] = None
+        out["refused"] = str(e) if isinstance(e, UnsupportedError) else f"unknown method {e}"
+    if drive.protected:
+        out["protected"] = list(drive.protected_reasons)
+    print(json.dumps(out, indent=2) if args.json else format_text(out))
+    return 0 if out["plan"] else 1
+
+
+def format_text(out: dict) -> str:
+    caps, plan = out["capabilities"], out["plan"]
+    lines = [f"{out['drive']['path']}: {caps['transport']}, medium {caps['medium']}"]
+    lines += [f"  missing tool: {e}" for e in caps["availability_errors"]]
+    lines += [f"  note: {n}" for n in caps["notes"]]
+    if out.get("protected"):
+        lines.append("  PROTECTED: " + "; ".join(out["protected"]))
+    if plan is None:
+        return "\n".join([*lines, f"  refused: {out['refused']}"])
+    while plan:
+        steps = ", ".join(s["name"] for s in plan["steps"])
+        lines.append(f"  plan {plan['method']} ({plan['level']}, {plan['standard']}): {steps}")
+        lines += [f"    - {r}" for r in plan["reasons"]]
+        plan = plan["fallback"]
+        if plan:
+            lines.append("  if that fails:")
+    return "\n".join(lines)
