@@ -1,0 +1,147 @@
+"""What a running step sees of its job (``StepContext`` plus the overwrite extras) and the
+progress arithmetic: bytes done, pass k/n, MB/s over a sliding window, ETA.
+
+Hot progress goes into the engine's snapshot only (throttled); subscribers hear about state
+changes and errors, never every tick, so a slow subscriber cannot slow a wipe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from wipestation.engine.blockio import BlockIO
+from wipestation.model import Drive, JobState, Progress
+
+if TYPE_CHECKING:
+    from wipestation.engine.job import Job
+
+log = logging.getLogger("wipestation.engine")
+
+RATE_WINDOW_S = 5.0
+PUBLISH_EVERY_S = 0.1
+
+
+class RateMeter:
+    """Throughput over the last few seconds, from (time, bytes) samples."""
+
+    def __init__(self, window: float = RATE_WINDOW_S) -> None:
+        self.window = window
+        self.samples: deque[tuple[float, int]] = deque()
+
+    def reset(self) -> None:
+        self.samples.clear()
+
+    def add(self, t: float, done: int) -> float:
+        self.samples.append((t, done))
+        while len(self.samples) > 2 and t - self.samples[0][0] > self.window:
+            self.samples.popleft()
+        t0, d0 = self.samples[0]
+        return (done - d0) / (t - t0) if t > t0 else 0.0
+
+
+class JobContext:
+    """Handed to ``step.run(ctx)``; steps never open devices themselves."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.drive: Drive = job.drive
+        self.cancel: threading.Event = job.cancel_event
+        self.stream_key: bytes = job.stream_key
+        self.buffer_size: int = job.engine.buffer_size
+        self.start_offset = 0
+        self.step_index = 0
+        self._last_checkpoint = time.monotonic()
+
+    def open_for_write(self, direct: bool = True) -> int:
+        return self.job.engine.inventory.open_for_wipe(self.drive, direct=direct)
+
+    def open_io(self) -> BlockIO:
+        return self.job.engine.io_factory(self.open_for_write(), self.drive)
+
+    def progress(self, done: int, total: int, phase: str = "") -> None:
+        """Firmware steps report their own progress (e.g. sanitize percent) here."""
+        self.job.tracker.update(done, total, phase or "erase")
+
+    def advance(self, offset: int, size: int) -> None:
+        self.job.tracker.update_pass(offset, size)
+
+    def log(self, line: str) -> None:
+        log.info("%s: %s", self.job.job_id, line)
+        self.job.notes.append(line)
+
+    def error(self, message: str) -> None:
+        self.job.tracker.error(message)
+
+    def checkpoint_due(self) -> bool:
+        return time.monotonic() - self._last_checkpoint >= self.job.engine.checkpoint_interval
+
+    def checkpoint(self, offset: int) -> None:
+        self._last_checkpoint = time.monotonic()
+        self.job.checkpoint(self.step_index, offset)
+
+
+class ProgressTracker:
+    """Builds the job's Progress values and hands them to the engine's snapshot."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.meter = RateMeter()
+        self.current = Progress(
+            job_id=job.job_id,
+            drive_path=job.drive.path,
+            identity=job.drive.identity,
+            state=JobState.QUEUED,
+            method=job.method,
+            timestamp=time.time(),
+        )
+        self._last_publish = 0.0
+        self.lock = threading.Lock()
+
+    def state(self, state: JobState, phase: str = "", **extra: object) -> None:
+        with self.lock:
+            self.meter.reset()
+            if not state.finished:  # a new phase counts its own bytes
+                extra = {"bytes_done": 0, "bytes_total": 0, "rate_bps": 0.0, "eta_s": None, **extra}
+            self.current = replace(
+                self.current, state=state, phase=phase, timestamp=time.time(), **extra
+            )
+        self.job.engine.publish(self.current, notify=True)
+
+    def error(self, message: str) -> None:
+        with self.lock:
+            self.current = replace(self.current, last_error=message, timestamp=time.time())
+        self.job.engine.publish(self.current, notify=True)
+
+    def set_pass(self, index: int, count: int) -> None:
+        with self.lock:
+            self.current = replace(self.current, pass_index=index, pass_count=count)
+
+    def update_pass(self, offset: int, size: int) -> None:
+        """Overwrite progress: bytes over all passes of the plan."""
+        p = self.current
+        done = max(0, p.pass_index - 1) * size + offset
+        self.update(done, size * max(1, p.pass_count), p.phase or "erase")
+
+    def update(self, done: int, total: int, phase: str) -> None:
+        now = time.monotonic()
+        rate = self.meter.add(now, done)
+        if now - self._last_publish < PUBLISH_EVERY_S and done < total:
+            return
+        self._last_publish = now
+        eta = (total - done) / rate if rate > 0 else None
+        with self.lock:
+            self.current = replace(
+                self.current,
+                phase=phase,
+                bytes_done=done,
+                bytes_total=total,
+                rate_bps=rate,
+                eta_s=eta,
+                timestamp=time.time(),
+            )
+        self.job.engine.publish(self.current, notify=False)

@@ -1,0 +1,317 @@
+"""One drive's job: its worker thread runs the plan (and fallbacks), verifies, and reports.
+
+A job ends in exactly one of passed / failed / cancelled / removed, and only a verified plan
+passes. The worker records every step; a crash inside it fails only this job. A removed drive's
+job is ended within ``REMOVAL_GRACE_S`` even if its worker stays blocked in the kernel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from wipestation.engine.blockio import is_gone
+from wipestation.engine.context import JobContext, ProgressTracker
+from wipestation.engine.journal import JournalEntry
+from wipestation.engine.overwrite import CancelledError, now_iso
+from wipestation.engine.patterns import new_stream_key
+from wipestation.engine.plan import Expect, Plan
+from wipestation.engine.verify import Verifier, VerifyRequest, take_fingerprint
+from wipestation.errors import (
+    DeviceGoneError,
+    SafetyError,
+    ToolError,
+    UnsupportedError,
+    WipestationError,
+)
+from wipestation.model import Drive, JobResult, JobState, StepRecord, VerifyResult
+
+if TYPE_CHECKING:
+    from wipestation.engine.jobs import Engine
+
+log = logging.getLogger("wipestation.engine")
+
+REMOVAL_GRACE_S = 3.0
+
+
+class PlanFailedError(WipestationError):
+    """A plan's steps or verification did not succeed (fallback may follow)."""
+
+
+class Job:
+    """One drive's run through its plan (and fallbacks) in its own daemon thread."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        drive: Drive,
+        method: str,
+        plan: Plan,
+        verify: str,
+        entry: JournalEntry | None,
+    ) -> None:
+        self.engine, self.drive, self.plan, self.verify = engine, drive, plan, verify
+        self.method = method
+        self.active_plan = plan
+        self.job_id = f"{drive.name}-{uuid.uuid4().hex[:8]}"
+        self.cancel_event = threading.Event()
+        self.removed = threading.Event()
+        self._finish_lock = threading.Lock()
+        self.notes: list[str] = []
+        self.steps: list[StepRecord] = []
+        self.fallbacks: list[str] = []
+        self.started_at = now_iso()
+        self.resumed_from: dict[str, object] | None = None
+        self.stream_key = bytes.fromhex(entry.stream_key) if entry else new_stream_key()
+        self.entry = entry or self._new_entry()
+        if entry is not None:
+            self.resumed_from = {
+                "offset": entry.offset,
+                "pass": entry.step_index + 1,
+                "at": now_iso(),
+                "job_id": entry.job_id,
+                "started_at": entry.started_at,
+            }
+            entry.resumes.append({"at": now_iso(), "offset": entry.offset, "job_id": self.job_id})
+        self.tracker = ProgressTracker(self)
+        self.thread = threading.Thread(target=self.main, name=f"wipe-{drive.name}", daemon=True)
+
+    def _new_entry(self) -> JournalEntry:
+        return JournalEntry(
+            job_id=self.job_id,
+            identity=self.drive.identity,
+            drive_path=self.drive.path,
+            size_bytes=self.drive.size_bytes,
+            method=self.method,
+            verify=self.verify,
+            stream_key=self.stream_key.hex(),
+            started_at=self.started_at,
+        )
+
+    # ---- the worker -------------------------------------------------------------------------
+
+    def main(self) -> None:
+        slots = self.engine.slots
+        if slots is not None:
+            slots.acquire()
+        try:
+            state, reason, verification = self.execute()
+        except Exception as e:  # noqa: BLE001 - a crashed worker fails its job, nothing else
+            log.exception("job %s crashed", self.job_id)
+            state, reason, verification = JobState.FAILED, f"internal error: {e!r}", None
+        finally:
+            if slots is not None:
+                slots.release()
+        try:
+            self.finish(state, reason, verification)
+        except Exception as e:  # noqa: BLE001 - the job must end recorded, whatever happened
+            log.exception("job %s could not finish cleanly", self.job_id)
+            if self.engine.record(
+                self.build_result(JobState.FAILED, f"internal error: {e!r}", None)
+            ):
+                self.tracker.state(JobState.FAILED, "done", last_error=f"internal error: {e!r}")
+            self.engine.mark_done(self.job_id)
+
+    def execute(self) -> tuple[JobState, str, VerifyResult | None]:
+        try:
+            self.probe()
+            return JobState.PASSED, *self.run_plans()
+        except CancelledError:
+            if self.removed.is_set():
+                return JobState.REMOVED, f"{self.drive.path} was removed during the wipe", None
+            return JobState.CANCELLED, "cancelled by the operator", None
+        except DeviceGoneError as e:
+            return JobState.REMOVED, str(e), None
+        except PlanFailedError as e:
+            return JobState.FAILED, str(e), e.args[1] if len(e.args) > 1 else None
+        except (SafetyError, WipestationError) as e:
+            return JobState.FAILED, str(e), None
+        except OSError as e:
+            if is_gone(e, self.drive):
+                return JobState.REMOVED, f"{self.drive.path} disappeared ({e.strerror})", None
+            return JobState.FAILED, f"I/O error: {e}", None
+
+    def probe(self) -> None:
+        self.check_cancel()
+        self.tracker.state(JobState.PROBING, "fingerprint")
+        if self.entry.fingerprint is None:
+            seed = int.from_bytes(self.stream_key[:8], "big")
+            with self.read_io() as io:
+                self.entry.fingerprint = take_fingerprint(io, self.drive.size_bytes, seed)
+        self.engine.journal.save(self.entry)
+
+    def run_plans(self) -> tuple[str, VerifyResult | None]:
+        plan: Plan | None = self.plan
+        first = True
+        while plan is not None:
+            try:
+                return self.run_plan(plan, resume=first)
+            except (ToolError, UnsupportedError, PlanFailedError) as e:
+                if plan.fallback is None:
+                    if isinstance(e, PlanFailedError):
+                        raise
+                    raise PlanFailedError(str(e)) from e
+                self.fallbacks.append(f"{plan.method}: {e} → {plan.fallback.method}")
+                self.tracker.error(f"{plan.method} failed ({e}); falling back")
+                plan, first = plan.fallback, False
+                self.active_plan = plan
+                self.entry.step_index, self.entry.offset = 0, 0
+        raise PlanFailedError("no plan")  # unreachable: the loop returns or raises
+
+    def run_plan(self, plan: Plan, *, resume: bool) -> tuple[str, VerifyResult | None]:
+        ctx = JobContext(self)
+        overwrites = [s for s in plan.steps if s.kind == "overwrite"]
+        self.tracker.state(JobState.ERASING, "erase", pass_index=1, pass_count=len(overwrites))
+        first_step = self.entry.step_index if resume else 0
+        for i, step in enumerate(plan.steps):
+            if i < first_step:
+                continue
+            self.check_cancel()
+            ctx.step_index = i
+            ctx.start_offset = self.entry.offset if (resume and i == first_step) else 0
+            if step in overwrites:
+                self.tracker.set_pass(overwrites.index(step) + 1, len(overwrites))
+            record = step.run(ctx)
+            self.steps.append(record)
+            self.checkpoint(i + 1, 0)
+            if record.bad_ranges:
+                n = len(record.bad_ranges)
+                msg = f"{n} unwritable range(s) on {self.drive.path}; not certifiable"
+                raise PlanFailedError(msg)
+            if not record.ok:
+                raise ToolError(f"{record.name} failed: {record.error or 'see the step record'}")
+        return self.verify_plan(plan)
+
+    def verify_plan(self, plan: Plan) -> tuple[str, VerifyResult | None]:
+        if plan.verify == "none" or plan.expect.kind == Expect.NOTHING:
+            result = VerifyResult(
+                "none",
+                plan.expect.describe(),
+                0,
+                self.drive.size_bytes,
+                True,
+                detail="not verified (verify=none)",
+            )
+            return f"{plan.method} completed; not verified", result
+        self.check_cancel()
+        self.tracker.state(JobState.VERIFYING, "verify")
+        req = VerifyRequest(
+            mode=plan.verify,
+            expect=plan.expect,
+            size=self.drive.size_bytes,
+            lbs=max(512, self.drive.logical_block_size),
+            stream_key=self.stream_key,
+            percent=self.engine.sample_percent,
+            seed=int.from_bytes(self.stream_key[8:16], "big"),
+            fingerprint=self.entry.fingerprint,
+            buffer_size=self.engine.buffer_size,
+        )
+        with self.read_io() as io:
+            result = Verifier(io, req, self.tracker_verify, self.cancel_event).run()
+        if not result.passed:
+            where = ", ".join(f"{o}+{n}" for o, n in result.mismatches[:5])
+            msg = f"verification failed ({result.detail}; at bytes {where})"
+            raise PlanFailedError(msg, result)
+        return f"{plan.method} verified ({plan.verify}): {result.observed_class}", result
+
+    def tracker_verify(self, done: int, total: int) -> None:
+        self.tracker.update(done, total, "verify")
+
+    def read_io(self) -> _ReadIO:
+        return _ReadIO(self)
+
+    def check_cancel(self) -> None:
+        if self.cancel_event.is_set():
+            raise CancelledError("cancelled")
+
+    def checkpoint(self, step_index: int, offset: int) -> None:
+        self.entry.step_index, self.entry.offset = step_index, offset
+        self.engine.journal.save(self.entry)
+
+    # ---- ending -----------------------------------------------------------------------------
+
+    def mark_removed(self) -> None:
+        """The DriveWatcher saw the drive go: stop, and end the job even if the worker hangs."""
+        self.removed.set()
+        self.cancel_event.set()
+        self.tracker.state(JobState.REMOVED, "removed", last_error="drive removed")
+        timer = threading.Timer(REMOVAL_GRACE_S, self._force_removed)
+        timer.daemon = True
+        timer.start()
+
+    def _force_removed(self) -> None:
+        if self.thread.is_alive():
+            self.notes.append("worker was still blocked in I/O when the job was ended")
+            self.finish(JobState.REMOVED, f"{self.drive.path} was removed during the wipe", None)
+
+    def finish(self, state: JobState, reason: str, verification: VerifyResult | None) -> None:
+        with self._finish_lock:  # the worker and the removal timer may both get here
+            if not self.engine.is_recorded(self.job_id):
+                self._finish(state, reason, verification)
+
+    def _finish(self, state: JobState, reason: str, verification: VerifyResult | None) -> None:
+        if self.removed.is_set() and state != JobState.PASSED:
+            state = JobState.REMOVED
+        self.tracker.state(JobState.REPORTING, "report")
+        result = self.build_result(state, reason, verification)
+        result = self.write_report(result)
+        if not self.engine.record(result):
+            return
+        if state != JobState.REMOVED:
+            self.engine.journal.remove(self.drive.identity)  # removed drives may come back
+        self.tracker.state(state, "done", last_error="" if state == JobState.PASSED else reason)
+        self.engine.mark_done(self.job_id)
+
+    def build_result(
+        self, state: JobState, reason: str, verification: VerifyResult | None
+    ) -> JobResult:
+        plan = self.active_plan
+        bad = tuple(r for s in self.steps for r in s.bad_ranges)
+        return JobResult(
+            job_id=self.job_id,
+            drive=self.drive,
+            method=self.method,
+            level=plan.level if state == JobState.PASSED else "none",
+            standard=plan.standard,
+            state=state,
+            reason=reason,
+            started_at=self.started_at,
+            ended_at=now_iso(),
+            steps=tuple(self.steps),
+            verification=verification,
+            fallbacks=tuple(self.fallbacks),
+            bad_ranges=bad,
+            resumed_from=self.resumed_from,
+            fingerprint=self.entry.fingerprint,
+            notes=tuple(self.notes),
+        )
+
+    def write_report(self, result: JobResult) -> JobResult:
+        writer = self.engine.report_writer
+        if writer is None:
+            return result
+        try:
+            paths = writer.write(result)
+        except Exception as e:  # noqa: BLE001 - a report failure must not lose the result
+            log.exception("report for %s failed", self.job_id)
+            return replace(result, notes=(*result.notes, f"report not written: {e}"))
+        return replace(result, notes=(*result.notes, *(f"report: {p}" for p in paths)))
+
+
+class _ReadIO:
+    """A read-only O_DIRECT BlockIO for fingerprint and verification, closed on exit."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+
+    def __enter__(self):
+        fd = os.open(self.job.drive.path, os.O_RDONLY | os.O_DIRECT | os.O_CLOEXEC)
+        self.io = self.job.engine.io_factory(fd, self.job.drive)
+        return self.io
+
+    def __exit__(self, *exc: object) -> None:
+        self.io.close()

@@ -1,0 +1,103 @@
+"""A small per-drive journal so an interrupted overwrite resumes where it was, after a crash.
+
+It holds what is needed to continue the same job on the same drive: identity, method, the random
+stream's key, the step and the last offset known to be on stable media (the engine fdatasyncs
+before each checkpoint), the pre-wipe fingerprint and when the job started. Written atomically
+(temp file, fsync, rename, fsync of the directory) so a power cut leaves the old or the new one.
+It lives on the report medium when there is one (``<report dir>/.journal``), else in
+``/var/lib/wipestation/journal``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from wipestation.discovery.identity import safe_filename
+
+DEFAULT_DIR = "/var/lib/wipestation/journal"
+VERSION = 1
+
+
+def journal_dir_for(report_dir: str | Path | None, configured: str | Path | None = None) -> Path:
+    if configured:
+        return Path(configured)
+    if report_dir:
+        return Path(report_dir) / ".journal"
+    return Path(DEFAULT_DIR)
+
+
+@dataclass
+class JournalEntry:
+    job_id: str
+    identity: str
+    drive_path: str
+    size_bytes: int
+    method: str
+    verify: str
+    stream_key: str  # hex
+    started_at: str
+    step_index: int = 0
+    offset: int = 0
+    updated_at: str = ""
+    fingerprint: dict[str, object] | None = None
+    resumes: list[dict[str, object]] = field(default_factory=list)
+    version: int = VERSION
+
+
+class Journal:
+    """One JSON file per drive identity in ``directory``."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def path_for(self, identity: str) -> Path:
+        return self.directory / f"{safe_filename(identity)}.json"
+
+    def load(self, identity: str) -> JournalEntry | None:
+        try:
+            data = json.loads(self.path_for(identity).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if data.get("version") != VERSION or data.get("identity") != identity:
+            return None
+        return JournalEntry(**data)
+
+    def entries(self) -> list[JournalEntry]:
+        out = []
+        for p in sorted(self.directory.glob("*.json")):
+            try:
+                data = json.loads(p.read_text(encoding="utf-8"))
+                out.append(JournalEntry(**data))
+            except (OSError, ValueError, TypeError):
+                continue
+        return out
+
+    def save(self, entry: JournalEntry) -> None:
+        entry.updated_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path_for(entry.identity)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(asdict(entry), f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        self._sync_dir()
+
+    def remove(self, identity: str) -> None:
+        try:
+            self.path_for(identity).unlink()
+        except FileNotFoundError:
+            return
+        self._sync_dir()
+
+    def _sync_dir(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,322 @@
+"""Read-back proof: what a method's result must look like, checked with O_DIRECT reads.
+
+Modes: ``none``; ``sample`` (NIST SP 800-88 representative sampling: the first and last MiB
+always, plus ``percent`` of the device in 1 MiB chunks, one at a seeded pseudo-random aligned
+position inside each of equal strata, so the sample spreads over the whole device and can be
+re-drawn from the recorded seed); ``full`` (every byte). The random stream is verified by
+regenerating it at each offset. ``CHANGED`` (crypto/vendor erase) compares the pre-erase
+fingerprint blocks and records the class of what the medium returns now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from wipestation.engine.blockio import (
+    GONE_ERRNOS,
+    BlockIO,
+    MiB,
+    aligned_buffer,
+    release,
+    same_bytes,
+)
+from wipestation.engine.overwrite import CancelledError, merge_ranges
+from wipestation.engine.patterns import Filler, Pattern, constant_bytes
+from wipestation.engine.pipeline import Prefetch
+from wipestation.engine.plan import Expect, Expectation
+from wipestation.model import ByteRange, VerifyResult
+
+FINGERPRINT_BLOCKS = 64
+FINGERPRINT_BLOCK = 4096
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    mode: str  # none | sample | full
+    expect: Expectation
+    size: int
+    lbs: int
+    stream_key: bytes = b""
+    percent: float = 10.0
+    seed: int = 0
+    fingerprint: dict[str, object] | None = None
+    buffer_size: int = 4 * MiB
+
+
+def sample_ranges(size: int, lbs: int, percent: float, seed: int) -> list[ByteRange]:
+    """First MiB, last MiB and ``percent`` of the rest, one chunk per stratum (sorted, disjoint)."""
+    edge = min(MiB, size)
+    ranges = [(0, edge), (size - edge, edge)]
+    middle = size - 2 * edge
+    count = math.ceil(middle * percent / 100 / MiB) if middle > 0 else 0
+    rng = random.Random(seed)
+    stratum = middle / count if count else 0
+    for i in range(count):
+        lo = edge + int(i * stratum)
+        length = min(MiB, int(stratum) // lbs * lbs)
+        if length <= 0:
+            continue
+        slack = (int(stratum) - length) // lbs
+        ranges.append((lo - lo % lbs + rng.randint(0, max(0, slack)) * lbs, length))
+    return _coalesce(ranges, size)
+
+
+def _coalesce(ranges: list[ByteRange], size: int) -> list[ByteRange]:
+    out: list[ByteRange] = []
+    for off, ln in sorted(ranges):
+        end = min(size, off + ln)
+        if out and off <= out[-1][0] + out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][0] + out[-1][1], end) - out[-1][0])
+        elif end > off:
+            out.append((off, end - off))
+    return out
+
+
+def fingerprint_offsets(size: int, seed: int) -> list[int]:
+    """A fixed spread of 4 KiB blocks: first, last and evenly spaced with seeded jitter."""
+    blocks = size // FINGERPRINT_BLOCK
+    if blocks <= FINGERPRINT_BLOCKS:
+        return [i * FINGERPRINT_BLOCK for i in range(blocks)]
+    rng = random.Random(seed)
+    step = blocks / (FINGERPRINT_BLOCKS - 1)
+    picks = {0, blocks - 1}
+    for i in range(1, FINGERPRINT_BLOCKS - 1):
+        picks.add(min(blocks - 1, int(i * step) + rng.randrange(max(1, int(step)))))
+    return [b * FINGERPRINT_BLOCK for b in sorted(picks)]
+
+
+def take_fingerprint(io: BlockIO, size: int, seed: int) -> dict[str, object]:
+    """Hashes of a fixed sample of blocks, taken before erasing."""
+    mem = aligned_buffer(FINGERPRINT_BLOCK)
+    view = memoryview(mem)[:FINGERPRINT_BLOCK]
+    hashes, uniform = [], []
+    try:
+        for off in fingerprint_offsets(size, seed):
+            try:
+                io.read_into(view, off)
+            except OSError as e:
+                if e.errno in GONE_ERRNOS:
+                    raise
+                hashes.append("unreadable")  # a bad sector proves nothing either way
+                uniform.append(True)
+                continue
+            data = view.tobytes()
+            hashes.append(hashlib.sha256(data).hexdigest())
+            uniform.append(data.count(data[:1]) == len(data))
+    finally:
+        release(mem)
+    return {
+        "algorithm": "sha256",
+        "block_size": FINGERPRINT_BLOCK,
+        "seed": seed,
+        "offsets": fingerprint_offsets(size, seed),
+        "sha256": hashes,
+        "uniform": uniform,
+    }
+
+
+@dataclass
+class Classifier:
+    """Accumulates what the read-back data looks like: zeros, ones, constant, pattern, random."""
+
+    constants: set[int] = field(default_factory=set)
+    nonconstant: int = 0
+    periodic: int = 0
+    histogram: Counter = field(default_factory=Counter)
+    sampled: int = 0
+    keystream: int = 0  # chunks that matched the job's random stream exactly
+
+    def add_matched(self, pattern: Pattern) -> None:
+        """A chunk equal to the expected pattern: its class is known without looking again."""
+        if pattern.kind == "stream":
+            self.nonconstant += 1
+            self.keystream += 1
+        else:
+            self.constants.add(pattern.byte)
+
+    def add(self, data: bytes) -> None:
+        if data and data.count(data[:1]) == len(data):
+            self.constants.add(data[0])
+            return
+        self.nonconstant += 1
+        head = data[:16384]
+        if any(head[p:] == head[:-p] for p in (1, 2, 4, 8, 16, 512, 4096) if p < len(head)):
+            self.periodic += 1
+        self.histogram.update(head[:4096])
+        self.sampled += len(head[:4096])
+
+    def result(self) -> str:
+        if not self.nonconstant:
+            if len(self.constants) == 1:
+                b = next(iter(self.constants))
+                return {0: "zeros", 0xFF: "ones"}.get(b, f"constant 0x{b:02x}")
+            return "mixed" if self.constants else ""
+        if self.constants or (self.periodic and self.periodic != self.nonconstant):
+            return "mixed"
+        if self.periodic:
+            return "pattern"
+        if self.keystream == self.nonconstant:
+            return "random-looking"
+        return "random-looking" if self._uniform() else "mixed"
+
+    def _uniform(self) -> bool:
+        expected = self.sampled / 256
+        chi2 = sum((self.histogram.get(b, 0) - expected) ** 2 / expected for b in range(256))
+        return chi2 < 400  # 255 degrees of freedom: random data sits near 255, text far above
+
+
+class Verifier:
+    """Reads the chosen ranges and compares them with what the method must have left."""
+
+    def __init__(self, io: BlockIO, req: VerifyRequest, advance=None, cancel=None) -> None:
+        self.io, self.req = io, req
+        self.advance = advance or (lambda done, total: None)
+        self.cancel = cancel
+        kind = req.expect.kind
+        self.filler = None
+        if kind in (Expect.ZEROS, Expect.ONES, Expect.BYTE, Expect.STREAM):
+            byte = {Expect.ZEROS: 0, Expect.ONES: 0xFF}.get(kind, req.expect.byte)
+            pat = Pattern("stream") if kind == Expect.STREAM else Pattern("constant", byte)
+            self.filler = Filler(pat, req.stream_key)
+
+    def ranges(self) -> list[ByteRange]:
+        if self.req.mode == "full":
+            return [(0, self.req.size)]
+        return sample_ranges(self.req.size, self.req.lbs, self.req.percent, self.req.seed)
+
+    def run(self) -> VerifyResult:
+        ranges = self.ranges()
+        total = sum(ln for _, ln in ranges)
+        bufsize = self.req.buffer_size
+        mismatches: list[ByteRange] = []
+        classifier, done = Classifier(), 0
+        const = self._constant_buffer()
+        try:
+            with Prefetch(self._prepare, chunked(ranges, bufsize), bufsize, views=2) as chunks:
+                for slot, (pos, n) in chunks:
+                    if self.cancel is not None and self.cancel.is_set():
+                        raise CancelledError("cancelled")
+                    ref = slot[1] if self._stream else const
+                    mismatches += self.compare(slot[0], ref, pos, n, classifier)
+                    chunks.recycle(slot)
+                    done += n
+                    self.advance(done, total)
+        finally:
+            if const is not None:
+                release(const.obj)  # type: ignore[arg-type]
+        return self._result(total, merge_ranges(mismatches), classifier.result())
+
+    def _constant_buffer(self) -> memoryview | None:
+        if self.filler is None or not self.filler.is_constant:
+            return None
+        view = memoryview(aligned_buffer(self.req.buffer_size))
+        self.filler.fill(view, self.req.buffer_size, 0)
+        return view
+
+    def compare(
+        self, got: memoryview, ref: memoryview | None, pos: int, n: int, classifier: Classifier
+    ) -> list[ByteRange]:
+        """The fast path compares in place; only a mismatch (or no expectation) is copied out."""
+        if self.filler is not None and ref is not None and same_bytes(got, ref, n):
+            classifier.add_matched(self.filler.pattern)
+            return []
+        want = ref[:n].tobytes() if ref is not None else None
+        return self.check(got[:n].tobytes(), pos, want, classifier)
+
+    @property
+    def _stream(self) -> bool:
+        return self.filler is not None and not self.filler.is_constant
+
+    def _prepare(self, slot: list[memoryview], chunk: tuple[int, int]) -> None:
+        """In the helper thread: read the chunk and, for a stream, regenerate what it must be."""
+        pos, n = chunk
+        self._read(slot[0], n, pos)
+        if self._stream:
+            self.filler.keystream(slot[1], n, pos)  # type: ignore[union-attr]
+
+    def check(
+        self, data: bytes, pos: int, want: bytes | None, classifier: Classifier
+    ) -> list[ByteRange]:
+        """Compare one chunk with the expectation (if any) and classify it; mismatching blocks."""
+        if self.filler is None:
+            classifier.add(data)
+            return []
+        if want is None:
+            want = constant_bytes(self.filler.pattern.byte, len(data))
+        if data == want:
+            classifier.add_matched(self.filler.pattern)
+            return []
+        classifier.add(data)
+        return diff_blocks(data, want, pos, self.req.lbs)
+
+    def _read(self, view: memoryview, n: int, pos: int) -> None:
+        got = 0
+        while got < n:
+            r = self.io.read_into(view[got:n], pos + got)
+            if r <= 0:
+                raise OSError(5, f"short read at byte {pos + got}")
+            got += r
+
+    def _result(self, total: int, mismatches: list[ByteRange], observed: str) -> VerifyResult:
+        expect = self.req.expect
+        detail = (
+            f"{len(mismatches)} mismatching range(s)" if mismatches else "all read-back matched"
+        )
+        if self.req.mode == "sample":
+            detail += f"; sample seed {self.req.seed}, {self.req.percent:g}% + first/last MiB"
+        passed = not mismatches
+        if expect.kind == Expect.CHANGED:
+            passed, why, mismatches = self._check_changed()
+            detail = why
+        return VerifyResult(
+            mode=self.req.mode,
+            expected=expect.describe(),
+            bytes_checked=total,
+            bytes_total=self.req.size,
+            passed=passed,
+            mismatches=tuple(mismatches),
+            detail=detail,
+            observed_class=observed,
+        )
+
+    def _check_changed(self) -> tuple[bool, str, list[ByteRange]]:
+        fp = self.req.fingerprint
+        if not fp:
+            return False, "no pre-erase fingerprint: a change cannot be proven", []
+        now = take_fingerprint(self.io, self.req.size, int(fp["seed"]))  # type: ignore[arg-type]
+        same: list[ByteRange] = []
+        informative = 0
+        for off, before, after, uniform in zip(
+            fp["offsets"], fp["sha256"], now["sha256"], fp["uniform"], strict=True
+        ):  # type: ignore[call-overload]
+            if uniform:
+                continue  # a block that held one byte value carried no data to prove a change on
+            informative += 1
+            if before == after:
+                same.append((int(off), FINGERPRINT_BLOCK))
+        if same:
+            return False, f"{len(same)} of {informative} fingerprint blocks unchanged", same
+        if not informative:
+            return True, "every fingerprint block was uniform before the erase (no data seen)", []
+        return True, f"all {informative} data-bearing fingerprint blocks changed", []
+
+
+def chunked(ranges: list[ByteRange], size: int) -> Iterator[tuple[int, int]]:
+    for off, ln in ranges:
+        for pos in range(off, off + ln, size):
+            yield pos, min(size, off + ln - pos)
+
+
+def diff_blocks(data: bytes, want: bytes, base: int, lbs: int) -> list[ByteRange]:
+    """Logical blocks of ``data`` that differ from ``want``, as byte ranges."""
+    out: list[ByteRange] = []
+    step = max(lbs, 512)
+    for i in range(0, len(data), step):
+        if data[i : i + step] != want[i : i + step]:
+            out.append((base + i, min(step, len(data) - i)))
+    return out

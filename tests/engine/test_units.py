@@ -1,0 +1,108 @@
+"""Pure pieces of the engine: sampling, classification, the seekable stream, ranges, journal."""
+
+from __future__ import annotations
+
+import mmap
+import os
+
+import pytest
+from wipestation import methods
+from wipestation.engine.journal import Journal, JournalEntry, journal_dir_for
+from wipestation.engine.overwrite import merge_ranges
+from wipestation.engine.patterns import STREAM, Filler, new_stream_key
+from wipestation.engine.verify import Classifier, fingerprint_offsets, sample_ranges
+from wipestation.errors import UnsupportedError
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+def test_sample_covers_first_and_last_mib_and_the_percentage():
+    size = 10 * GiB + 512 * 7
+    ranges = sample_ranges(size, 512, 10.0, seed=7)
+    assert ranges[0] == (0, MiB)
+    assert ranges[-1][0] + ranges[-1][1] == size
+    assert ranges[-1][1] >= MiB
+    covered = sum(n for _, n in ranges)
+    assert 0.10 * size <= covered <= 0.11 * size
+    assert all(off % 512 == 0 and n % 512 == 0 for off, n in ranges)
+    assert all(a + n <= b for (a, n), (b, _) in zip(ranges, ranges[1:], strict=False))
+    tenths = {off * 10 // size for off, _ in ranges}
+    assert tenths == set(range(10))  # spread over the whole device
+
+
+def test_sample_is_reproducible_from_its_seed():
+    assert sample_ranges(GiB, 4096, 5, 1) == sample_ranges(GiB, 4096, 5, 1)
+    assert sample_ranges(GiB, 4096, 5, 1) != sample_ranges(GiB, 4096, 5, 2)
+
+
+def test_small_device_sample_is_the_whole_device():
+    assert sample_ranges(MiB + 512, 512, 10, 0) == [(0, MiB + 512)]
+
+
+def test_fingerprint_offsets_span_the_device():
+    offs = fingerprint_offsets(GiB, 3)
+    assert offs[0] == 0
+    assert offs[-1] == GiB - 4096
+    assert len(offs) == 64
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [
+        ([bytes(4096)] * 3, "zeros"),
+        ([b"\xff" * 4096], "ones"),
+        ([b"\x5a" * 4096], "constant 0x5a"),
+        ([b"\xde\xad\xbe\xef" * 1024], "pattern"),
+        ([os.urandom(65536) for _ in range(4)], "random-looking"),
+        ([bytes(4096), os.urandom(4096)], "mixed"),
+        ([b"The quick brown fox jumps over the lazy dog. " * 2000], "mixed"),
+    ],
+)
+def test_classifier_names_what_it_read(chunks, expected):
+    c = Classifier()
+    for chunk in chunks:
+        c.add(chunk)
+    assert c.result() == expected
+
+
+def test_stream_is_seekable():
+    key = new_stream_key()
+    whole, part = mmap.mmap(-1, 4 * MiB), mmap.mmap(-1, MiB)
+    f = Filler(STREAM, key)
+    f.keystream(memoryview(whole), 3 * MiB, 0)
+    f.keystream(memoryview(part), 512, 2 * MiB + 512)
+    assert part[:512] == whole[2 * MiB + 512 : 2 * MiB + 1024]
+    assert Filler(STREAM, new_stream_key()).expected(512, 0, memoryview(part)) != whole[:512]
+
+
+def test_merge_ranges_joins_touching_ones():
+    assert merge_ranges([(1024, 512), (0, 512), (512, 512), (4096, 512)]) == [
+        (0, 1536),
+        (4096, 512),
+    ]
+
+
+def test_journal_round_trip_and_default_dirs(tmp_path):
+    j = Journal(tmp_path / "j")
+    entry = JournalEntry("job", "SER/1", "/dev/sdx", 10, "overwrite-random", "full", "ab", "t")
+    j.save(entry)
+    entry.offset = 4096
+    j.save(entry)
+    loaded = j.load("SER/1")
+    assert loaded is not None
+    assert loaded.offset == 4096
+    assert loaded.stream_key == "ab"
+    assert not list((tmp_path / "j").glob("*.tmp"))
+    j.remove("SER/1")
+    assert j.load("SER/1") is None
+    assert str(journal_dir_for("/media/r")) == "/media/r/.journal"
+    assert str(journal_dir_for(None)) == "/var/lib/wipestation/journal"
+
+
+def test_unknown_method_and_bad_byte_are_unsupported():
+    with pytest.raises(UnsupportedError, match="unknown method"):
+        methods.get("gutmann-99")
+    with pytest.raises(UnsupportedError, match="0x5a"):
+        methods.get("overwrite-byte:zz")
+    assert methods.get("overwrite-byte:90").name == "overwrite-byte:0x5a"
