@@ -20,7 +20,7 @@ from wipestation.engine import firmware_steps as fw
 from wipestation.engine.plan import Expect, Expectation, Plan, Step
 from wipestation.errors import UnsupportedError
 from wipestation.model import Drive, Transport
-from wipestation.probe import Capabilities, probe
+from wipestation.probe import Capabilities, probe_cached
 from wipestation.tools import blkdev
 from wipestation.tools.nvme import SanitizeAction, controller_of
 
@@ -197,7 +197,10 @@ def _unfreeze(d: Drive, c: Capabilities) -> tuple[Step, ...]:
 
 
 def _scsi_prepare(d: Drive, c: Capabilities) -> tuple[Step, ...]:
-    return (fw.ScsiFormatStep(dev=d.path, size=512),) if c.nonstandard_sectors else ()
+    if not c.nonstandard_sectors:
+        return ()
+    # kind "prepare": the engine re-reads the drive's size after it, before the sanitize.
+    return (fw.ScsiFormatStep(dev=d.path, size=512, kind="prepare"),)
 
 
 def _nvme_sanitize_steps(action: SanitizeAction) -> Steps:
@@ -427,7 +430,7 @@ def plan_for(drive: Drive, name: str, verify: str, caps: Capabilities) -> Plan:
 
 
 def _builder(name: str) -> methods.PlanBuilder:
-    return lambda drive, verify: plan_for(drive, name, verify, probe(drive))
+    return lambda drive, verify: plan_for(drive, name, verify, probe_cached(drive))
 
 
 def register_all() -> None:

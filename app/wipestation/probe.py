@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
@@ -31,6 +33,9 @@ USB_PASSTHROUGH_ALLOWLIST: dict[str, str] = {}
 MEM_SLEEP = "/sys/power/mem_sleep"
 #: Read instead of MEM_SLEEP when set (the tests pin the platform's sleep states with it).
 MEM_SLEEP_ENV = "WIPESTATION_MEM_SLEEP"
+#: How long a probe answer is reused (``probe_cached``): long enough for check → start → the
+#: job's worker, short enough that a drive swapped into the bay later is asked afresh.
+PROBE_CACHE_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -235,3 +240,42 @@ def _first_block_readable(path: str) -> bool | None:
         return False
     finally:
         os.close(fd)
+
+
+# ---- one probe per job ----------------------------------------------------------------------
+
+CacheKey = tuple[str, tuple[int, int], str]
+_cache: dict[CacheKey, tuple[float, Capabilities]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cache_key(drive: Drive) -> CacheKey:
+    return (drive.identity, drive.devnum, str(drive.transport))
+
+
+def probe_cached(
+    drive: Drive, *, ttl: float = PROBE_CACHE_TTL_S, clock: Callable[[], float] = time.monotonic
+) -> Capabilities:
+    """``probe(drive)``, reused for ``ttl`` seconds.
+
+    Why: ``Engine.check``, ``Engine.start`` (through the plan builder) and the job's worker all
+    need the same answers within seconds, and each probe runs smartctl/hdparm/nvme, which take
+    seconds on a real drive and may wake it. Keyed by identity *and* device number, so another
+    drive in the same bay (or the same name) is asked afresh. ``forget`` drops an entry once the
+    drive has changed (a prepare step ran, a job ended).
+    """
+    key = _cache_key(drive)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None and clock() - hit[0] < ttl:
+        return hit[1]
+    caps = probe(drive)
+    with _cache_lock:
+        _cache[key] = (clock(), caps)
+    return caps
+
+
+def forget(drive: Drive) -> None:
+    """Drop the cached probe of ``drive``: what it reported may no longer be true."""
+    with _cache_lock:
+        _cache.pop(_cache_key(drive), None)

@@ -55,6 +55,8 @@ class JobContext:
         self.buffer_size: int = job.engine.buffer_size
         self.start_offset = 0
         self.step_index = 0
+        #: what the running step logged (its commands first): the command of a step that raises
+        self.step_log: list[str] = []
         self._last_checkpoint = time.monotonic()
 
     def open_for_write(self, direct: bool = True) -> int:
@@ -72,6 +74,7 @@ class JobContext:
 
     def log(self, line: str) -> None:
         log.info("%s: %s", self.job.job_id, line)
+        self.step_log.append(line)
         self.job.notes.append(line)
 
     def error(self, message: str) -> None:

@@ -14,12 +14,14 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from wipestation import probe as drive_probe
+from wipestation.engine import records
 from wipestation.engine.blockio import is_gone
 from wipestation.engine.context import JobContext, ProgressTracker
 from wipestation.engine.journal import JournalEntry
 from wipestation.engine.overwrite import CancelledError, now_iso
 from wipestation.engine.patterns import new_stream_key
-from wipestation.engine.plan import Expect, Plan
+from wipestation.engine.plan import Expect, Plan, Step
 from wipestation.engine.verify import Verifier, VerifyRequest, take_fingerprint
 from wipestation.errors import (
     DeviceGoneError,
@@ -28,7 +30,15 @@ from wipestation.errors import (
     UnsupportedError,
     WipestationError,
 )
-from wipestation.model import Drive, JobResult, JobState, StepRecord, VerifyResult
+from wipestation.model import (
+    ByteRange,
+    Drive,
+    IdentitySource,
+    JobResult,
+    JobState,
+    StepRecord,
+    VerifyResult,
+)
 
 if TYPE_CHECKING:
     from wipestation.engine.jobs import Engine
@@ -40,6 +50,18 @@ REMOVAL_GRACE_S = 3.0
 
 class PlanFailedError(WipestationError):
     """A plan's steps or verification did not succeed (fallback may follow)."""
+
+    def __init__(self, message: str, verification: VerifyResult | None = None) -> None:
+        self.verification = verification
+        super().__init__(message)
+
+
+class StepFailedError(PlanFailedError):
+    """A step raised or returned a failed record; ``record`` is already in the job's steps."""
+
+    def __init__(self, record: StepRecord) -> None:
+        self.record = record
+        super().__init__(f"{record.name} failed: {record.error or 'see the step record'}")
 
 
 class Job:
@@ -64,6 +86,10 @@ class Job:
         self.notes: list[str] = []
         self.steps: list[StepRecord] = []
         self.fallbacks: list[str] = []
+        #: from the job's one probe (shared with check/start through probe_cached)
+        self.caps: drive_probe.Capabilities | None = None
+        #: ranges the last verification could not read
+        self.unreadable: tuple[ByteRange, ...] = ()
         self.started_at = now_iso()
         self.resumed_from: dict[str, object] | None = None
         self.stream_key = bytes.fromhex(entry.stream_key) if entry else new_stream_key()
@@ -127,7 +153,7 @@ class Job:
         except DeviceGoneError as e:
             return JobState.REMOVED, str(e), None
         except PlanFailedError as e:
-            return JobState.FAILED, str(e), e.args[1] if len(e.args) > 1 else None
+            return JobState.FAILED, str(e), e.verification
         except (SafetyError, WipestationError) as e:
             return JobState.FAILED, str(e), None
         except OSError as e:
@@ -137,12 +163,26 @@ class Job:
 
     def probe(self) -> None:
         self.check_cancel()
-        self.tracker.state(JobState.PROBING, "fingerprint")
+        self.tracker.state(JobState.PROBING, "probe + fingerprint")
+        self.ask_drive()
         if self.entry.fingerprint is None:
             seed = int.from_bytes(self.stream_key[:8], "big")
             with self.read_io() as io:
                 self.entry.fingerprint = take_fingerprint(io, self.drive.size_bytes, seed)
         self.engine.journal.save(self.entry)
+
+    def ask_drive(self) -> None:
+        """Health and HPA/DCO for the report, from the probe ``start`` already made (cached).
+
+        Never fails the job: a drive that tells nothing gets no health and a note why.
+        """
+        try:
+            self.caps = drive_probe.probe_cached(self.drive)
+        except Exception as e:  # noqa: BLE001 - health is for the report, never a reason to stop
+            log.exception("probe of %s failed", self.drive.path)
+            self.notes.append(f"probe failed ({e!r}): no health or HPA/DCO data")
+            return
+        self.notes.extend(records.probe_notes(self.caps))
 
     def run_plans(self) -> tuple[str, VerifyResult | None]:
         plan: Plan | None = self.plan
@@ -155,12 +195,22 @@ class Job:
                     if isinstance(e, PlanFailedError):
                         raise
                     raise PlanFailedError(str(e)) from e
-                self.fallbacks.append(f"{plan.method}: {e} → {plan.fallback.method}")
+                self.fallbacks.append(
+                    records.fallback_line(plan.method, self.why_failed(e), plan.fallback.method)
+                )
                 self.tracker.error(f"{plan.method} failed ({e}); falling back")
                 plan, first = plan.fallback, False
                 self.active_plan = plan
                 self.entry.step_index, self.entry.offset = 0, 0
         raise PlanFailedError("no plan")  # unreachable: the loop returns or raises
+
+    def why_failed(self, error: WipestationError) -> str:
+        """For the fallback line: which step failed and why, or what verification found."""
+        if isinstance(error, StepFailedError):
+            return str(error)
+        done = [s.name for s in self.steps if s.ok]
+        after = f"{done[-1]} did not erase: " if done else ""
+        return after + records.describe_error(error)
 
     def run_plan(self, plan: Plan, *, resume: bool) -> tuple[str, VerifyResult | None]:
         ctx = JobContext(self)
@@ -175,16 +225,69 @@ class Job:
             ctx.start_offset = self.entry.offset if (resume and i == first_step) else 0
             if step in overwrites:
                 self.tracker.set_pass(overwrites.index(step) + 1, len(overwrites))
-            record = step.run(ctx)
-            self.steps.append(record)
+            record = self.run_step(step, ctx)
             self.checkpoint(i + 1, 0)
             if record.bad_ranges:
                 n = len(record.bad_ranges)
                 msg = f"{n} unwritable range(s) on {self.drive.path}; not certifiable"
                 raise PlanFailedError(msg)
             if not record.ok:
-                raise ToolError(f"{record.name} failed: {record.error or 'see the step record'}")
+                raise StepFailedError(record)
+            if step.kind == "prepare":
+                self.reread_drive(ctx, record.name)
         return self.verify_plan(plan)
+
+    def run_step(self, step: Step, ctx: JobContext) -> StepRecord:
+        """Run one step and record it, also when it raises (the report shows what failed)."""
+        started = now_iso()
+        ctx.step_log = []
+        try:
+            record = step.run(ctx)
+        except (ToolError, UnsupportedError) as e:
+            record = records.failed_step(step.name, step.kind, started, e, ctx.step_log)
+            self.steps.append(record)
+            raise StepFailedError(record) from e
+        except Exception as e:  # removal, cancel, I/O: recorded, then handled by execute()
+            self.steps.append(records.failed_step(step.name, step.kind, started, e, ctx.step_log))
+            raise
+        self.steps.append(record)
+        return record
+
+    def reread_drive(self, ctx: JobContext, after: str) -> None:
+        """Read the drive again from the inventory after a prepare step.
+
+        Why: an HPA reset or a reformat to 512-byte sectors changes the size; the following steps
+        and verification must cover the drive as it is now, not as it was planned.
+
+        Raises:
+            DeviceGoneError: the drive is gone.
+            SafetyError: another device (or another serial) now sits at the path.
+        """
+        drive_probe.forget(self.drive)
+        now = self.engine.inventory.get(self.drive.path)
+        if now is None:
+            raise DeviceGoneError(f"{self.drive.path} disappeared after {after}")
+        old = self.drive
+        # A path identity is built from the size, so only that kind may change here.
+        identity = now.identity if old.identity_source == IdentitySource.PATH else old.identity
+        if now.devnum != old.devnum or now.identity != identity:
+            raise SafetyError(f"{old.path} is no longer {old.identity!r} after {after}")
+        self.drive = ctx.drive = replace(
+            old,
+            size_bytes=now.size_bytes,
+            logical_block_size=now.logical_block_size,
+            physical_block_size=now.physical_block_size,
+            identity=identity,
+        )
+        self.notes.append(records.size_note(after, old, self.drive))
+        self.update_journal_identity(old.identity)
+
+    def update_journal_identity(self, old_identity: str) -> None:
+        self.entry.size_bytes = self.drive.size_bytes
+        if self.drive.identity != old_identity:
+            self.engine.journal.remove(old_identity)
+            self.entry.identity = self.drive.identity
+        self.engine.journal.save(self.entry)
 
     def verify_plan(self, plan: Plan) -> tuple[str, VerifyResult | None]:
         if plan.verify == "none" or plan.expect.kind == Expect.NOTHING:
@@ -211,12 +314,17 @@ class Job:
             buffer_size=self.engine.buffer_size,
         )
         with self.read_io() as io:
-            result = Verifier(io, req, self.tracker_verify, self.cancel_event).run()
+            verifier = Verifier(io, req, self.tracker_verify, self.cancel_event, gone=self.gone)
+            result = verifier.run()
+        self.unreadable = tuple(verifier.unreadable)
         if not result.passed:
             where = ", ".join(f"{o}+{n}" for o, n in result.mismatches[:5])
             msg = f"verification failed ({result.detail}; at bytes {where})"
             raise PlanFailedError(msg, result)
         return f"{plan.method} verified ({plan.verify}): {result.observed_class}", result
+
+    def gone(self, error: OSError) -> bool:
+        return is_gone(error, self.drive, self.engine.present)
 
     def tracker_verify(self, done: int, total: int) -> None:
         self.tracker.update(done, total, "verify")
@@ -261,6 +369,7 @@ class Job:
         result = self.write_report(result)
         if not self.engine.record(result):
             return
+        drive_probe.forget(self.drive)  # the wipe changed what the drive reports
         if state != JobState.REMOVED:
             self.engine.journal.remove(self.drive.identity)  # removed drives may come back
         self.tracker.state(state, "done", last_error="" if state == JobState.PASSED else reason)
@@ -270,12 +379,12 @@ class Job:
         self, state: JobState, reason: str, verification: VerifyResult | None
     ) -> JobResult:
         plan = self.active_plan
-        bad = tuple(r for s in self.steps for r in s.bad_ranges)
+        bad = (*(r for s in self.steps for r in s.bad_ranges), *self.unreadable)
         return JobResult(
             job_id=self.job_id,
             drive=self.drive,
             method=self.method,
-            level=plan.level if state == JobState.PASSED else "none",
+            level=proven_level(plan.level, state, verification),
             standard=plan.standard,
             state=state,
             reason=reason,
@@ -287,6 +396,8 @@ class Job:
             bad_ranges=bad,
             resumed_from=self.resumed_from,
             fingerprint=self.entry.fingerprint,
+            health=records.health_of(self.caps) if self.caps else None,
+            hpa_dco=records.hpa_dco_of(self.caps, self.steps) if self.caps else None,
             notes=tuple(self.notes),
         )
 
@@ -300,6 +411,14 @@ class Job:
             log.exception("report for %s failed", self.job_id)
             return replace(result, notes=(*result.notes, f"report not written: {e}"))
         return replace(result, notes=(*result.notes, *(f"report: {p}" for p in paths)))
+
+
+def proven_level(level: str, state: JobState, verification: VerifyResult | None) -> str:
+    """The level of the plan that passed, and only when read-back verified it: a report must
+    never claim more than was done and proven (``--verify none`` proves nothing)."""
+    if state != JobState.PASSED or verification is None or verification.mode == "none":
+        return "none"
+    return level
 
 
 class _ReadIO:

@@ -10,11 +10,13 @@ fingerprint blocks and records the class of what the medium returns now.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
+import os
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from wipestation.engine.blockio import (
@@ -33,6 +35,9 @@ from wipestation.model import ByteRange, VerifyResult
 
 FINGERPRINT_BLOCKS = 64
 FINGERPRINT_BLOCK = 4096
+#: fingerprint hash of a block that could not be read / lies past the device's (new) end
+UNREADABLE = "unreadable"
+BEYOND_END = "beyond end"
 
 
 @dataclass(frozen=True)
@@ -90,19 +95,30 @@ def fingerprint_offsets(size: int, seed: int) -> list[int]:
     return [b * FINGERPRINT_BLOCK for b in sorted(picks)]
 
 
-def take_fingerprint(io: BlockIO, size: int, seed: int) -> dict[str, object]:
-    """Hashes of a fixed sample of blocks, taken before erasing."""
+def take_fingerprint(
+    io: BlockIO, size: int, seed: int, offsets: list[int] | None = None
+) -> dict[str, object]:
+    """Hashes of a fixed sample of blocks, taken before erasing.
+
+    ``offsets`` re-reads the blocks of an earlier fingerprint (the size may have changed since:
+    a prepare step); a block past the end is hashed as ``BEYOND_END``.
+    """
     mem = aligned_buffer(FINGERPRINT_BLOCK)
     view = memoryview(mem)[:FINGERPRINT_BLOCK]
     hashes, uniform = [], []
+    offsets = fingerprint_offsets(size, seed) if offsets is None else offsets
     try:
-        for off in fingerprint_offsets(size, seed):
+        for off in offsets:
+            if off + FINGERPRINT_BLOCK > size:
+                hashes.append(BEYOND_END)
+                uniform.append(True)
+                continue
             try:
                 io.read_into(view, off)
             except OSError as e:
                 if e.errno in GONE_ERRNOS:
                     raise
-                hashes.append("unreadable")  # a bad sector proves nothing either way
+                hashes.append(UNREADABLE)  # a bad sector proves nothing either way
                 uniform.append(True)
                 continue
             data = view.tobytes()
@@ -114,7 +130,7 @@ def take_fingerprint(io: BlockIO, size: int, seed: int) -> dict[str, object]:
         "algorithm": "sha256",
         "block_size": FINGERPRINT_BLOCK,
         "seed": seed,
-        "offsets": fingerprint_offsets(size, seed),
+        "offsets": list(offsets),
         "sha256": hashes,
         "uniform": uniform,
     }
@@ -173,10 +189,22 @@ class Classifier:
 class Verifier:
     """Reads the chosen ranges and compares them with what the method must have left."""
 
-    def __init__(self, io: BlockIO, req: VerifyRequest, advance=None, cancel=None) -> None:
+    def __init__(
+        self,
+        io: BlockIO,
+        req: VerifyRequest,
+        advance=None,
+        cancel=None,
+        gone: Callable[[OSError], bool] | None = None,
+    ) -> None:
         self.io, self.req = io, req
         self.advance = advance or (lambda done, total: None)
         self.cancel = cancel
+        #: True when an errno means the device went away (the job then ends ``removed``)
+        self.gone = gone or (lambda e: e.errno in GONE_ERRNOS)
+        #: logical blocks that could not be read, and the first error's text
+        self.read_errors: list[ByteRange] = []
+        self.read_error_text = ""
         kind = req.expect.kind
         self.filler = None
         if kind in (Expect.ZEROS, Expect.ONES, Expect.BYTE, Expect.STREAM):
@@ -255,6 +283,37 @@ class Verifier:
         return diff_blocks(data, want, pos, self.req.lbs)
 
     def _read(self, view: memoryview, n: int, pos: int) -> None:
+        """Read a chunk; on a media error, find the unreadable blocks one by one and record them.
+
+        Why block by block: a report must say *where* the medium failed, and the rest of the
+        chunk still has to be checked. An errno meaning removal is raised at once.
+        """
+        try:
+            self._read_exact(view, n, pos)
+        except OSError as e:
+            if self.gone(e):
+                raise
+            self._read_blocks(view, n, pos)
+
+    def _read_blocks(self, view: memoryview, n: int, pos: int) -> None:
+        step = max(512, self.req.lbs)
+        for i in range(0, n, step):
+            ln = min(step, n - i)
+            try:
+                self._read_exact(view[i:], ln, pos + i)
+            except OSError as e:
+                if self.gone(e):
+                    raise
+                self._read_error(pos + i, ln, e)
+
+    def _read_error(self, offset: int, length: int, error: OSError) -> None:
+        self.read_errors.append((offset, length))
+        if not self.read_error_text:
+            code = errno.errorcode.get(error.errno or 0, str(error.errno))
+            why = error.strerror or os.strerror(error.errno or errno.EIO)
+            self.read_error_text = f"{why} ({code})"
+
+    def _read_exact(self, view: memoryview, n: int, pos: int) -> None:
         got = 0
         while got < n:
             r = self.io.read_into(view[got:n], pos + got)
@@ -273,6 +332,10 @@ class Verifier:
         if expect.kind == Expect.CHANGED:
             passed, why, mismatches = self._check_changed()
             detail = why
+        if self.read_errors:
+            bad = self.unreadable
+            mismatches = merge_ranges([*mismatches, *bad])
+            passed, detail = False, f"{self._read_error_detail(bad)}; {detail}"
         return VerifyResult(
             mode=self.req.mode,
             expected=expect.describe(),
@@ -284,17 +347,31 @@ class Verifier:
             observed_class=observed,
         )
 
+    @property
+    def unreadable(self) -> list[ByteRange]:
+        """The blocks that could not be read, joined into ranges."""
+        return merge_ranges(self.read_errors)
+
+    def _read_error_detail(self, bad: list[ByteRange]) -> str:
+        where = ", ".join(f"byte {o} (+{n})" for o, n in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        return f"read error at {where}{more}: {self.read_error_text}"
+
     def _check_changed(self) -> tuple[bool, str, list[ByteRange]]:
         fp = self.req.fingerprint
         if not fp:
             return False, "no pre-erase fingerprint: a change cannot be proven", []
-        now = take_fingerprint(self.io, self.req.size, int(fp["seed"]))  # type: ignore[arg-type]
+        offsets = [int(o) for o in fp["offsets"]]  # type: ignore[union-attr]
+        now = take_fingerprint(self.io, self.req.size, int(fp["seed"]), offsets)  # type: ignore[arg-type]
         same: list[ByteRange] = []
         informative = 0
         for off, before, after, uniform in zip(
             fp["offsets"], fp["sha256"], now["sha256"], fp["uniform"], strict=True
         ):  # type: ignore[call-overload]
-            if uniform:
+            if after == UNREADABLE:  # unreadable now is not "changed": it is a read error
+                self._read_error(int(off), FINGERPRINT_BLOCK, OSError(errno.EIO, "unreadable"))
+                continue
+            if uniform or after == BEYOND_END:
                 continue  # a block that held one byte value carried no data to prove a change on
             informative += 1
             if before == after:

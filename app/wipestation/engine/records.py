@@ -1,0 +1,126 @@
+"""What a job writes into its ``JobResult`` besides the steps that succeeded.
+
+Why a module: a report must show what went wrong as precisely as what went right. A step that
+raised still becomes a (failed) ``StepRecord`` with the command it ran; a fallback line names the
+step that failed and why; health and HPA/DCO come from the job's one probe. Pure functions over
+values: nothing here runs a tool, opens a device or decides whether a job passes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from wipestation.engine.overwrite import now_iso
+from wipestation.errors import ToolFailedError
+from wipestation.model import Drive, StepRecord
+from wipestation.probe import Capabilities
+
+#: hdparm options whose next argument is a password: never copied into a report.
+_SECRET_OPTIONS = ("--security-set-pass", "--security-erase", "--security-unlock")
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for a person: the tool's own message, without the station's tool directory."""
+    if isinstance(error, ToolFailedError) and error.argv:
+        exe = error.argv[0]
+        return str(error).replace(exe, os.path.basename(exe), 1)
+    return str(error) or type(error).__name__
+
+
+def masked_argv(argv: Sequence[str]) -> str:
+    """``argv`` as one string with the tool's basename and any password replaced by ****."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        secret = i > 0 and argv[i - 1].startswith(_SECRET_OPTIONS)
+        out.append("****" if secret else (os.path.basename(arg) if i == 0 else arg))
+    return " ".join(out)
+
+
+def command_of(error: BaseException, logged: Sequence[str]) -> str:
+    """The command a failed step ran: the first line it logged (steps log their command, with
+    passwords masked, before running it), else the failing tool's argv, else ''."""
+    if logged:
+        return logged[0]
+    if isinstance(error, ToolFailedError) and len(error.argv) > 1:
+        return masked_argv(error.argv)
+    return ""
+
+
+def failed_step(
+    name: str, kind: str, started: str, error: BaseException, logged: Sequence[str]
+) -> StepRecord:
+    """The record of a step that raised instead of returning one."""
+    tool = error if isinstance(error, ToolFailedError) else None
+    return StepRecord(
+        name=name,
+        kind=kind,
+        command=command_of(error, logged),
+        started_at=started,
+        ended_at=now_iso(),
+        ok=False,
+        exit_status=tool.returncode if tool else None,
+        output_excerpt=tool.stderr_tail[-500:] if tool else "",
+        error=describe_error(error),
+    )
+
+
+def fallback_line(method: str, why: str, fallback: str) -> str:
+    """``auto: nvme sanitize (crypto erase) failed: … ; fallback → nist-clear``."""
+    return f"{method}: {why}; fallback → {fallback}"
+
+
+def health_of(caps: Capabilities) -> dict[str, object] | None:
+    """The SMART summary for the report, or None when the drive gave none."""
+    return caps.smart.to_json() if caps.smart is not None else None
+
+
+def probe_notes(caps: Capabilities) -> list[str]:
+    """Why a report has no health (or HPA/DCO) data: the probe's own notes, never a crash."""
+    notes = [f"probe: {n}" for n in (*caps.availability_errors, *caps.notes)]
+    if caps.smart is None:
+        notes.append(f"no SMART health data for this {caps.transport} device")
+    return notes
+
+
+def hidden_sectors(caps: Capabilities) -> int:
+    """Sectors an HPA or DCO hides from the host (0 when the drive reported neither)."""
+    hpa, dco = caps.hpa, caps.dco
+    hidden = hpa.hidden_sectors if hpa else 0
+    if hpa and dco and dco.real_max > hpa.native:
+        hidden += dco.real_max - hpa.native
+    return hidden
+
+
+def hpa_dco_of(caps: Capabilities, steps: Sequence[StepRecord]) -> dict[str, object] | None:
+    """HPA/DCO as probed before the wipe, and whether a hidden area is left after it.
+
+    ``hidden_after`` is True unless every hidden area was removed by a prepare step that
+    succeeded (the HPA reset reads ``hdparm -N`` back before it reports success).
+    """
+    if caps.hpa is None and caps.dco is None:
+        return None
+    hpa, dco = caps.hpa, caps.dco
+    hpa_left = bool(hpa and hpa.hidden_sectors) and not _done(steps, "reset HPA")
+    dco_left = bool(hpa and dco and dco.real_max > hpa.native) and not _done(steps, "restore DCO")
+    return {
+        "hpa": None if hpa is None else {**hpa.__dict__, "hidden": hpa.hidden_sectors},
+        "dco": None if dco is None else dict(dco.__dict__),
+        "hidden_sectors_before": hidden_sectors(caps),
+        "hidden_before": hidden_sectors(caps) > 0,
+        "hidden_after": hpa_left or dco_left,
+    }
+
+
+def _done(steps: Sequence[StepRecord], prefix: str) -> bool:
+    return any(s.ok and s.kind == "prepare" and s.name.startswith(prefix) for s in steps)
+
+
+def size_note(after: str, old: Drive, new: Drive) -> str:
+    """The drive's size before and after a prepare step, for the report's notes."""
+    if (old.size_bytes, old.logical_block_size) == (new.size_bytes, new.logical_block_size):
+        return f"size after {after}: unchanged, {new.size_bytes} bytes"
+    return (
+        f"size after {after}: {old.size_bytes} → {new.size_bytes} bytes "
+        f"(logical block {old.logical_block_size} → {new.logical_block_size})"
+    )
