@@ -85,7 +85,7 @@ def erasure_status(result: JobResult) -> str:
 def _exceptions(result: JobResult) -> list[str]:
     out: list[str] = []
     if result.bad_ranges:
-        out.append(f"{len(result.bad_ranges)} bad range(s) could not be written")
+        out.append(f"{len(result.bad_ranges)} bad range(s) could not be written or read back")
     if (result.hpa_dco or {}).get("hidden_after"):
         out.append("hidden area (HPA/DCO) still present after the wipe")
     if result.verification is None or result.verification.mode == "none":
