@@ -1,0 +1,194 @@
+"""``wipestation tui``: the station screen, wired to the real engine, hotplug and reports.
+
+Textual is imported only inside ``run_station`` so every other command stays light
+(tests/test_import_hygiene.py). The engine is created here, outside the App, on purpose: if the
+screen crashes, the crash goes to a log file (never a traceback on the console), a new App is
+started on the same engine, and the running wipes carry on and are reattached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from wipestation import config
+from wipestation.cli import add_exclude_argument
+from wipestation.config import StationConfig
+from wipestation.errors import ToolError, WipestationError
+
+IMAGE_CONFIG = Path("/etc/wipestation/wipestation.toml")
+STICK_CONFIG = Path("/run/wipestation/stick-wipestation.toml")  # copied off the boot stick
+CRASH_LOG = Path("/run/wipestation/tui-crash.log")
+SESSION_LOG = Path("/run/wipestation/station.log")  # engine, reports and tool lines
+MAX_RESTARTS = 5
+RESTART_PAUSE_S = 1.0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="a wipestation.toml to read after the image's")
+    p.add_argument("--report-dir", metavar="DIR", help="write reports here (overrides the config)")
+    p.add_argument("--ascii", action="store_true", help="ASCII only (default on TERM=linux/vt*)")
+    add_exclude_argument(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    return run_station(cfg, ascii_only=True if args.ascii else None)
+
+
+def _known_method(name: str) -> bool:
+    from wipestation import methods
+
+    try:
+        methods.get(name)
+    except WipestationError:
+        return False
+    return True
+
+
+def load_config(args: argparse.Namespace) -> StationConfig:
+    paths = [IMAGE_CONFIG, STICK_CONFIG, *([Path(args.config)] if args.config else [])]
+    cfg = config.load(toml_paths=tuple(paths), known_method=_known_method)
+    changes: dict[str, Any] = {}
+    if args.exclude:
+        changes["exclude"] = (*cfg.exclude, *args.exclude)
+    if args.report_dir:
+        changes["report_dir"] = args.report_dir
+    return replace(cfg, **changes) if changes else cfg
+
+
+def build_station(cfg: StationConfig) -> dict[str, Any]:
+    """The real collaborators of the App (engine, watcher, writer, probe, planner)."""
+    from wipestation import methods, probe
+    from wipestation.discovery.inventory import Inventory
+    from wipestation.discovery.monitor import DriveWatcher
+    from wipestation.engine.jobs import Engine
+    from wipestation.engine.journal import journal_dir_for
+    from wipestation.reports.writer import ReportWriter
+
+    inventory = Inventory(cfg.exclude)
+    writer = ReportWriter.from_config(cfg)  # report_dir, else the report stick or boot stick
+    engine = Engine(
+        inventory,
+        journal_dir=journal_dir_for(cfg.report_dir or None),
+        report_writer=writer,
+        sample_percent=cfg.verify_percent,
+    )
+    watcher = DriveWatcher(inventory)
+    watcher.start()
+    writer.watch(watcher)
+    return {
+        "engine": engine,
+        "inventory": inventory,
+        "watcher": watcher,
+        "report_writer": writer,
+        "probe": probe.probe,
+        "planner": methods.build_plan,
+    }
+
+
+def run_station(
+    cfg: StationConfig,
+    *,
+    ascii_only: bool | None = None,
+    parts: dict[str, Any] | None = None,
+    app_class: Any = None,
+    headless: bool = False,
+) -> int:
+    """Run the screen until it exits; restart it on the same engine if it crashes.
+
+    ``parts``/``app_class``/``headless`` let tests run the restart loop without a station.
+    """
+    from wipestation.tui.app import WipestationApp
+
+    factory = app_class or WipestationApp
+    if parts is None:
+        try:
+            parts = build_station(cfg)
+        except OSError as e:  # journal or spool directory, udev monitor: one line, no traceback
+            raise WipestationError(f"cannot start the station: {e}") from e
+    with logging_to_file(SESSION_LOG):
+        return _run_screens(cfg, factory, parts, ascii_only, headless)
+
+
+def _run_screens(
+    cfg: StationConfig, factory: Any, parts: dict[str, Any], ascii_only: bool | None, headless: bool
+) -> int:
+    for attempt in range(1, MAX_RESTARTS + 1):
+        app = factory(config=cfg, ascii_only=ascii_only, **parts)
+        captured = io.StringIO()
+        with contextlib.redirect_stderr(captured):  # Textual prints a crash's traceback here
+            result = app.run(headless=headless)
+        if app.return_code in (0, None):
+            return shutdown(parts, result)
+        where = save_crash(captured.getvalue())
+        print(
+            f"wipestation: the station screen stopped on an internal error (details in {where}); "
+            f"restarting it - running wipes continue ({attempt}/{MAX_RESTARTS})",
+            file=sys.stderr,
+        )
+        time.sleep(RESTART_PAUSE_S)
+    print(
+        "wipestation: the screen keeps failing; waiting for running wipes to finish",
+        file=sys.stderr,
+    )
+    parts["engine"].wait()
+    return shutdown(parts, None)
+
+
+@contextlib.contextmanager
+def logging_to_file(path: Path) -> Iterator[None]:
+    """Log lines written to the console would tear the screen: send them to a file meanwhile."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+        handler.close()
+
+
+def save_crash(text: str) -> Path:
+    path = CRASH_LOG
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"---- {time.strftime('%Y-%m-%d %H:%M:%S')}\n{text}\n")
+    except OSError:
+        path = Path("/tmp/wipestation-tui-crash.log")
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def shutdown(parts: dict[str, Any], result: str | None) -> int:
+    """Stop jobs (recorded as cancelled), flush reports, and power off when asked to."""
+    from wipestation.tools import runner
+
+    if parts.get("watcher") is not None:
+        parts["watcher"].stop()
+    parts["engine"].close()
+    if parts.get("report_writer") is not None:
+        parts["report_writer"].close()
+    if result != "poweroff":
+        return 0
+    try:
+        runner.run(["systemctl", "poweroff"], timeout=30)
+    except ToolError as e:
+        print(f"wipestation: could not power off: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,5 @@
+"""The station screen: a Textual front end over the same engine the CLI uses.
+
+Nothing here decides how a drive is erased; the engine and the policy do. Only this package may
+import Textual (tests/test_import_hygiene.py checks it), so the headless CLI never pays for it.
+"""

@@ -1,0 +1,288 @@
+"""The station App: wiring between the engine, hotplug and the screens, and nothing else.
+
+Collaborators are injected (engine, drive source, watcher, report writer, probe, planner, clock)
+so tests run the real screens against fakes. Engine and watcher threads only ``post_message``;
+hot counters are read from ``engine.snapshot()`` on a timer (style.md, two progress channels).
+The engine outlives the App: if the UI crashes, ``wipestation tui`` starts a new App on the same
+engine and ``Station.adopt`` reattaches the running jobs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+
+from wipestation.config import StationConfig
+from wipestation.discovery.monitor import DriveEvent
+from wipestation.errors import WipestationError
+from wipestation.model import Drive, JobState, Progress
+from wipestation.tui.catalog import MethodInfo, load_methods
+from wipestation.tui.format import ascii_terminal, serial_terminal, use_ascii_scrollbars
+from wipestation.tui.health import health_word
+from wipestation.tui.joblog import JobLogRelay
+from wipestation.tui.messages import (
+    DriveAdded,
+    DriveChanged,
+    DriveRemoved,
+    HealthProbed,
+    JobChanged,
+    JobLogged,
+    JobStarted,
+    StartRefused,
+)
+from wipestation.tui.ports import DriveSource, EngineLike, ReportStatus, WatcherLike
+from wipestation.tui.reporting import delivery_of, report_status_of, reprint_label
+from wipestation.tui.screens.ask import AskScreen
+from wipestation.tui.screens.details import plan_lines
+from wipestation.tui.screens.drives import DrivesScreen
+from wipestation.tui.station import Row, Station
+
+TICK_S = 1 / 3  # 3 Hz: smooth enough for people, cheap for 48 rows
+SERIAL_TICK_S = 1.0  # a 115200-baud line carries ~11 KiB/s; 48 moving rows at 3 Hz use half
+
+
+class WipestationApp(App[str | None]):
+    CSS_PATH = Path(__file__).with_name("wipestation.tcss")  # absolute: subclasses live elsewhere
+    TITLE = "Wipestation"
+
+    def __init__(
+        self,
+        *,
+        engine: EngineLike,
+        inventory: DriveSource,
+        config: StationConfig | None = None,
+        watcher: WatcherLike | None = None,
+        report_writer: Any = None,
+        probe: Callable[[Drive], Any] | None = None,
+        planner: Callable[[Drive, str, str], Any] | None = None,
+        methods: tuple[MethodInfo, ...] | None = None,
+        clock: Callable[[], float] = time.time,
+        ascii_only: bool | None = None,
+        tick_s: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.inventory = inventory
+        self.config = config or StationConfig(station="station")
+        self.watcher = watcher
+        self.report_writer = report_writer
+        self.probe = probe
+        self.planner = planner
+        self.methods = methods if methods is not None else load_methods()
+        self.ascii_only = ascii_terminal() if ascii_only is None else ascii_only
+        if self.ascii_only:
+            use_ascii_scrollbars()
+        self.tick_s = tick_s or (SERIAL_TICK_S if serial_terminal() else TICK_S)
+        self.method = self.config.method
+        self.station = Station(engine, clock)
+        self._auto_seen: set[str] = set()  # identities unattended mode already started
+
+        self.drives_screen = DrivesScreen()
+        self._relay = JobLogRelay(self.post_message)
+
+    # ---- start-up -----------------------------------------------------------------------------
+    async def on_mount(self) -> None:
+        await self.push_screen(self.drives_screen)
+        try:
+            self.station.load(self.inventory.drives())
+        except (OSError, WipestationError) as e:
+            self.show_error(f"could not list drives: {e}")
+        snapshot = self.engine.snapshot()
+        self.station.adopt(snapshot)
+        self._auto_seen.update(p.identity for p in snapshot.values())  # no re-wipe after restart
+        self.engine.subscribe(self._from_engine)
+        self._relay.attach()
+        if self.watcher is not None:
+            self.watcher.subscribe(self._from_watcher)
+        if self.config.unattended:
+            self._auto_start([r.drive for r in self.station.rows.values()])
+        self.probe_drives([r.drive for r in self.station.rows.values()])
+        self.set_interval(self.tick_s, self.tick)
+        self.refresh_view()
+
+    def on_unmount(self) -> None:
+        self._relay.detach()
+
+    # ---- threads → messages (never touch widgets here) ----------------------------------------
+    def _from_engine(self, progress: Progress) -> None:
+        self.post_message(JobChanged(progress))
+
+    def _from_watcher(self, event: DriveEvent) -> None:
+        if event.action == "removed":
+            self.post_message(DriveRemoved(event.name))
+        elif event.drive is not None:
+            cls = DriveAdded if event.action == "added" else DriveChanged
+            self.post_message(cls(event.drive))
+
+    # ---- rare state changes -------------------------------------------------------------------
+    def on_job_changed(self, message: JobChanged) -> None:
+        p = message.progress
+        row = self.station.apply(p)
+        if row is not None and p.state == JobState.FAILED:
+            self.show_error(f"{row.drive.path} FAILED: {p.last_error or 'see details (d)'}")
+        self.refresh_view()
+
+    def on_job_logged(self, message: JobLogged) -> None:
+        self.station.log_line(message.job_id, message.text)
+
+    def on_drive_added(self, message: DriveAdded) -> None:
+        self.station.add_drive(message.drive)
+        self.show_info(f"{message.drive.path} added ({message.drive.serial or 'no serial'})")
+        if self.config.unattended:
+            self._auto_start([message.drive])
+        self.probe_drives([message.drive])
+        self.refresh_view()
+
+    def on_drive_changed(self, message: DriveChanged) -> None:
+        self.station.change_drive(message.drive)
+        self.refresh_view()
+
+    def on_drive_removed(self, message: DriveRemoved) -> None:
+        was_busy = self.station.remove_drive(message.name)
+        self.engine.drive_removed(message.name)
+        if was_busy:
+            self.show_error(f"/dev/{message.name} was removed during its wipe")
+        self.refresh_view()
+
+    def _auto_start(self, drives: list[Drive]) -> None:
+        """Unattended mode: every wipeable drive once per session, with the configured method."""
+        names = []
+        for d in drives:
+            row = self.station.row_of(d.name)
+            if row is None or row.job_id or row.why_not_wipeable or d.identity in self._auto_seen:
+                continue
+            self._auto_seen.add(d.identity)
+            names.append(d.name)
+        if names:
+            self.start_wipe(tuple(names), self.config.method)
+
+    # ---- requests from the screens ------------------------------------------------------------
+    def start_wipe(self, names: tuple[str, ...], method: str) -> None:
+        rows = [r for n in names if (r := self.station.row_of(n)) is not None]
+        ok, errors = self.station.claim(rows)
+        if ok:
+            self.show_info(f"Starting {len(ok)} wipe(s) with {method}")
+            self._start_jobs([r.drive for r in ok], method, self.config.verify)
+        for err in errors:  # after the summary, so the last line on screen is the problem
+            self.show_error(err)
+        self.refresh_view()
+
+    @work(thread=True, exit_on_error=False, group="start")
+    def _start_jobs(self, drives: list[Drive], method: str, verify: str) -> None:
+        """engine.start may probe the drive (tools, seconds each): never on the UI thread."""
+        for d in drives:
+            try:
+                job_id = self.engine.start(d, method, verify)
+            except Exception as e:  # noqa: BLE001 - any refusal must free the row, never wedge it
+                self.post_message(StartRefused(d.name, d.path, str(e) or repr(e)))
+            else:
+                self.post_message(JobStarted(d.name, job_id, method))
+
+    def on_job_started(self, message: JobStarted) -> None:
+        self.station.started(message.name, message.job_id, message.method)
+        self.refresh_view()
+
+    def on_start_refused(self, message: StartRefused) -> None:
+        self.station.refused_start(message.name, message.error)
+        self.show_error(f"{message.path}: not started: {message.error}")
+        self.refresh_view()
+
+    def action_reprint_label(self) -> None:
+        name = self.drives_screen.table.highlighted_name
+        row = self.station.row_of(getattr(self.screen, "drive_name", name) or "")
+        result = self.engine.results().get(row.job_id) if row and row.job_id else None
+        if result is None:
+            self.show_error("No finished wipe on this drive: no label to print.")
+            return
+        try:
+            reprint_label(self.report_writer, result.job_id)
+        except (OSError, WipestationError) as e:
+            self.show_error(f"Label not printed: {e}")
+        else:
+            self.show_info(f"Label for {result.drive.serial or result.drive.path} queued")
+
+    async def action_quit(self) -> None:
+        running = self.station.counts().running
+        if not running:
+            self.exit()
+            return
+        body = f"{running} wipe(s) are running: quitting cancels them (recorded as cancelled)."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.engine.cancel_all()
+                self.exit()
+
+        self.push_screen(AskScreen("QUIT THE STATION SCREEN?", body), answered)
+
+    def power_off(self) -> None:
+        self.engine.cancel_all()
+        self.exit("poweroff")
+
+    # ---- hot path -----------------------------------------------------------------------------
+    def tick(self) -> None:
+        self.station.refresh(self.engine.snapshot())
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        if not self.drives_screen.is_mounted:
+            return
+        with self.batch_update():
+            self.drives_screen.show()
+
+    # ---- helpers for screens and workers ------------------------------------------------------
+    def report_status(self) -> ReportStatus:
+        return report_status_of(self.report_writer, self.config)
+
+    def delivery_of(self, row: Row) -> str:
+        return delivery_of(self.report_writer, row.job_id)
+
+    def plan_lines_for(self, name: str) -> list[str]:
+        """Runs in a worker thread: the planner may probe the drive."""
+        row = self.station.row_of(name)
+        if row is None or self.planner is None:
+            return ["no planner on this station"]
+        method = row.progress.method if row.progress else self.method
+        try:
+            return plan_lines(self.planner(row.drive, method, self.config.verify))
+        except (WipestationError, OSError) as e:
+            return [f"{method}: {e}"]
+
+    @work(thread=True, exit_on_error=False, group="probe")
+    def probe_drives(self, drives: list[Drive]) -> None:
+        if self.probe is None:
+            return
+        for drive in drives:
+            if drive.protected:  # never worth a tool run; the reason is what matters
+                continue
+            try:
+                self.post_message(HealthProbed(drive.name, self.probe(drive), ""))
+            except (WipestationError, OSError) as e:
+                self.post_message(HealthProbed(drive.name, None, str(e)))
+
+    def on_health_probed(self, message: HealthProbed) -> None:
+        row = self.station.row_of(message.name)
+        if row is None:
+            return
+        row.caps = message.caps
+        row.health = health_word(message.caps) if message.caps is not None else "?"
+        if message.error:
+            self.show_error(f"{row.drive.path}: probe failed: {message.error}")
+        self.refresh_view()
+
+    def show_error(self, text: str) -> None:
+        self._say(text, error=True)
+
+    def show_info(self, text: str) -> None:
+        self._say(text, error=False)
+
+    def _say(self, text: str, error: bool) -> None:
+        if self.drives_screen.is_mounted:
+            self.drives_screen.say(text, error)
+        if error:
+            self.notify(text, severity="error", timeout=8)

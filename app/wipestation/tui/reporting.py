@@ -1,0 +1,80 @@
+"""The header's report and printer state, from the report writer's own status.
+
+The writer (``reports/writer.py``) knows whether its target is present, full or absent and how
+many records wait in its spool; this only maps that onto ``ReportStatus`` for the header, and
+falls back to looking at ``report_dir`` when no writer is wired (tests, early boot).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+from wipestation.config import StationConfig
+from wipestation.errors import ReportError
+from wipestation.tui.ports import ReportStatus
+
+MIN_FREE = 32 * 1024 * 1024  # below this a report stick counts as full
+
+
+def report_status_of(writer: Any, config: StationConfig) -> ReportStatus:
+    status = getattr(writer, "status", None) if writer is not None else None
+    if callable(status):
+        status = status()
+    if status is not None and hasattr(status, "target"):
+        return ReportStatus(
+            target=_target(str(status.target)),
+            where=str(getattr(status, "target_detail", "")),
+            pending=int(getattr(status, "pending", 0)),
+            printer=str(getattr(status, "printer", "none")),
+            detail=str(getattr(status, "last_error", "")),
+        )
+    return _from_dir(config.report_dir)
+
+
+def _target(state: str) -> str:
+    """The writer's states → the three the header names (plus off)."""
+    if state in ("present", "unknown"):
+        return state
+    if state in ("full", "read-only"):
+        return "full"
+    return "off" if state == "none" else "absent"
+
+
+def _from_dir(report_dir: str) -> ReportStatus:
+    if not report_dir:
+        return ReportStatus(target="off")
+    if not os.path.isdir(report_dir):
+        return ReportStatus(target="absent", where=report_dir)
+    if shutil.disk_usage(report_dir).free < MIN_FREE:
+        return ReportStatus(target="full", where=report_dir)
+    return ReportStatus(target="present", where=report_dir)
+
+
+def reprint_label(writer: Any, job_id: str) -> None:
+    """Queue the label of ``job_id``'s record on the writer's printer again.
+
+    Raises:
+        ReportError: no printer, or no record of that job in this session.
+    """
+    printer = getattr(writer, "printer", None)
+    if printer is None:
+        raise ReportError("no label printer is configured on this station (wipestation.printer)")
+    records = [*getattr(writer, "delivered", []), *writer.spool.pending()]
+    record = next((r for r in records if r.get("job_id") == job_id), None)
+    if record is None:
+        raise ReportError("the record of this wipe is not in this session's reports")
+    printer.submit(record)
+
+
+def delivery_of(writer: Any, job_id: str) -> str:
+    """ "saved" when the job's record reached the target, "waiting" while spooled, else ""."""
+    if writer is None or not job_id:
+        return ""
+    if any(r.get("job_id") == job_id for r in getattr(writer, "delivered", [])):
+        return "saved"
+    spool = getattr(writer, "spool", None)
+    if spool is not None and any(r.get("job_id") == job_id for r in spool.pending()):
+        return "waiting"
+    return ""

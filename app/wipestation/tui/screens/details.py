@@ -1,0 +1,149 @@
+"""One drive in full: identity, health, the plan with its fallbacks, the live log, the report.
+
+Probing and planning may run tools, so they happen in a worker thread; the live part (state,
+log) is re-read from the station model once a second while the screen is open.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from wipestation.model import Drive, JobResult
+from wipestation.tui.format import size_cell
+from wipestation.tui.health import health_lines
+from wipestation.tui.station import Row
+
+if TYPE_CHECKING:
+    from wipestation.tui.app import WipestationApp
+
+
+def identity_lines(d: Drive) -> list[str]:
+    lines = [
+        f"device     {d.path}   bus {d.transport}   "
+        f"{size_cell(d.size_bytes)} ({d.size_bytes} bytes)",
+        "model      " + " ".join(x for x in (d.vendor, d.model) if x),
+        f"serial     {d.serial or '(none)'}   WWN {d.wwn or '(none)'}   "
+        f"firmware {d.firmware or '-'}",
+        f"identity   {d.identity}  (from {d.identity_source})",
+        f"sectors    logical {d.logical_block_size}  physical {d.physical_block_size}  "
+        f"{'rotational' if d.rotational else 'non-rotational'}",
+    ]
+    if d.protected:
+        lines.append("PROTECTED  " + "; ".join(d.protected_reasons))
+    if d.usb_id:
+        lines.append(f"USB bridge {d.usb_id}")
+    return lines
+
+
+def plan_lines(plan: Any) -> list[str]:
+    """A plan and its fallback chain, one line per step."""
+    lines, depth = [], 0
+    while plan is not None:
+        head = "plan" if depth == 0 else f"fallback {depth}"
+        lines.append(f"{head}: {plan.method} ({plan.level}, verify {plan.verify})")
+        lines += [f"    {s.name}" for s in plan.steps]
+        lines += [f"    why: {r}" for r in plan.reasons]
+        plan, depth = plan.fallback, depth + 1
+    return lines
+
+
+def live_lines(row: Row, log: list[str]) -> list[str]:
+    p = row.progress
+    if p is None:
+        status = row.refused or ("protected" if row.drive.protected else "not started")
+        return [f"state      {row.state}: {status}"]
+    lines = [f"state      {row.state}  {p.method}  {p.phase}".rstrip()]
+    if p.pass_count:
+        lines.append(f"pass       {p.pass_index}/{p.pass_count}")
+    if p.bytes_total:
+        lines.append(f"progress   {p.fraction:.1%} of {size_cell(p.bytes_total)}")
+    if p.last_error:
+        lines.append(f"message    {p.last_error}")
+    return [*lines, "", "log:", *log[-30:]]
+
+
+def result_lines(result: JobResult | None, report_where: str, delivery: str = "") -> list[str]:
+    """The verdict and where its proof is; ``delivery`` is reporting.delivery_of()."""
+    report_where = report_where or "no report target on this station"
+    if result is None:
+        return [f"reports go to {report_where}"]
+    verdict = "PASS" if result.passed else result.state.value.upper()
+    lines = [f"result     {verdict}: {result.reason}", f"level      {result.level}"]
+    lines += [f"fallback   {f}" for f in result.fallbacks]
+    paths = [n.removeprefix("report: ") for n in result.notes if n.startswith("report: ")]
+    if paths:
+        lines += [f"report     {p}" for p in paths]
+    elif delivery == "saved":
+        lines.append(f"report     saved to {report_where} (reports/<date>/<serial>.json, .pdf)")
+    else:
+        lines.append(f"report     waiting for {report_where}")
+    lines += [f"note       {n}" for n in result.notes if not n.startswith("report: ")]
+    return lines
+
+
+class DetailsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,d", "close", "Back"),
+        Binding("l", "app.reprint_label", "Label"),
+    ]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.drive_name = name
+        self._plan: list[str] = ["working out the plan..."]
+
+    @property
+    def station_app(self) -> WipestationApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("", id="details-body")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.refresh_live()
+        self.set_interval(1.0, self.refresh_live)
+        self.load_plan()
+
+    @work(thread=True, exit_on_error=False)
+    def load_plan(self) -> None:
+        lines = self.station_app.plan_lines_for(self.drive_name)
+        self.app.call_from_thread(self._set_plan, lines)
+
+    def _set_plan(self, lines: list[str]) -> None:
+        self._plan = lines
+        self.refresh_live()
+
+    def refresh_live(self) -> None:
+        app = self.station_app
+        row = app.station.row_of(self.drive_name)
+        if row is None:
+            self.query_one("#details-body", Static).update("This drive is no longer listed.")
+            return
+        result = app.engine.results().get(row.job_id) if row.job_id else None
+        sections = [
+            ("Drive", identity_lines(row.drive)),
+            ("Health", health_lines(row.caps)),
+            ("Plan", self._plan),
+            ("Job", live_lines(row, app.station.logs.get(row.job_id, []))),
+            ("Proof", result_lines(result, app.report_status().where, app.delivery_of(row))),
+        ]
+        text = "\n".join(
+            f"[b]{t}[/b]\n" + "\n".join(_esc(x) for x in body) + "\n" for t, body in sections
+        )
+        self.query_one("#details-body", Static).update(text)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _esc(line: str) -> str:
+    return line.replace("[", r"\[")

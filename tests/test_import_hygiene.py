@@ -1,0 +1,46 @@
+"""Nothing outside ``wipestation.tui`` may import Textual (style.md): the CLI, the engine and the
+reports must start fast and run headless. Checked in a fresh interpreter, over every module."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+PROBE = r"""
+import importlib, json, pkgutil, sys
+import wipestation
+skip = ("wipestation.tui", "wipestation.__main__")
+names, failed = [], {}
+for info in pkgutil.walk_packages(wipestation.__path__, "wipestation."):
+    if info.name.startswith(skip):
+        continue
+    try:
+        importlib.import_module(info.name)
+        names.append(info.name)
+    except Exception as e:  # report, do not hide: a module that cannot import is a bug too
+        failed[info.name] = repr(e)
+import wipestation.cli
+wipestation.cli.build_parser()  # imports every command module, tui_cmd included
+print(json.dumps({"textual": sorted(m for m in sys.modules if m.split(".")[0] == "textual"),
+                  "imported": names, "failed": failed}))
+"""
+
+
+def test_textual_is_imported_only_by_the_tui() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=120
+    )
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["failed"] == {}
+    for core in (
+        "wipestation.engine.jobs",
+        "wipestation.cli",
+        "wipestation.cli.tui_cmd",
+        "wipestation.discovery.inventory",
+        "wipestation.discovery.monitor",
+        "wipestation.reports.writer",
+        "wipestation.methods",
+    ):
+        assert core in report["imported"]
+    assert report["textual"] == []
