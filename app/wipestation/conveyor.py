@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
+from wipestation.config import StationConfig
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobResult, Progress
@@ -72,13 +73,23 @@ class Conveyor:
             if drive.identity in self._seen:
                 return None
             self._seen.add(drive.identity)
+        method, verify, resume = self._interrupted(drive) or (self.method, self.verify, False)
         try:
-            job = self.engine.start(drive, self.method, self.verify)
+            job = self.engine.start(drive, method, verify, resume=resume)
         except WipestationError as e:
             self.say(f"SKIP {drive.identity} {drive.path} cannot start: {e}")
             return None
-        self.say(f"START {drive.identity} {drive.path} {self.method} job={job}")
+        how = " resume" if resume else ""
+        self.say(f"START {drive.identity} {drive.path} {method} job={job}{how}")
         return job
+
+    def _interrupted(self, drive: Drive) -> tuple[str, str, bool] | None:
+        """An interrupted wipe of this drive in the journal is resumed with its own method."""
+        journal = getattr(self.engine, "journal", None)
+        entry = journal.load(drive.identity) if journal is not None else None
+        if entry is None or entry.size_bytes != drive.size_bytes:
+            return None
+        return entry.method, entry.verify, True
 
     def on_drive_event(self, ev: DriveEvent) -> None:
         if ev.action == "added" and ev.drive is not None:
@@ -122,3 +133,65 @@ class Conveyor:
         results = self.engine.results().values()
         passed = sum(1 for r in results if r.passed)
         return passed, len(results) - passed
+
+
+def run_headless(
+    cfg: StationConfig,
+    out: TextIO,
+    *,
+    parts: dict[str, Any] | None = None,
+    power_off: Callable[[], None] | None = None,
+) -> int:
+    """Unattended mode on a plain terminal; with ``cfg.poweroff``, power off when all is saved.
+
+    Never powers off while a finished record is still waiting for a report target: the
+    operator is told to plug one in, and the station waits.
+    """
+    from wipestation.assembly import build_station
+
+    parts = parts or build_station(cfg)
+    engine, writer = parts["engine"], parts["report_writer"]
+    conv = Conveyor(engine, cfg.method, cfg.verify, out)
+    parts["watcher"].subscribe(conv.on_drive_event)
+    conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
+    for drive in parts["inventory"].drives():
+        conv.offer(drive)
+    while True:
+        conv.wait_idle()
+        passed, failed = conv.summary()
+        if not cfg.poweroff:
+            conv.say(f"IDLE passed={passed} failed={failed}; plug in the next drives")
+            _wait_for_work(conv)
+            continue
+        _wait_for_reports(conv, writer)
+        conv.say(f"DONE passed={passed} failed={failed} reports={writer.status.delivered}")
+        parts["watcher"].stop()
+        engine.close()
+        writer.close()
+        (power_off or _power_off)()
+        return 0 if failed == 0 else 1
+
+
+def _wait_for_work(conv: Conveyor, poll_s: float = 1.0) -> None:
+    while conv.idle():
+        time.sleep(poll_s)
+
+
+def _wait_for_reports(conv: Conveyor, writer: Any, poll_s: float = 2.0) -> None:
+    """Until every finished record is on a report target (a stick may be plugged in later)."""
+    told = ""
+    while True:
+        writer.wait_idle(timeout=30)
+        if not writer.status.pending:
+            return
+        if writer.status.message != told:
+            told = writer.status.message
+            conv.say(f"WAITING {told}")
+        time.sleep(poll_s)
+        writer.kick()
+
+
+def _power_off() -> None:
+    from wipestation.tools import runner
+
+    runner.run(["systemctl", "poweroff"], timeout=30, check=False)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wipestation import config
+from wipestation.assembly import build_station
 from wipestation.cli import add_exclude_argument
 from wipestation.config import StationConfig
 from wipestation.errors import ToolError, WipestationError
@@ -63,36 +64,6 @@ def load_config(args: argparse.Namespace) -> StationConfig:
     if args.report_dir:
         changes["report_dir"] = args.report_dir
     return replace(cfg, **changes) if changes else cfg
-
-
-def build_station(cfg: StationConfig) -> dict[str, Any]:
-    """The real collaborators of the App (engine, watcher, writer, probe, planner)."""
-    from wipestation import methods, probe
-    from wipestation.discovery.inventory import Inventory
-    from wipestation.discovery.monitor import DriveWatcher
-    from wipestation.engine.jobs import Engine
-    from wipestation.engine.journal import journal_dir_for
-    from wipestation.reports.writer import ReportWriter
-
-    inventory = Inventory(cfg.exclude)
-    writer = ReportWriter.from_config(cfg)  # report_dir, else the report stick or boot stick
-    engine = Engine(
-        inventory,
-        journal_dir=journal_dir_for(cfg.report_dir or None),
-        report_writer=writer,
-        sample_percent=cfg.verify_percent,
-    )
-    watcher = DriveWatcher(inventory)
-    watcher.start()
-    writer.watch(watcher)
-    return {
-        "engine": engine,
-        "inventory": inventory,
-        "watcher": watcher,
-        "report_writer": writer,
-        "probe": probe.probe,
-        "planner": methods.build_plan,
-    }
 
 
 def run_station(

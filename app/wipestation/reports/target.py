@@ -201,6 +201,16 @@ class StickTarget:
                 return
         raise min(problems, key=lambda e: _SEVERITY.index(e.state))
 
+    def keep_mounted(self, part: Partition) -> Path:
+        """Mount ``part`` for the rest of the session (the engine's journal lives there)."""
+        existing = mountpoint_of(part.device)
+        if existing:
+            return Path(existing)
+        where = self.mount_root / os.path.basename(part.device)
+        where.mkdir(parents=True, exist_ok=True)
+        self._mount(part, where)
+        return where
+
     @contextlib.contextmanager
     def _mounted(self, part: Partition) -> Iterator[Path]:
         existing = mountpoint_of(part.device)

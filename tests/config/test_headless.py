@@ -1,0 +1,113 @@
+"""Headless unattended mode on real loop devices: wipes, reports, resumes, then "powers off"."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from wipestation.config import StationConfig
+from wipestation.conveyor import run_headless
+from wipestation.discovery.inventory import Inventory
+from wipestation.engine.jobs import Engine
+from wipestation.engine.journal import Journal
+from wipestation.reports.writer import ReportWriter
+
+from tests.engine.conftest import drive_of, read_all
+from tests.engine.test_methods_loop import stream_bytes
+from tests.engine.test_resume import ROOT, wait_for
+
+MiB = 1024 * 1024
+PATTERN = b"WIPEME-PATTERN!\n"
+
+
+class OnlyThese:
+    """The station's drive list, limited to this test's loop devices (other tests run too)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths, self.inner = paths, Inventory()
+
+    def drives(self):
+        return [d for d in self.inner.drives() if d.path in self.paths]
+
+
+class NoHotplug:
+    def subscribe(self, fn) -> None:
+        self.fn = fn
+
+    def stop(self) -> None:
+        pass
+
+
+def parts_for(paths: list[str], report_dir: Path) -> dict:
+    writer = ReportWriter(report_dir)
+    return {
+        "engine": Engine(Inventory(), journal_dir=report_dir / ".journal", report_writer=writer),
+        "inventory": OnlyThese(paths),
+        "watcher": NoHotplug(),
+        "report_writer": writer,
+    }
+
+
+def test_wipes_everything_reports_then_powers_off(make_loop, tmp_path: Path) -> None:
+    devs = [make_loop(8 * MiB, PATTERN), make_loop(4 * MiB, PATTERN)]
+    cfg = StationConfig(
+        unattended=True,
+        method="overwrite-zero",
+        verify="full",
+        poweroff=True,
+        report_dir=str(tmp_path),
+    )
+    out, powered = io.StringIO(), []
+    rc = run_headless(
+        cfg, out, parts=parts_for(devs, tmp_path), power_off=lambda: powered.append(True)
+    )
+    text = out.getvalue()
+    assert rc == 0, text
+    assert powered == [True]
+    assert text.count("RESULT ") == 2
+    assert "DONE passed=2 failed=0 reports=2" in text
+    for dev in devs:
+        with open(dev, "rb") as f:
+            data = f.read()
+        assert data.count(0) == len(data), f"{dev} not zeroed"
+    records = [json.loads(p.read_text()) for p in tmp_path.glob("reports/*/*.json")]
+    assert len(records) == 2
+    assert {r["result"]["status"] for r in records} == {"PASS"}
+
+
+def test_interrupted_wipe_in_the_journal_is_resumed(make_loop, tmp_path: Path) -> None:
+    """The conveyor resumes a journaled wipe with its own method, whatever the station's is."""
+    size = 16 * MiB + 512
+    dev = make_loop(size, b"precious ")
+    journal_dir, marker = tmp_path / ".journal", tmp_path / "stalled"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "tests.engine.killable_wipe", dev, str(journal_dir), str(marker)]
+    proc = subprocess.Popen([*argv, "overwrite-random"], env=env, cwd=ROOT)
+    try:
+        wait_for(marker, proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    entry = Journal(journal_dir).load(drive_of(dev).identity)
+    assert entry is not None
+
+    cfg = StationConfig(
+        unattended=True,
+        method="overwrite-zero",
+        verify="full",
+        poweroff=True,
+        report_dir=str(tmp_path),
+    )
+    out = io.StringIO()
+    assert run_headless(cfg, out, parts=parts_for([dev], tmp_path), power_off=lambda: None) == 0
+    assert "overwrite-random job=" in out.getvalue()
+    assert " resume" in out.getvalue()
+    assert read_all(dev) == stream_bytes(bytes.fromhex(entry.stream_key), size)
+    record = json.loads(next(tmp_path.glob("reports/*/*.json")).read_text())
+    assert record["result"]["status"] == "PASS"
+    assert "resumed" in json.dumps(record).lower()
