@@ -18,6 +18,7 @@ from wipestation.errors import ConfigError
 
 VERIFY_MODES = ("none", "sample", "full")
 PAPER_SIZES = ("A4", "Letter")
+UI_MODES = ("tui", "headless")
 _TRUE = {"1", "yes", "true", "on", "y"}
 _FALSE = {"0", "no", "false", "off", "n", ""}
 
@@ -50,6 +51,11 @@ class StationConfig:
     """Certificate paper size: A4 or Letter."""
     shell: bool = False
     """Offer a root shell on tty2 (debugging only)."""
+    console: str = "tty1"
+    """The terminal that controls the station (tty1, ttyS0, ...); the others show its log."""
+    ui: str = "tui"
+    """The controlling terminal's front end: ``tui`` (the station screen) or ``headless``
+    (unattended mode as plain log lines, for serial-only stations)."""
     errors: tuple[str, ...] = ()
     """Problems found while reading the configuration, for the operator."""
 
@@ -86,6 +92,10 @@ def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) 
     s = str(value).strip()
     if name == "verify" and s not in VERIFY_MODES:
         raise ValueError(f"must be one of {', '.join(VERIFY_MODES)}")
+    if name == "ui" and s not in UI_MODES:
+        raise ValueError(f"must be one of {', '.join(UI_MODES)}")
+    if name == "console" and not re.fullmatch(r"tty[A-Za-z]*\d+", s):
+        raise ValueError("expected a terminal name such as tty1 or ttyS0")
     if name == "paper" and s not in PAPER_SIZES:
         raise ValueError("must be A4 or Letter")
     if name == "method" and not known_method(s):

@@ -81,3 +81,11 @@ def test_unknown_method_is_rejected_by_the_registry_check(tmp_path: Path) -> Non
     cfg = config.load(cmdline(tmp_path, "wipestation.method=overwrite-sero"), known_method=known)
     assert cfg.method == "auto"
     assert "unknown method 'overwrite-sero'" in cfg.errors[0]
+
+
+def test_console_and_ui_options(tmp_path: Path) -> None:
+    cfg = config.load(cmdline(tmp_path, "wipestation.console=ttyS0 wipestation.ui=headless"))
+    assert (cfg.console, cfg.ui, cfg.errors) == ("ttyS0", "headless", ())
+    bad = config.load(cmdline(tmp_path, "wipestation.console=/dev/sda wipestation.ui=gui"))
+    assert (bad.console, bad.ui) == ("tty1", "tui")
+    assert len(bad.errors) == 2
