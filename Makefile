@@ -12,10 +12,12 @@ BUILD     := build
 # Debian packages the project needs on the host (tools the app drives, the image build, QEMU).
 APT_PACKAGES := util-linux udev kmod hdparm nvme-cli sg3-utils smartmontools e2fsprogs \
 	dosfstools mtools fdisk python3 python3-venv python3-dev gcc \
-	qemu-system-x86 qemu-utils ovmf mmdebstrap zstd cpio \
-	grub-pc-bin grub-efi-amd64-bin grub-common poppler-utils nwipe socat
+	qemu-system-x86 qemu-utils ovmf mmdebstrap zstd cpio xz-utils debian-archive-keyring \
+	grub-pc-bin grub-efi-amd64-bin grub-common poppler-utils nwipe socat \
+	fonts-dejavu-core fusefat genimage
 
-.PHONY: help deps apt venv check lint format test bench image demo usb snapshot-update clean
+.PHONY: help deps apt venv check lint format test bench image demo usb snapshot-update clean \
+	buildroot-check buildroot-image
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -71,3 +73,18 @@ usb: image  ## write the image to a real stick: make usb DEV=/dev/sdX
 clean:  ## remove build outputs (keeps the cached base layer unless CLEAN_BASE=1)
 	rm -rf $(BUILD)/demo $(BUILD)/app $(BUILD)/*.img
 	[ "$(CLEAN_BASE)" != 1 ] || rm -rf $(BUILD)
+
+# --- Buildroot (from-source image; buildroot-config/ is a BR2_EXTERNAL tree) ---
+BUILDROOT ?=
+BR_OUT    := $(BUILD)/buildroot
+
+buildroot-check:  ## validate buildroot-config/ offline: make buildroot-check BUILDROOT=/path/to/buildroot
+	@test -n "$(BUILDROOT)" || { echo "usage: make buildroot-check BUILDROOT=/path/to/buildroot"; exit 2; }
+	buildroot-config/check.sh "$(BUILDROOT)"
+
+buildroot-image:  ## from-source image (downloads sources, hours): make buildroot-image BUILDROOT=/path
+	@test -n "$(BUILDROOT)" || { echo "usage: make buildroot-image BUILDROOT=/path/to/buildroot"; exit 2; }
+	$(MAKE) -C "$(BUILDROOT)" O="$(abspath $(BR_OUT))" BR2_EXTERNAL="$(CURDIR)/buildroot-config" \
+		wipestation_x86_64_defconfig
+	$(MAKE) -C "$(BUILDROOT)" O="$(abspath $(BR_OUT))"
+	@echo "buildroot-image: $(BR_OUT)/images/wipestation.img"

@@ -17,16 +17,35 @@ from wipestation.errors import WipestationError
 #: command → (module, one-line help). Order is the order ``--help`` shows.
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("wipestation.cli.list_cmd", "list drives and whether each may be wiped"),
+    "probe": (
+        "wipestation.cli.probe_cmd",
+        "show what a drive supports and the plan auto would run",
+    ),
+    "station": ("wipestation.cli.station_cmd", "boot-time station UI (run by the image)"),
+    "wipe": ("wipestation.cli.wipe_cmd", "erase drives with a named method, verify, and report"),
+    "methods": (
+        "wipestation.cli.methods_cmd",
+        "list erase methods, their NIST level and transports",
+    ),
+    "verify-report": (
+        "wipestation.cli.verify_report_cmd",
+        "check that a JSON record is exactly what a station signed",
+    ),
+    "print-label": ("wipestation.cli.print_label_cmd", "print a drive label from a JSON record"),
+    "tui": ("wipestation.cli.tui_cmd", "the station screen: select, wipe and watch every drive"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """All commands; with ``only``, import just that command's module (boot time under TCG)."""
     parser = argparse.ArgumentParser(prog="wipestation", description="Drive sanitization station.")
     parser.add_argument("--version", action="version", version=f"wipestation {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log commands to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
+        if only is not None and name != only:
+            continue
         mod = importlib.import_module(module)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
@@ -45,7 +64,8 @@ def add_exclude_argument(p: argparse.ArgumentParser) -> None:
 
 
 def run(argv: list[str]) -> int:
-    parser = build_parser()
+    command = next((a for a in argv if not a.startswith("-")), "tui")
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

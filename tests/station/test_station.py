@@ -1,0 +1,140 @@
+"""The boot-time station: finding the stick, layering the config, the READY banner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from wipestation import __version__, station
+from wipestation.config import StationConfig
+
+
+def test_stick_spec_from_cmdline() -> None:
+    spec = station.StickSpec.from_cmdline("quiet wipestation.boot=PARTUUID=ABCD1234-01 x=1")
+    assert spec.partuuid == "abcd1234-01"
+    assert spec.label == "WIPESTATION"
+    assert station.StickSpec.from_cmdline("quiet").partuuid == ""
+    assert station.StickSpec.from_cmdline("wipestation.bootlabel=MINE").label == "MINE"
+
+
+def test_find_stick_prefers_partuuid_then_label(tmp_path: Path) -> None:
+    (tmp_path / "by-label").mkdir()
+    (tmp_path / "by-partuuid").mkdir()
+    target = tmp_path / "sdb1"
+    target.touch()
+    (tmp_path / "by-label" / "WIPESTATION").symlink_to(target)
+    spec = station.StickSpec("abcd1234-01")
+    # The PARTUUID link is missing: after waiting, the label is used.
+    assert station.find_stick(spec, tmp_path, wait_s=0) == target
+    other = tmp_path / "sdc1"
+    other.touch()
+    (tmp_path / "by-partuuid" / "abcd1234-01").symlink_to(other)
+    assert station.find_stick(spec, tmp_path, wait_s=0) == other
+    assert station.find_stick(station.StickSpec("", "NOPE"), tmp_path) is None
+
+
+def test_config_layers_and_errors(tmp_path: Path) -> None:
+    image = tmp_path / "image.toml"
+    image.write_text('[station]\nstation = "from-image"\nverify = "full"\n')
+    stick = tmp_path / "stick.toml"
+    stick.write_text('[station]\nstation = "from-stick"\nauto = true\n')
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text("quiet wipestation.verify=bogus wipestation.auto=1\n")
+    cfg = station.load_station_config(cmdline, image, stick, ("stick unreadable",))
+    assert cfg.station == "from-stick"
+    assert cfg.verify == "full"  # the bad command-line value fell back
+    assert not cfg.unattended
+    text = station.describe_errors(cfg)
+    assert "stick unreadable" in text
+    assert "verify" in text
+    assert "unattended mode disabled" in text  # a broken config never wipes unattended
+
+
+def test_unattended_is_passed_on_but_the_fallback_list_never_wipes(tmp_path: Path) -> None:
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text("wipestation.auto=1\n")
+    cfg = station.load_station_config(cmdline, tmp_path / "none.toml")
+    assert cfg.unattended
+    assert not cfg.errors
+
+
+def test_unknown_method_is_a_config_error(tmp_path: Path) -> None:
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text("wipestation.method=no-such-method\n")
+    cfg = station.load_station_config(cmdline, tmp_path / "none.toml")
+    assert cfg.method == "auto"
+    assert any("no-such-method" in e for e in cfg.errors)
+
+
+def test_banner_carries_the_marker() -> None:
+    line = station.banner(StationConfig(station="bench-3"), "ttyS0", None, 12.34)
+    assert line.startswith(f"WIPESTATION READY {__version__} station=bench-3 tty=ttyS0")
+    assert "uptime=12.3s" in line
+
+
+def test_cursor_position_report() -> None:
+    assert station.parse_cpr(b"junk\x1b[50;132R") == (50, 132)
+    assert station.parse_cpr(b"\x1b[6n") is None
+
+
+def test_serial_terminal_is_sized_from_the_far_end() -> None:
+    """On a line with no window size (a pty stands in for ttyS0) the terminal is asked."""
+    import os
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    try:
+
+        def terminal() -> None:
+            query = b""
+            while b"\x1b[6n" not in query:
+                query += os.read(master, 64)
+            os.write(master, b"\x1b[40;120R")
+
+        t = threading.Thread(target=terminal, daemon=True)
+        t.start()
+        assert station.size_serial_terminal(slave, timeout=5) == (40, 120)
+        assert os.get_terminal_size(slave) == os.terminal_size((120, 40))
+        t.join(5)
+        # Already sized: nothing is asked again.
+        assert station.size_serial_terminal(slave, timeout=0.1) is None
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def _kernel_mounts_vfat() -> bool:
+    import subprocess
+
+    subprocess.run(["modprobe", "-q", "vfat"], check=False, capture_output=True)
+    return "vfat" in Path("/proc/filesystems").read_text()
+
+
+def test_stick_config_is_copied_read_only_and_unmounted(make_loop, tmp_path: Path) -> None:
+    """A real FAT stick (loop device): the file is copied, nothing stays mounted. (The VM
+    tests cover the same path inside the image, where vfat always exists.)"""
+    import os
+    import subprocess
+
+    if not _kernel_mounts_vfat():
+        pytest.skip("this kernel cannot mount vfat (test_boot.py covers it in the VM)")
+
+    dev = make_loop(size=64 * 1024 * 1024)
+    subprocess.run(["mkfs.vfat", "-n", "WIPESTATION", dev], check=True, capture_output=True)
+    toml = tmp_path / "wipestation.toml"
+    toml.write_text('[station]\nstation = "bench-7"\n')
+    env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+    subprocess.run(["mcopy", "-i", dev, str(toml), "::/wipestation.toml"], check=True, env=env)
+    run_dir = tmp_path / "run"
+    copied, problem = station.copy_stick_config(Path(dev), run_dir)
+    assert problem == ""
+    assert copied is not None
+    assert "bench-7" in copied.read_text()
+    assert dev not in Path("/proc/self/mounts").read_text()
+    assert not list(run_dir.glob("stick-[0-9]*"))  # the private mount point is gone too
+    # A stick without the file still leaves an (empty) copy for restarts.
+    subprocess.run(["mdel", "-i", dev, "::/wipestation.toml"], check=True, env=env)
+    copied, problem = station.copy_stick_config(Path(dev), run_dir)
+    assert copied is not None
+    assert copied.read_text() == ""

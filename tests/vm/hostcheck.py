@@ -1,0 +1,153 @@
+"""Host-side checks for the VM scenarios: what the guest left behind, read without the guest.
+
+Disks are scanned in full for the fill pattern; FAT sticks are read with mtools; records are
+validated against the JSON schema and their Ed25519 signatures verified with the station keys
+found on the same stick (``wipestation-keys/``), exactly as an auditor would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from wipestation.reports import sign
+from wipestation.reports.record import load_schema
+
+from tests.vm.rack import MIB, PATTERN, Disk
+
+#: Shorter than the 16-byte pattern, so a pattern cut by a block boundary is found too.
+TRACE = PATTERN[:6]
+#: The FAT partition of the boot stick image starts at 1 MiB.
+BOOT_FAT = "@@1M"
+
+#: What QEMU reports as the model when the rack does not set one.
+DEFAULT_MODEL = {
+    "nvme": "QEMU NVMe Ctrl",
+    "sata": "QEMU HARDDISK",
+    "scsi": "QEMU HARDDISK",
+    "usb": "QEMU HARDDISK",
+    "virtio": "",  # virtio-blk has no model field
+}
+
+
+def pattern_traces(path: Path, trace: bytes = TRACE, chunk: int = 4 * MIB) -> int:
+    """How many times ``trace`` occurs anywhere in the file (every byte is read)."""
+    count, tail = 0, b""
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            data = tail + block
+            count += data.count(trace)
+            # keep the last len-1 bytes so an occurrence across a chunk boundary is seen once
+            tail = data[-(len(trace) - 1) :]
+    return count
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(4 * MIB):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _mtools(*argv: str) -> bytes:
+    env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+    return subprocess.run(argv, check=True, capture_output=True, env=env).stdout
+
+
+@dataclass
+class Stick:
+    """A FAT image on the host (``offset`` is mtools' ``@@1M`` for a partitioned stick)."""
+
+    image: Path
+    offset: str = ""
+
+    @property
+    def spec(self) -> str:
+        return f"{self.image}{self.offset}"
+
+    def files(self) -> list[str]:
+        """Every file (not directory) as an absolute path on the stick, sorted."""
+        out = _mtools("mdir", "-/", "-b", "-i", self.spec, "::/").decode("utf-8", "replace")
+        paths = [line.strip().removeprefix("::") for line in out.splitlines() if line.strip()]
+        return sorted(p for p in paths if not p.endswith("/"))
+
+    def read(self, path: str) -> bytes:
+        return _mtools("mcopy", "-n", "-i", self.spec, f"::{path}", "-")
+
+    def snapshot(self) -> dict[str, str]:
+        """path → sha256 of every file on the stick."""
+        return {p: hashlib.sha256(self.read(p)).hexdigest() for p in self.files()}
+
+    def put(self, path: str, content: bytes, workdir: Path) -> None:
+        src = workdir / f"put-{Path(path).name}"
+        src.write_bytes(content)
+        _mtools("mcopy", "-o", "-i", self.spec, str(src), f"::{path}")
+        src.unlink()
+
+
+@dataclass
+class Reports:
+    """The records and certificates on a stick, checked: schema, signature, byte-exactness."""
+
+    stick: Stick
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # serial → record
+    json_paths: dict[str, str] = field(default_factory=dict)  # serial → path on the stick
+    pdf_paths: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, stick: Stick) -> Reports:
+        files = stick.files()
+        keys = [p for p in files if p.startswith("/wipestation-keys/")]
+        assert keys, f"no station key on the stick: {files}"
+        trusted = tuple(stick.read(p).decode().strip() for p in keys if p.endswith(".fingerprint"))
+        assert trusted, f"no key fingerprint on the stick: {keys}"
+        validator = jsonschema.Draft202012Validator(load_schema())
+        out = cls(stick)
+        for path in files:
+            if not path.startswith("/reports/") or path.count("/") != 3:
+                continue  # the summary lives elsewhere; records are reports/<day>/<name>
+            if path.endswith(".pdf"):
+                out.pdf_paths.setdefault(Path(path).stem, []).append(path)
+            if not path.endswith(".json"):
+                continue
+            data = stick.read(path)
+            record = json.loads(data)
+            errors = sorted(validator.iter_errors(record), key=str)
+            assert not errors, f"{path} is not schema-valid: {[e.message for e in errors]}"
+            verdict = sign.verify_bytes(data, trusted)
+            assert verdict.ok, f"{path}: signature does not verify: {verdict.reason}"
+            serial = record["drive"]["serial"]
+            assert serial not in out.records, f"two records for {serial}: {path}"
+            out.records[serial] = record
+            out.json_paths[serial] = path
+        return out
+
+    def check_drive(self, disk: Disk) -> dict[str, Any]:
+        """The disk's record exists with a PDF beside it and names the rack's serial/model/size."""
+        assert disk.serial in self.records, f"no record for {disk.serial}: {sorted(self.records)}"
+        rec = self.records[disk.serial]
+        stem = Path(self.json_paths[disk.serial]).stem
+        pdfs = self.pdf_paths.get(stem, [])
+        assert len(pdfs) == 1, f"{disk.serial}: expected one PDF named {stem}.pdf, got {pdfs}"
+        pdf = self.stick.read(pdfs[0])
+        assert pdf.startswith(b"%PDF-"), f"{pdfs[0]} is not a PDF"
+        assert b"%%EOF" in pdf[-64:], f"{pdfs[0]} is truncated"
+        drive = rec["drive"]
+        assert drive["capacity_bytes"] == disk.size_mib * MIB, drive
+        model = disk.model or DEFAULT_MODEL.get(disk.kind)
+        if model is not None:
+            assert drive["model"] == model, (disk, drive["model"])
+        if disk.wwn:
+            assert drive["wwn"].lower().endswith(disk.wwn.lower().removeprefix("0x")), drive
+        return rec
+
+
+def result_of(record: dict[str, Any]) -> str:
+    return str(record["result"]["status"])
