@@ -15,10 +15,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from wipestation.cli.list_cmd import human_size
 from wipestation.discovery.inventory import Inventory
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, Transport
+from wipestation.units import human_size
 
 CHUNK = 4 * 1024 * 1024
 

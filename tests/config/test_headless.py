@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from wipestation.config import StationConfig
@@ -19,7 +15,7 @@ from wipestation.reports.writer import ReportWriter
 
 from tests.engine.conftest import drive_of, read_all
 from tests.engine.test_methods_loop import stream_bytes
-from tests.engine.test_resume import ROOT, wait_for
+from tests.engine.test_resume import kill_mid_wipe
 
 MiB = 1024 * 1024
 PATTERN = b"WIPEME-PATTERN!\n"
@@ -84,15 +80,8 @@ def test_interrupted_wipe_in_the_journal_is_resumed(make_loop, tmp_path: Path) -
     """The conveyor resumes a journaled wipe with its own method, whatever the station's is."""
     size = 16 * MiB + 512
     dev = make_loop(size, b"precious ")
-    journal_dir, marker = tmp_path / ".journal", tmp_path / "stalled"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-m", "tests.engine.killable_wipe", dev, str(journal_dir), str(marker)]
-    proc = subprocess.Popen([*argv, "overwrite-random"], env=env, cwd=ROOT)
-    try:
-        wait_for(marker, proc)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    journal_dir = tmp_path / ".journal"
+    kill_mid_wipe(dev, journal_dir, tmp_path / "stalled", "overwrite-random")
     entry = Journal(journal_dir).load(drive_of(dev).identity)
     assert entry is not None
 

@@ -27,19 +27,25 @@ def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_resume_after_sigkill_completes_and_verifies(make_loop, tmp_path):
-    dev = make_loop(SIZE, b"precious ")
-    reports = tmp_path / "reports"
-    journal_dir = reports / ".journal"
-    marker = tmp_path / "stalled"
+def kill_mid_wipe(dev: str, journal_dir: Path, marker: Path, method: str) -> None:
+    """Start a wipe in another process and SIGKILL it half-way (a power cut, as far as the
+    journal can tell)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-m", "tests.engine.killable_wipe", dev, str(journal_dir), str(marker)]
-    proc = subprocess.Popen([*argv, "overwrite-random"], env=env, cwd=ROOT)
+    proc = subprocess.Popen([*argv, method], env=env, cwd=ROOT)
     try:
         wait_for(marker, proc)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+
+
+def test_resume_after_sigkill_completes_and_verifies(make_loop, tmp_path):
+    dev = make_loop(SIZE, b"precious ")
+    reports = tmp_path / "reports"
+    journal_dir = reports / ".journal"
+    kill_mid_wipe(dev, journal_dir, tmp_path / "stalled", "overwrite-random")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     entry = Journal(journal_dir).load(drive_of(dev).identity)
     assert entry is not None

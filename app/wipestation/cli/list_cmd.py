@@ -8,6 +8,7 @@ import json
 from wipestation.cli import add_exclude_argument
 from wipestation.discovery.inventory import Inventory
 from wipestation.model import Drive
+from wipestation.units import human_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,15 +23,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_table(drives))
     return 0
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if size < 1000 or unit == "PB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
 
 
 def format_table(drives: list[Drive]) -> str:

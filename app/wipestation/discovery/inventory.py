@@ -141,12 +141,12 @@ class Inventory:
             reasons = [busy] if busy else []
         return replace(d, protected=bool(reasons), protected_reasons=tuple(reasons))
 
-    def open_for_wipe(self, planned: Drive, *, direct: bool = True) -> int:
-        """Re-check protection and identity, then open read-write with O_EXCL.
+    def recheck(self, planned: Drive) -> Drive:
+        """The drive as it is now, if it is still the planned one and may be written.
 
         Raises:
             DeviceGoneError: the device node no longer exists.
-            SafetyError: it is protected now, or a different drive sits at that path.
+            SafetyError: it is protected or read-only now, or another drive sits at that path.
         """
         now = self.get(planned.path)
         if now is None:
@@ -156,6 +156,16 @@ class Inventory:
             raise SafetyError(f"refusing to write {now.path}: " + "; ".join(now.protected_reasons))
         if now.read_only:
             raise SafetyError(f"refusing to write {now.path}: the device is read-only")
+        return now
+
+    def open_for_wipe(self, planned: Drive, *, direct: bool = True) -> int:
+        """Re-check protection and identity, then open read-write with O_EXCL.
+
+        Raises:
+            DeviceGoneError: the device node no longer exists.
+            SafetyError: it is protected now, or a different drive sits at that path.
+        """
+        now = self.recheck(planned)
         flags = os.O_RDWR | os.O_EXCL | os.O_CLOEXEC | (os.O_DIRECT if direct else 0)
         try:
             fd = os.open(now.path, flags)

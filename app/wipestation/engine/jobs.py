@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wipestation import methods
-from wipestation.discovery.inventory import Inventory, check_same_drive
+from wipestation.discovery.inventory import Inventory
 from wipestation.engine.blockio import (
     DEFAULT_BUFFER,
     FdBlockIO,
@@ -24,6 +24,7 @@ from wipestation.engine.blockio import (
 from wipestation.engine.job import Job
 from wipestation.engine.journal import Journal, JournalEntry
 from wipestation.errors import (
+    DeviceGoneError,
     SafetyError,
     UnsupportedError,
     WipestationError,
@@ -171,14 +172,10 @@ class Engine:
             self._cond.notify_all()
 
     def _check_target(self, drive: Drive) -> None:
-        now = self.inventory.get(drive.path)
-        if now is None:
-            raise SafetyError(f"refusing to wipe {drive.path}: it is no longer present")
-        check_same_drive(drive, now)
-        if now.protected:
-            raise SafetyError(f"refusing to wipe {now.path}: " + "; ".join(now.protected_reasons))
-        if now.read_only:
-            raise SafetyError(f"refusing to wipe {now.path}: the device is read-only")
+        try:
+            self.inventory.recheck(drive)
+        except DeviceGoneError as e:  # callers handle one kind of refusal before a start
+            raise SafetyError(f"refusing to wipe {drive.path}: it is no longer present") from e
         for job in self._jobs.values():
             if job.drive.identity == drive.identity and job.job_id not in self._results:
                 raise SafetyError(f"{drive.path} is already being wiped (job {job.job_id})")

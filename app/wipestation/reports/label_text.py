@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 from wipestation.reports.record import Record
-
-
-def human_capacity(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if size < 1000 or unit == "PB":
-            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
+from wipestation.units import human_size as human_capacity
 
 
 def label_serial(record: Record) -> str:

@@ -33,6 +33,7 @@ from reportlab.platypus import (
 
 from wipestation.reports.fonts import FontSet, fonts
 from wipestation.reports.record import Record, display_serial, qr_payload, record_hash
+from wipestation.units import human_size
 
 PASS_GREEN = colors.HexColor("#1b7a2f")
 FAIL_RED = colors.HexColor("#b3261e")
@@ -48,12 +49,7 @@ def page_size(paper: str) -> tuple[float, float]:
 
 
 def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if size < 1000 or unit == "PB":
-            return f"{n} B" if unit == "B" else f"{size:.1f} {unit} ({n:,} bytes)"
-        size /= 1000
-    return f"{n} B"
+    return f"{human_size(n)} ({n:,} bytes)" if n >= 1000 else human_size(n)
 
 
 class Styles:

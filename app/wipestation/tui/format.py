@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from wipestation.cli.list_cmd import human_size
+from wipestation.units import human_size
 
 #: state label → Rich style. Colours are chosen to read at two metres on a 16-colour console.
 STATE_STYLES: dict[str, str] = {
