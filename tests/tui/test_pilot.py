@@ -360,3 +360,30 @@ def test_table_scrolls_to_keep_the_cursor_visible(make_app) -> None:
             assert table.cursor == table.visible_rows
 
     asyncio.run(scenario())
+
+
+def test_unattended_poweroff_waits_for_every_job(make_app, monkeypatch) -> None:
+    monkeypatch.setattr("wipestation.tui.app.POWEROFF_QUIET_S", 0.0)
+    config = StationConfig(station="conveyor", unattended=True, poweroff=True, method="nist-clear")
+    app, engine, _ = make_app(
+        drives=[make_drive("sdb", "ZA1", 2000 * GB), make_drive("sdc", "ZA2", 1000 * GB)],
+        config=config,
+    )
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert [s[0] for s in engine.started] == ["sdb", "sdc"]
+            engine.advance(engine.job_of("sdb"), notify=True, state=JobState.PASSED)
+            app.tick()
+            await pilot.pause()
+            assert app.is_running  # one drive is still being wiped: no power-off yet
+            engine.advance(engine.job_of("sdc"), notify=True, state=JobState.PASSED)
+            app.tick()
+            await pilot.pause()
+            app.tick()
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    assert app.return_value == "poweroff"

@@ -44,6 +44,7 @@ from wipestation.tui.station import Row, Station
 
 TICK_S = 1 / 3  # 3 Hz: smooth enough for people, cheap for 48 rows
 SERIAL_TICK_S = 1.0  # a 115200-baud line carries ~11 KiB/s; 48 moving rows at 3 Hz use half
+POWEROFF_QUIET_S = 3.0  # unattended power-off waits this long with nothing left to do
 
 
 class WipestationApp(App[str | None]):
@@ -81,6 +82,7 @@ class WipestationApp(App[str | None]):
         self.method = self.config.method
         self.station = Station(engine, clock)
         self._auto_seen: set[str] = set()  # identities unattended mode already started
+        self._done_since: float | None = None
 
         self.drives_screen = DrivesScreen()
         self._relay = JobLogRelay(self.post_message)
@@ -228,6 +230,28 @@ class WipestationApp(App[str | None]):
     def tick(self) -> None:
         self.station.refresh(self.engine.snapshot())
         self.refresh_view()
+        if self.config.unattended and self.config.poweroff:
+            self._power_off_when_done()
+
+    def _power_off_when_done(self) -> None:
+        """Unattended + poweroff: off once every job ended and every report is saved, for a
+        few quiet seconds (a late hotplug restarts the wait)."""
+        if not self._all_done():
+            self._done_since = None
+            return
+        now = time.monotonic()
+        self._done_since = self._done_since or now
+        if now - self._done_since >= POWEROFF_QUIET_S:
+            self.exit("poweroff")
+
+    def _all_done(self) -> bool:
+        snap = self.engine.snapshot()
+        if not snap or not all(p.state.finished for p in snap.values()):
+            return False
+        if any(w.group == "start" and w.is_running for w in self.workers):
+            return False
+        status = getattr(self.report_writer, "status", None)
+        return status is None or status.pending == 0
 
     def refresh_view(self) -> None:
         if not self.drives_screen.is_mounted:
