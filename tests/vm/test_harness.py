@@ -22,7 +22,8 @@ def test_rack_files_and_fault_nodes(image: Image) -> None:
 
 
 def test_hot_add_and_remove_seen_by_the_station(image: Image) -> None:
-    with Machine(Boot.kernel(image), rack=small_rack(), name="hotplug") as m:
+    boot = Boot.kernel(image, "wipestation.console=ttyS0")  # the screen on the serial console
+    with Machine(boot, rack=small_rack(), name="hotplug") as m:
         m.wait_for_console_text(r"WIPESTATION READY", 240)
         m.wait_for_console_text(r"NVME0002", 120)  # the drive table is on the screen
         m.hot_add(Disk("virtio", 8, "HOTPLUG01"))
