@@ -37,7 +37,7 @@ from typing import TextIO
 from wipestation import __version__, config
 from wipestation.config import StationConfig
 from wipestation.discovery.safety import BOOT_LABEL
-from wipestation.errors import ToolError
+from wipestation.errors import ToolError, ToolFailedError
 from wipestation.tools import runner
 
 READY_MARKER = "WIPESTATION READY"
@@ -96,14 +96,28 @@ def mounted_read_only(device: Path, run_dir: Path = RUN_DIR) -> Iterator[Path]:
     # Both station instances start together; take turns so neither sees a half-done mount.
     with open(run_dir / "stick.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        opts = "ro,nodev,nosuid,noexec,utf8,shortname=mixed"
-        runner.run(["mount", "-r", "-t", "vfat", "-o", opts, str(device), str(where)], timeout=20)
+        mount_fat_read_only(device, where)
         try:
             yield where
         finally:
             runner.run(["umount", str(where)], timeout=20, check=False)
             with contextlib.suppress(OSError):
                 where.rmdir()
+
+
+def mount_fat_read_only(device: Path, where: Path) -> None:
+    """The kernel's vfat; FUSE's fusefat, read-only, on a (test host) kernel without it."""
+    opts = "ro,nodev,nosuid,noexec,utf8,shortname=mixed"
+    argv = ["mount", "-r", "-t", "vfat", "-o", opts, str(device), str(where)]
+    done = runner.run(argv, timeout=20, check=False)
+    if (
+        done.returncode != 0
+        and "unknown filesystem type" in done.stderr
+        and runner.which("fusefat")
+    ):
+        done = runner.run(["fusefat", "-o", "ro", str(device), str(where)], timeout=20, check=False)
+    if done.returncode != 0:
+        raise ToolFailedError(argv, done.returncode, runner.tail(done.stderr or done.stdout))
 
 
 def copy_stick_config(device: Path, run_dir: Path = RUN_DIR) -> tuple[Path | None, str]:
