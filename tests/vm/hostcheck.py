@@ -48,6 +48,31 @@ def pattern_traces(path: Path, trace: bytes = TRACE, chunk: int = 4 * MIB) -> in
     return count
 
 
+def trace_span(path: Path, trace: bytes = TRACE, chunk: int = 4 * MIB) -> tuple[int, int] | None:
+    """(first offset, end of the last occurrence) of ``trace`` in the file, None if absent."""
+    first, last_end, pos, tail = -1, -1, 0, b""
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            data, base = tail + block, pos - len(tail)
+            i = data.find(trace)
+            if i >= 0:
+                if first < 0:
+                    first = base + i
+                last_end = base + data.rfind(trace) + len(trace)
+            pos += len(block)
+            tail = data[-(len(trace) - 1) :]
+    return (first, last_end) if first >= 0 else None
+
+
+def all_zero(path: Path, chunk: int = 4 * MIB) -> bool:
+    zero = bytes(chunk)
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            if block != zero[: len(block)]:
+                return False
+    return True
+
+
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

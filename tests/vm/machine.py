@@ -25,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +33,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tests.vm import cpio
-from tests.vm.rack import Disk, Prepared, Rack, blockdev_args, device_props, fill_file, prepare
+from tests.vm.rack import (
+    Disk,
+    Prepared,
+    Rack,
+    ReportStick,
+    blockdev_args,
+    device_props,
+    fill_file,
+    make_fat_stick,
+    prepare,
+    put_files,
+)
 
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
@@ -117,6 +129,7 @@ class Machine:
         keep: bool = False,
         workdir: Path | None = None,
         console: str = "socket",
+        reuse: bool = False,
     ) -> None:
         self.boot = boot
         self.rack = rack or Rack()
@@ -129,6 +142,8 @@ class Machine:
         self.dir = workdir or Path()
         #: "socket" (logged, scriptable) or "stdio" (``make demo``: the user's terminal)
         self.console = console
+        #: keep disks and report stick already in ``workdir`` (a second boot of the same rack)
+        self.reuse = reuse
         self.proc: subprocess.Popen[bytes] | None = None
         self.prepared = Prepared()
         self.started_at = 0.0
@@ -264,7 +279,7 @@ class Machine:
         return self.command()
 
     def start(self) -> None:
-        self.prepared = prepare(self.rack, self.dir)
+        self.prepared = prepare(self.rack, self.dir, self.reuse)
         argv = self.command()
         (self.dir / "qemu.cmd").write_text(" ".join(argv) + "\n")
         self.started_at = time.monotonic()
@@ -364,7 +379,16 @@ class Machine:
         """Type on the serial console (ttyS0)."""
         if self._console is None:
             self._console = self._connect("console.sock")
+            # The log file has everything; read the socket too, or QEMU stops the guest's UART
+            # as soon as the socket's buffer is full and the screen freezes mid-frame.
+            threading.Thread(target=self._drain_console, args=(self._console,), daemon=True).start()
         self._console.sendall(text.encode() if isinstance(text, str) else text)
+
+    @staticmethod
+    def _drain_console(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while sock.recv(65536):
+                pass
 
     def seconds_since_start(self) -> float:
         return time.monotonic() - self.started_at
@@ -467,6 +491,33 @@ class Machine:
         self.device_add(**device_props(disk, bus))
         self.prepared.files[disk.id] = path
         return path
+
+    def hot_add_report_stick(self, stick: ReportStick) -> Path:
+        """Plug a fresh FAT report stick into the xHCI (as the rack's stick would be)."""
+        path = self.dir / "report-stick.img"
+        make_fat_stick(path, stick.label, stick.size_mib)
+        put_files(path, stick.files, self.dir)
+        self.blockdev_add(
+            driver="raw",
+            **{"node-name": "reportstick"},
+            file={"driver": "file", "filename": str(path)},
+        )
+        self.device_add(
+            driver="usb-storage",
+            id="dev-reportstick",
+            bus="xhci.0",
+            drive="reportstick",
+            serial=stick.serial,
+            removable="on",
+        )
+        self.prepared.report_stick = path
+        return path
+
+    def kill(self) -> None:
+        """Pull the plug: QEMU is killed at once, nothing in the guest gets to flush."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
 
     # ---- host-side checks ----------------------------------------------------------------------
 

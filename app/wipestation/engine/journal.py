@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from wipestation.discovery.identity import safe_filename
+from wipestation.reports.atomic import mkdirs_durable
 
 DEFAULT_DIR = "/var/lib/wipestation/journal"
 VERSION = 1
@@ -78,7 +79,9 @@ class Journal:
 
     def save(self, entry: JournalEntry) -> None:
         entry.updated_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Each new directory's entry synced in its parent: on FAT a fresh .wipestation/journal
+        # is otherwise lost with everything in it when the power goes within writeback time.
+        mkdirs_durable(self.directory)
         path = self.path_for(entry.identity)
         tmp = path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
@@ -86,6 +89,10 @@ class Journal:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        # On FAT (the report stick) the renamed file's directory entry gets its size and first
+        # cluster only when the file's inode is written back, which fsync on the directory does
+        # not do: without this fsync a power cut leaves an empty journal and nothing resumes.
+        _fsync_path(path)
         self._sync_dir()
 
     def remove(self, identity: str) -> None:
@@ -101,3 +108,11 @@ class Journal:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -48,6 +48,13 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
     except BaseException:
         _unlink(tmp)
         raise
+    # FAT writes a renamed file's directory entry (size, first cluster) with the file's inode,
+    # not with the directory: fsync the file under its new name too.
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     fsync_dir(path.parent)
     return path
 
