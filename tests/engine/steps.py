@@ -71,3 +71,24 @@ class RefusedStep:
 
     def run(self, ctx) -> StepRecord:
         raise ToolFailedError(["nvme", "sanitize"], 1, "Invalid Command Opcode (0x4001)")
+
+
+@dataclass
+class ClaimProbeStep:
+    """Tries to claim the drive the way a mount would while the "firmware" runs; a real tool's
+    plain open must still work."""
+
+    name: str = "claim probe"
+    kind: str = "firmware"
+    seen: list[str] | None = None
+
+    def run(self, ctx) -> StepRecord:
+        seen = self.seen if self.seen is not None else []
+        try:
+            os.close(os.open(ctx.drive.path, os.O_RDONLY | os.O_EXCL))
+            seen.append("claimable")
+        except OSError as e:
+            seen.append(os.strerror(e.errno))
+        os.close(os.open(ctx.drive.path, os.O_RDONLY))  # what nvme-cli/hdparm do
+        seen.append("tool open ok")
+        return record(self.name)

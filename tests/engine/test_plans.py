@@ -10,7 +10,7 @@ from wipestation.engine.plan import Expect, Expectation, Plan
 from wipestation.model import JobState
 
 from tests.engine.conftest import MiB, drive_of, read_all
-from tests.engine.steps import NoopStep, RandomizeStep, RefusedStep, WriteStep
+from tests.engine.steps import ClaimProbeStep, NoopStep, RandomizeStep, RefusedStep, WriteStep
 
 SIZE = 8 * MiB
 ORIGINAL = b"secret ledger 42 "
@@ -76,6 +76,14 @@ def test_changed_passes_when_the_medium_changed(make_loop, make_engine):
     assert result.state == JobState.PASSED, result.reason
     assert result.verification.observed_class == "random-looking"
     assert ORIGINAL not in read_all(dev)
+
+
+def test_drive_is_held_exclusively_while_a_firmware_step_runs(make_loop, make_engine):
+    seen: list[str] = []
+    step = ClaimProbeStep(seen=seen)
+    register_plan("t-claim", lambda v: plan([step], Expectation(Expect.NOTHING), v))
+    run_one(make_loop, make_engine, "t-claim", "none")
+    assert seen == ["Device or resource busy", "tool open ok"]
 
 
 def test_changed_fails_after_a_false_success(make_loop, make_engine):

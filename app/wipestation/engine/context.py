@@ -7,7 +7,9 @@ changes and errors, never every tick, so a slow subscriber cannot slow a wipe.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -57,9 +59,19 @@ class JobContext:
         self.step_index = 0
         #: what the running step logged (its commands first): the command of a step that raises
         self.step_log: list[str] = []
+        #: the job's own O_EXCL claim on the drive while a firmware step runs (job.py)
+        self.claimed_fd: int | None = None
         self._last_checkpoint = time.monotonic()
 
     def open_for_write(self, direct: bool = True) -> int:
+        """A writable fd after the protection re-check; while the job already holds the drive
+        with O_EXCL (a firmware step is running), a duplicate of that claim."""
+        if self.claimed_fd is not None:
+            fd = os.dup(self.claimed_fd)
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+            direct_flag = os.O_DIRECT if direct else 0
+            fcntl.fcntl(fd, fcntl.F_SETFL, (flags & ~os.O_DIRECT) | direct_flag)
+            return fd
         return self.job.engine.inventory.open_for_wipe(self.drive, direct=direct)
 
     def open_io(self) -> BlockIO:

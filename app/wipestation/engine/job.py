@@ -11,6 +11,8 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -242,7 +244,8 @@ class Job:
         started = now_iso()
         ctx.step_log = []
         try:
-            record = step.run(ctx)
+            with claimed_for_command(step, ctx):
+                record = step.run(ctx)
         except (ToolError, UnsupportedError) as e:
             record = records.failed_step(step.name, step.kind, started, e, ctx.step_log)
             self.steps.append(record)
@@ -434,3 +437,27 @@ class _ReadIO:
 
     def __exit__(self, *exc: object) -> None:
         self.io.close()
+
+
+#: Steps that send commands to the drive without opening it for writing themselves.
+CLAIMED_KINDS = ("firmware", "prepare")
+
+
+@contextmanager
+def claimed_for_command(step: Step, ctx: JobContext) -> Iterator[None]:
+    """Re-check protection and hold the drive with O_EXCL while a firmware command runs.
+
+    Why: the start-time check is seconds old by then (probe, fingerprint), and nothing may mount
+    or claim the drive while its firmware erases it. The tools themselves open it without O_EXCL,
+    so they are not blocked by this claim.
+    """
+    if step.kind not in CLAIMED_KINDS:
+        yield
+        return
+    fd = ctx.open_for_write(direct=False)
+    ctx.claimed_fd = fd
+    try:
+        yield
+    finally:
+        ctx.claimed_fd = None
+        os.close(fd)
