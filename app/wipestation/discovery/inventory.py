@@ -6,8 +6,10 @@ the engine and the firmware methods goes through it (protection re-check, same i
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
@@ -167,15 +169,25 @@ class Inventory:
         """
         now = self.recheck(planned)
         flags = os.O_RDWR | os.O_EXCL | os.O_CLOEXEC | (os.O_DIRECT if direct else 0)
-        try:
-            fd = os.open(now.path, flags)
-        except OSError as e:
-            raise SafetyError(f"cannot open {now.path} exclusively: {e.strerror}") from e
+        fd = open_exclusive(now.path, flags)
         st = os.fstat(fd)
         if (os.major(st.st_rdev), os.minor(st.st_rdev)) != now.devnum:
             os.close(fd)
             raise SafetyError(f"{now.path} changed device number while opening; not writing")
         return fd
+
+
+def open_exclusive(path: str, flags: int, attempts: int = 5, pause_s: float = 0.05) -> int:
+    """O_EXCL open that outlasts a momentary claim (udev's or another inventory's busy probe
+    after a close-write event), but not a mount, which stays."""
+    for attempt in range(attempts):
+        try:
+            return os.open(path, flags)
+        except OSError as e:
+            if e.errno != errno.EBUSY or attempt == attempts - 1:
+                raise SafetyError(f"cannot open {path} exclusively: {e.strerror}") from e
+            time.sleep(pause_s)
+    raise AssertionError("unreachable")
 
 
 def check_same_drive(planned: Drive, now: Drive) -> None:
