@@ -46,6 +46,20 @@ def mounted(dev: str, where: Path) -> Iterator[None]:
         subprocess.run(["umount", str(where)], check=False)
 
 
+def wait_for_partition(dev: str, part: str, timeout: float = 10) -> None:
+    """The loop driver does not always re-read the table itself; udev may still be busy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        subprocess.run(["partx", "-u", dev], capture_output=True, check=False)
+        loops.settle()
+        if os.path.exists(part):
+            with contextlib.suppress(OSError):
+                os.close(os.open(part, os.O_RDONLY))
+                return
+        assert time.monotonic() < deadline, f"{part} never appeared"
+        time.sleep(0.2)
+
+
 def drive(inv: Inventory, dev: str):
     d = inv.get(dev)
     assert d is not None, f"{dev} not listed"
@@ -83,9 +97,8 @@ def test_mounted_loop_is_protected(make_loop, tmp_path: Path) -> None:
 def test_loop_with_mounted_partition_is_protected(make_loop, tmp_path: Path) -> None:
     dev = make_loop(32 * MiB, partscan=True)
     subprocess.run(["sfdisk", "-q", dev], input=b"label: dos\nstart=2048, type=83\n", check=True)
-    sh("partx", "-u", dev)  # the loop driver does not always re-read the table itself
-    loops.settle()
     part = f"{dev}p1"
+    wait_for_partition(dev, part)
     sh("mkfs.ext4", "-q", "-F", part)
     with mounted(part, tmp_path / "mnt"):
         assert_refused(Inventory(), dev, f"mounted: {part} on ")
