@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from wipestation import methods
 from wipestation.discovery.inventory import Inventory
 from wipestation.engine.jobs import Engine
 from wipestation.model import Drive, JobResult
@@ -79,3 +80,29 @@ def write_at(dev: str, offset: int, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@pytest.fixture(autouse=True)
+def _forget_test_methods():
+    """Throw-away methods must not leak into other tests' method lists."""
+    before = {m.name for m in methods.all_methods()}
+    yield
+    for m in methods.all_methods():
+        if m.name not in before:
+            methods.unregister(m.name)
+
+
+def register_plan(name: str, make_plan) -> None:
+    """Register a throw-away method whose plan the test builds (steps the engine must run)."""
+    methods.register(
+        methods.Method(
+            name=name,
+            title=name,
+            description="test plan",
+            levels={"ssd": "purge"},
+            standard="test",
+            passes=0,
+            transports=methods.ALL_TRANSPORTS,
+            builder=lambda drive, verify: make_plan(verify),
+        )
+    )

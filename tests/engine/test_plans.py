@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from wipestation import methods
 from wipestation.engine.overwrite import OverwriteStep
 from wipestation.engine.patterns import ZEROS
 from wipestation.engine.plan import Expect, Expectation, Plan
 from wipestation.model import JobState
 
-from tests.engine.conftest import MiB, drive_of, read_all
+from tests.engine.conftest import MiB, drive_of, read_all, register_plan
 from tests.engine.steps import ClaimProbeStep, NoopStep, RandomizeStep, RefusedStep, WriteStep
 
 SIZE = 8 * MiB
 ORIGINAL = b"secret ledger 42 "
-
-
-@pytest.fixture(autouse=True)
-def _forget_test_methods():
-    """Throw-away methods must not leak into other tests' method lists."""
-    before = {m.name for m in methods.all_methods()}
-    yield
-    for m in methods.all_methods():
-        if m.name not in before:
-            methods.unregister(m.name)
-
-
-def register_plan(name: str, make_plan) -> None:
-    methods.register(
-        methods.Method(
-            name=name,
-            title=name,
-            description="test plan",
-            levels={"ssd": "purge"},
-            standard="test",
-            passes=0,
-            transports=methods.ALL_TRANSPORTS,
-            builder=lambda drive, verify: make_plan(verify),
-        )
-    )
 
 
 def plan(steps, expect, verify, fallback=None, name="test") -> Plan:

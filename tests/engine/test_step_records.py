@@ -10,7 +10,6 @@ import subprocess
 from dataclasses import dataclass
 
 import pytest
-from wipestation import methods
 from wipestation.engine import records
 from wipestation.engine.blockio import FdBlockIO
 from wipestation.engine.overwrite import OverwriteStep, now_iso
@@ -20,36 +19,12 @@ from wipestation.model import JobState, StepRecord
 from wipestation.probe import Capabilities
 from wipestation.tools.hdparm import DcoState, HpaState
 
-from tests.engine.conftest import MiB, drive_of, read_all
+from tests.engine.conftest import MiB, drive_of, read_all, register_plan
 from tests.engine.steps import NoopStep, RefusedStep
 from tests.helpers.loops import settle
 
 SIZE = 8 * MiB
 ORIGINAL = b"payroll 2019 "
-
-
-@pytest.fixture(autouse=True)
-def _forget_test_methods():
-    before = {m.name for m in methods.all_methods()}
-    yield
-    for m in methods.all_methods():
-        if m.name not in before:
-            methods.unregister(m.name)
-
-
-def register_plan(name: str, make_plan) -> None:
-    methods.register(
-        methods.Method(
-            name=name,
-            title=name,
-            description="test plan",
-            levels={"ssd": "purge"},
-            standard="test",
-            passes=0,
-            transports=methods.ALL_TRANSPORTS,
-            builder=lambda drive, verify: make_plan(verify),
-        )
-    )
 
 
 def plan(steps, expect, verify, fallback=None, name="test", level="purge") -> Plan:
