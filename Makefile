@@ -12,11 +12,11 @@ BUILD     := build
 # Debian packages the project needs on the host (tools the app drives, the image build, QEMU).
 APT_PACKAGES := util-linux udev kmod hdparm nvme-cli sg3-utils smartmontools e2fsprogs \
 	dosfstools mtools fdisk python3 python3-venv python3-dev gcc \
-	qemu-system-x86 qemu-utils ovmf mmdebstrap zstd cpio xz-utils debian-archive-keyring \
+	qemu-system-x86 qemu-utils ovmf mmdebstrap zstd lz4 cpio xz-utils debian-archive-keyring \
 	grub-pc-bin grub-efi-amd64-bin grub-common poppler-utils nwipe socat \
 	fonts-dejavu-core fusefat genimage
 
-.PHONY: help deps apt venv check lint format test bench image demo usb snapshot-update clean \
+.PHONY: help deps apt venv check lint format test bench bench-boot image demo usb snapshot-update clean \
 	buildroot-check buildroot-image
 
 help:  ## list the targets
@@ -57,6 +57,10 @@ test: deps  ## everything: lint, unit, TUI, loop-device and VM tests (builds the
 
 bench: deps  ## throughput ratios against dd and nwipe on loop devices (prints, never asserts)
 	$(PY) bench/bench.py
+	$(MAKE) bench-boot
+
+bench-boot: deps image  ## power-on to station screen under QEMU, 8-disk rack (prints, never asserts)
+	$(PY) bench/boottime.py
 
 snapshot-update: venv  ## re-record the TUI snapshot tests
 	$(PYTEST) tests/tui --snapshot-update -q

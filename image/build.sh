@@ -3,10 +3,13 @@
 #   BUILD_DIR/vmlinuz, BUILD_DIR/wipestation.initrd  (-kernel/-initrd and PXE boots)
 #   BUILD_DIR/wipestation.img                        (hybrid BIOS/UEFI USB disk image)
 # The initrd is the concatenation of the layers; only changed layers are rebuilt:
-#   base   Debian rootfs + pinned wheels, cached in BUILD_DIR/base/<hash of its inputs>/
 #   app    app/wipestation + image/rootfs-overlay, rebuilt in seconds
 #   config optional: WIPESTATION_CONFIG=file.toml bakes /etc/wipestation/wipestation.toml
-# Environment: ZSTD_LEVEL (base, default 19), FREE_MIB (free space on the stick, default 256),
+#   base   Debian rootfs + pinned wheels, cached in BUILD_DIR/base/<hash of its inputs>/
+# The base comes LAST: it is LZ4 (fast to unpack), and the kernel's LZ4 reader runs to the end
+# of the initrd. A later archive wins for a file both have, so the app and config layers may
+# not replace a base file (checked below); BUILD_DIR/wipestation.initrd.layers lists the order.
+# Environment: FREE_MIB (free space on the stick, default 256),
 # WIPESTATION_APT_SOURCES (apt source files for mmdebstrap; default: the host's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,10 +41,10 @@ fi
 find "$build/wheels" -mindepth 1 -maxdepth 1 -type d ! -name "$lock_hash" -exec rm -rf {} +
 
 # --- base layer, keyed by everything that goes into it ---
-base_hash=$( (cat "$here"/{packages.txt,modules.txt,base.sh,slim.sh} "$repo/requirements.lock"
-	echo "zstd=${ZSTD_LEVEL:-19}") | sha256sum | cut -c1-16)
+base_hash=$(cat "$here"/{packages.txt,modules.txt,base.sh,slim.sh} "$repo/requirements.lock" |
+	sha256sum | cut -c1-16)
 base=$build/base/$base_hash
-if [ ! -f "$base/base.cpio.zst" ]; then
+if [ ! -f "$base/base.cpio.lz4" ]; then
 	log "building base layer $base_hash (mmdebstrap; a few minutes)"
 	rm -rf "$base.tmp"
 	"$here/base.sh" "$base.tmp" "$wheels"
@@ -69,7 +72,7 @@ install_if_changed "$build/app.cpio.zst.new" "$build/app.cpio.zst"
 log "app layer ready"
 
 # --- optional config layer ---
-layers=("$base/base.cpio.zst" "$build/app.cpio.zst")
+layers=("$build/app.cpio.zst")
 if [ -n "${WIPESTATION_CONFIG:-}" ]; then
 	cfg=$(mktemp -d) && mkdir -p "$cfg/etc/wipestation"
 	cp "$WIPESTATION_CONFIG" "$cfg/etc/wipestation/wipestation.toml"
@@ -81,14 +84,30 @@ else
 	rm -f "$build/config.cpio.zst"
 fi
 
+# The base is unpacked last: a file of an earlier layer at a path where the base has a file too
+# would be silently replaced by the base's copy. Refuse that.
+shadowed=$({ (cd "$stage" && find . -mindepth 1 ! -type d)
+	[ -z "${WIPESTATION_CONFIG:-}" ] || echo ./etc/wipestation/wipestation.toml; } |
+	LC_ALL=C sort -u | LC_ALL=C comm -12 - "$base/base.files")
+if [ -n "$shadowed" ]; then
+	echo "image: the base layer (unpacked last) would replace these app/config files:" >&2
+	echo "$shadowed" >&2
+	echo "image: remove them from the base in image/slim.sh" >&2
+	exit 1
+fi
+layers+=("$base/base.cpio.lz4")
+
 # --- payload: kernel + concatenated layers (Linux unpacks each archive in turn) ---
 cp "$base/vmlinuz" "$build/vmlinuz.new" && install_if_changed "$build/vmlinuz.new" "$build/vmlinuz"
-# Each layer padded to 4 bytes (the kernel skips zeros between archives; a plain cpio appended
-# later, e.g. by the VM tests, must start aligned).
+# Each layer padded to 4 bytes (the kernel skips zeros between archives; a plain cpio put
+# between them, as the VM tests do before the base, must start aligned).
+# Nothing after the last (LZ4) archive: its reader would take trailing zeros for a chunk.
 for l in "${layers[@]}"; do
-	cat "$l" && head -c $(((4 - $(stat -c %s "$l") % 4) % 4)) /dev/zero
+	cat "$l"
+	[ "$l" = "${layers[-1]}" ] || head -c $(((4 - $(stat -c %s "$l") % 4) % 4)) /dev/zero
 done >"$build/wipestation.initrd.new"
 install_if_changed "$build/wipestation.initrd.new" "$build/wipestation.initrd"
+printf '%s\n' "${layers[@]}" >"$build/wipestation.initrd.layers"
 
 # --- USB image, only when its inputs changed ---
 img=$build/wipestation.img

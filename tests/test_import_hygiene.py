@@ -44,3 +44,23 @@ def test_textual_is_imported_only_by_the_tui() -> None:
     ):
         assert core in report["imported"]
     assert report["textual"] == []
+
+
+STARTUP_PROBE = r"""
+import json, sys
+import wipestation.assembly, wipestation.cli.tui_cmd, wipestation.conveyor, wipestation.station
+import wipestation.reports.writer, wipestation.tui.app
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "reportlab")))
+"""
+
+
+def test_station_start_up_does_not_import_reportlab() -> None:
+    """reportlab is a second of a station's boot under QEMU TCG: loaded when a report is due."""
+    out = subprocess.run(
+        [sys.executable, "-c", STARTUP_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

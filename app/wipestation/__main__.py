@@ -6,9 +6,25 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 3 and args[:2] == ["station", "--tty"]:
+        # What the image's unit runs at every boot: straight to the station, without building
+        # the CLI (argparse and logging set-up are half a second of a boot under QEMU TCG).
+        from wipestation import boottimes
+
+        boottimes.pause_gc()  # until the station is up (boottimes.startup_done)
+        boottimes.yield_if_log_view(args[2])
+        from wipestation import station
+        from wipestation.errors import WipestationError
+
+        try:
+            return station.run(args[2])
+        except WipestationError as e:  # one clear line, as the CLI would print it
+            print(f"wipestation: error: {e}", file=sys.stderr)
+            return 1
     from wipestation.cli import run
 
-    return run(sys.argv[1:] if argv is None else argv)
+    return run(args)
 
 
 if __name__ == "__main__":

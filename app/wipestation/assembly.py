@@ -7,6 +7,7 @@ and hotplug watcher, wired the same way.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,18 @@ from wipestation.config import StationConfig
 from wipestation.errors import WipestationError
 
 log = logging.getLogger(__name__)
+#: Unattended stations wait this long at start for a report stick udev is still identifying
+#: (USB storage appears seconds into a boot): its journal decides which wipes resume.
+JOURNAL_STICK_WAIT_S = 10.0
 
 
-def journal_dir(cfg: StationConfig) -> Path:
+def journal_dir(cfg: StationConfig, wait_s: float = 0.0, poll_s: float = 0.5) -> Path:
     """Persistent storage for the wipe journal: the report dir, else the report/boot stick.
 
     A journal on tmpfs would not survive the power cut it exists for, so when a stick is
     present it stays mounted for the session and the journal lives in ``.wipestation/journal``.
+    ``wait_s``: how long to wait for a stick udev has not identified yet (unattended mode, which
+    starts wiping at once and must first see an interrupted wipe's journal to resume it).
     """
     from wipestation.engine.journal import journal_dir_for
     from wipestation.reports.target import StickTarget
@@ -28,7 +34,12 @@ def journal_dir(cfg: StationConfig) -> Path:
     if cfg.report_dir:
         return journal_dir_for(cfg.report_dir)
     target = StickTarget()
-    for part in target.candidates():
+    deadline = time.monotonic() + wait_s
+    while not (parts := target.candidates()) and time.monotonic() < deadline:
+        time.sleep(poll_s)
+    if not parts and wait_s:
+        log.warning("no report stick after %.0f s: the wipe journal stays in RAM", wait_s)
+    for part in parts:
         try:
             return target.keep_mounted(part) / ".wipestation" / "journal"
         except (WipestationError, OSError) as e:
@@ -48,7 +59,7 @@ def build_station(cfg: StationConfig) -> dict[str, Any]:
     writer = ReportWriter.from_config(cfg)  # report_dir, else the report stick or boot stick
     engine = Engine(
         inventory,
-        journal_dir=journal_dir(cfg),
+        journal_dir=journal_dir(cfg, JOURNAL_STICK_WAIT_S if cfg.unattended else 0.0),
         report_writer=writer,
         sample_percent=cfg.verify_percent,
     )

@@ -94,6 +94,8 @@ class Conveyor:
     def on_drive_event(self, ev: DriveEvent) -> None:
         if ev.action == "added" and ev.drive is not None:
             self.offer(ev.drive)
+        elif ev.action == "changed" and ev.drive is not None and not ev.drive.protected:
+            self.offer(ev.drive)  # e.g. udev finished identifying it after start-up
         elif ev.action == "removed":
             self.engine.drive_removed(ev.name)
             self.say(f"REMOVED {ev.drive.identity if ev.drive else ev.name} /dev/{ev.name}")

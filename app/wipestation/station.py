@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from wipestation import __version__, config
+from wipestation import __version__, boottimes, config
 from wipestation.config import StationConfig
 from wipestation.discovery.safety import BOOT_LABEL
 from wipestation.errors import ToolError, ToolFailedError
@@ -248,6 +248,7 @@ def size_serial_terminal(fd: int, timeout: float = 0.5) -> tuple[int, int] | Non
 
 def run(tty: str = "", out: TextIO = sys.stdout, inp: TextIO = sys.stdin) -> int:
     """Boot-time entry point: config, banner, then the UI on this terminal."""
+    boottimes.mark("python-started")
     cmdline = Path("/proc/cmdline")
     spec = StickSpec.from_cmdline(cmdline.read_text(encoding="utf-8", errors="replace"))
     copied = RUN_DIR / STICK_COPY
@@ -260,20 +261,24 @@ def run(tty: str = "", out: TextIO = sys.stdout, inp: TextIO = sys.stdin) -> int
         stick_config, problem = (copied if copied.exists() else None), ""
     cfg = load_station_config(cmdline, IMAGE_CONFIG, stick_config, (problem,) if problem else ())
     print(banner(cfg, tty, stick, read_uptime()), file=out, flush=True)
+    boottimes.mark("banner")
     with contextlib.suppress(OSError, termios.error, ValueError):
         size_serial_terminal(inp.fileno())
     if cfg.errors:
         print(describe_errors(cfg), file=out, flush=True)
         time.sleep(5)  # long enough to read before the screen is taken over
     if tty and tty != cfg.console:
+        boottimes.startup_done()
         return run_log_view(cfg, out)
     entry = tui_entry()
     if cfg.unattended and (cfg.ui == "headless" or entry is None):
         from wipestation.conveyor import run_headless
 
+        boottimes.startup_done()
         return run_headless(cfg, Tee(out, STATION_LOG))
     if entry is not None:
-        return entry(cfg)
+        return entry(cfg)  # the screen calls startup_done once it is up
+    boottimes.startup_done()
     return run_list_console(cfg, out, inp)
 
 

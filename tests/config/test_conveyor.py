@@ -6,7 +6,7 @@ import io
 from dataclasses import replace
 
 from wipestation.conveyor import Conveyor
-from wipestation.discovery.inventory import drive_from_properties
+from wipestation.discovery.inventory import NOT_IDENTIFIED, drive_from_properties
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import UnsupportedError
 from wipestation.model import JobResult, JobState, Progress
@@ -90,3 +90,19 @@ def test_removal_is_passed_to_the_engine() -> None:
     conv = Conveyor(engine, "overwrite-zero", "sample", io.StringIO())
     conv.on_drive_event(DriveEvent("removed", "sdb", drive_from_properties(QEMU["scsi_megasas"])))
     assert engine.removed == ["sdb"]
+
+
+def test_a_drive_udev_identifies_after_start_up_is_wiped_when_it_changes() -> None:
+    """At boot udev may still be reading a drive: it is protected until the change event."""
+    out = io.StringIO()
+    engine = FakeEngine()
+    conv = Conveyor(engine, "overwrite-zero", "full", out)
+    sata = drive_from_properties(QEMU["sata"])
+    early = replace(sata, protected=True, protected_reasons=(NOT_IDENTIFIED,))
+    assert conv.offer(early) is None
+    conv.on_drive_event(DriveEvent("changed", "sda", early))  # still protected: nothing
+    assert engine.started == []
+    conv.on_drive_event(DriveEvent("changed", "sda", sata))
+    conv.on_drive_event(DriveEvent("changed", "sda", sata))  # once per session
+    assert engine.started == ["SATA0001"]
+    assert f"SKIP SATA0001 /dev/sda protected: {NOT_IDENTIFIED}" in out.getvalue()

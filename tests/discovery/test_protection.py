@@ -213,3 +213,46 @@ def test_cli_list_json_marks_root_protected_and_loop_target(make_loop) -> None:
     ).stdout
     assert dev in table
     assert "PROTECTED: boot medium" in table
+
+
+def test_a_drive_udev_has_not_finished_with_is_protected(monkeypatch, tmp_path) -> None:
+    """Early at boot a disk can be listed before udev has read it (no serial, no partition
+    links: it could be the boot stick). It is shown, protected, until udev is done."""
+    from wipestation.discovery import udev
+    from wipestation.discovery.inventory import NOT_IDENTIFIED
+
+    from tests.discovery.test_identity import QEMU
+
+    early = {**QEMU["sata"], udev.NOT_INITIALIZED: "1"}
+    monkeypatch.setattr(udev, "iter_disks", lambda: iter([(early, []), (QEMU["nvme"], [])]))
+    drives = {d.name: d for d in Inventory(sys_block=str(tmp_path)).drives()}
+    assert drives["sda"].protected_reasons == (NOT_IDENTIFIED,)
+    assert NOT_IDENTIFIED not in drives["nvme0n1"].protected_reasons
+
+
+def test_get_lists_everything_again_only_for_a_shared_identity(monkeypatch, tmp_path) -> None:
+    """The hotplug watcher passes the drives it knows: a new drive whose identity none of them
+    has needs no full listing; one sharing it is resolved against the full list."""
+    from dataclasses import replace
+
+    from wipestation.discovery import udev
+    from wipestation.discovery.inventory import drive_from_properties
+
+    from tests.discovery.test_identity import QEMU
+
+    inv = Inventory(sys_block=str(tmp_path))
+    listings = []
+    monkeypatch.setattr(udev, "disk_by_name", lambda name: (QEMU["sata"], []))
+    monkeypatch.setattr(inv, "drives", lambda: listings.append(1) or [])
+    nvme = drive_from_properties(QEMU["nvme"])
+    got = inv.get("sda", others=[nvme])
+    assert got is not None
+    assert got.identity == "SATA0001"
+    assert listings == []
+    twin = replace(
+        nvme, name="sdz", identity="SATA0001@pci-0000:00:1f.2-ata-9", identity_duplicate=True
+    )
+    inv.get("sda", others=[nvme, twin])
+    assert listings == [1]
+    inv.get("sda")  # no knowledge given: the full list, as before
+    assert listings == [1, 1]

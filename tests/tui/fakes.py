@@ -57,11 +57,15 @@ class FakeInventory:
 
 
 class FakeWatcher:
-    def __init__(self) -> None:
+    def __init__(self, known: dict[str, Drive] | None = None) -> None:
         self.subscribers: list[Callable[[DriveEvent], None]] = []
+        self._known = dict(known or {})
 
     def subscribe(self, fn: Callable[[DriveEvent], None]) -> None:
         self.subscribers.append(fn)
+
+    def known(self) -> dict[str, Drive]:
+        return dict(self._known)
 
     def emit(self, action: str, drive: Drive) -> None:
         for fn in self.subscribers:

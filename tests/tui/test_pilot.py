@@ -387,3 +387,64 @@ def test_unattended_poweroff_waits_for_every_job(make_app, monkeypatch) -> None:
 
     asyncio.run(scenario())
     assert app.return_value == "poweroff"
+
+
+def test_the_first_list_comes_from_the_watcher_when_it_has_one() -> None:
+    """The watcher listed the drives when it started and followed udev since: the screen does
+    not ask udev again (the inventory here would list a stale, different rack)."""
+    from tests.tui.conftest import METHODS
+    from tests.tui.fakes import FakeInventory, FakeWatcher
+
+    current = rack()
+    stale = [make_drive("sdz", "GONE-0001", 8 * GB)]
+    watcher = FakeWatcher({d.name: d for d in reversed(current)})
+    app = WipestationApp(
+        engine=FakeEngine(),
+        inventory=FakeInventory(stale),
+        config=StationConfig(station="bay-3", method="nist-clear"),
+        watcher=watcher,
+        methods=METHODS,
+        ascii_only=True,
+    )
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            # in the inventory's order (sdX before nvmeXnY), whatever the watcher's order
+            assert list(app.station.rows) == ["sda", "sdb", "sdc", "nvme0n1"]
+
+    asyncio.run(scenario())
+
+
+def test_probes_wait_for_the_first_frame_and_follow_identification() -> None:
+    """Health probes (a tool run per drive) start once the screen is up, never for a protected
+    drive, and for a drive as soon as udev has identified it (protected → wipeable)."""
+    from wipestation.discovery.inventory import NOT_IDENTIFIED
+
+    from tests.tui.conftest import METHODS
+    from tests.tui.fakes import FakeInventory, FakeWatcher
+
+    probed: list[str] = []
+    late = make_drive("sdd", "LATE-0001", 100 * GB, protected=(NOT_IDENTIFIED,))
+    watcher = FakeWatcher()
+    app = WipestationApp(
+        engine=FakeEngine(),
+        inventory=FakeInventory([*rack(), late]),
+        config=StationConfig(station="bay-3", method="nist-clear"),
+        watcher=watcher,
+        methods=METHODS,
+        ascii_only=True,
+        probe=lambda d: probed.append(d.name),
+    )
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            assert sorted(probed) == ["nvme0n1", "sdb", "sdc"]  # not sda (boot) nor sdd
+            watcher.emit("changed", replace(late, protected=False, protected_reasons=()))
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            assert sorted(probed) == ["nvme0n1", "sdb", "sdc", "sdd"]
+
+    asyncio.run(scenario())

@@ -68,6 +68,18 @@ class Image:
     def from_build(cls, build: Path) -> Image:
         return cls(build / "vmlinuz", build / "wipestation.initrd", build / "wipestation.img")
 
+    def write_initrd(self, dest: Path, extra: bytes) -> None:
+        """The image's initrd with one more (uncompressed) archive that wins over the app and
+        config layers: it goes just before the base, which the kernel must unpack last (LZ4,
+        see image/build.sh), and which never has a file at a path the tests add."""
+        layers = [Path(p) for p in Path(f"{self.initrd}.layers").read_text().split()]
+        with open(dest, "wb") as f:
+            for layer in (*layers[:-1], None):
+                data = extra if layer is None else layer.read_bytes()
+                # Each archive starts 4-byte aligned; the kernel skips the zeros between them.
+                f.write(data + b"\0" * (-len(data) % 4))
+            f.write(layers[-1].read_bytes())  # nothing after it (image/build.sh)
+
     @property
     def partuuid(self) -> str:
         """The USB image's partition UUID (what its GRUB passes as ``wipestation.boot``)."""
@@ -222,11 +234,7 @@ class Machine:
             initrd = self.boot.image.initrd
             if self.boot.extra_files:
                 initrd = d / "initrd"
-                with open(initrd, "wb") as f:
-                    data = self.boot.image.initrd.read_bytes()
-                    # An uncompressed archive must start 4-byte aligned; zeros are skipped.
-                    f.write(data + b"\0" * (-len(data) % 4))
-                    f.write(cpio.newc(self.boot.extra_files))
+                self.boot.image.write_initrd(initrd, cpio.newc(self.boot.extra_files))
             args += ["-kernel", str(self.boot.image.kernel), "-initrd", str(initrd)]
             args += ["-append", self.boot.append]
         args += self.prepared.args

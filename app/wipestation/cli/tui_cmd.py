@@ -13,13 +13,14 @@ import contextlib
 import io
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from wipestation import config
+from wipestation import boottimes, config
 from wipestation.assembly import build_station
 from wipestation.cli import add_exclude_argument
 from wipestation.config import StationConfig
@@ -78,16 +79,47 @@ def run_station(
 
     ``parts``/``app_class``/``headless`` let tests run the restart loop without a station.
     """
+    building = None if parts is not None else Building(cfg)
     from wipestation.tui.app import WipestationApp
 
+    boottimes.mark("screen-imported")
     factory = app_class or WipestationApp
-    if parts is None:
-        try:
-            parts = build_station(cfg)
-        except OSError as e:  # journal or spool directory, udev monitor: one line, no traceback
-            raise WipestationError(f"cannot start the station: {e}") from e
+    if building is not None:
+        parts = building.result()
+    assert parts is not None
     with logging_to_file(SESSION_LOG):
         return _run_screens(cfg, factory, parts, ascii_only, headless)
+
+
+class Building:
+    """``build_station`` on a thread while the screen's modules load (Textual is ~3 s of a boot
+    under QEMU TCG, and the station spends part of its start waiting on udev and ``mount``)."""
+
+    def __init__(self, cfg: StationConfig) -> None:
+        import wipestation.discovery.monitor  # noqa: F401 - both sides import it; load it once here
+
+        self._parts: dict[str, Any] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._build, args=(cfg,), name="station-build", daemon=True
+        )
+        self._thread.start()
+
+    def _build(self, cfg: StationConfig) -> None:
+        try:
+            self._parts = build_station(cfg)
+            boottimes.mark("engine-ready")
+        except BaseException as e:  # noqa: BLE001 - handed to the caller by result()
+            self._error = e
+
+    def result(self) -> dict[str, Any]:
+        self._thread.join()
+        if isinstance(self._error, OSError):  # journal/spool dir, udev monitor: one clear line
+            raise WipestationError(f"cannot start the station: {self._error}") from self._error
+        if self._error is not None:
+            raise self._error
+        assert self._parts is not None
+        return self._parts
 
 
 def _run_screens(
@@ -98,6 +130,7 @@ def _run_screens(
         captured = io.StringIO()
         with contextlib.redirect_stderr(captured):  # Textual prints a crash's traceback here
             result = app.run(headless=headless)
+        boottimes.startup_done()  # also when the screen failed before it was up
         if app.return_code in (0, None):
             return shutdown(parts, result)
         where = save_crash(captured.getvalue())

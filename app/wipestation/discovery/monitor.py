@@ -92,8 +92,10 @@ class DriveWatcher:
                     log.exception("drive event subscriber failed")
 
     def _safe_get(self, name: str) -> Drive | None:
+        with self._lock:
+            others = list(self._known.values())
         try:
-            return self.inventory.get(name)
+            return self.inventory.get(name, others)
         except OSError:
             return None
 

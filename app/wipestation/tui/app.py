@@ -17,7 +17,9 @@ from typing import Any
 from textual import work
 from textual.app import App
 
+from wipestation import boottimes
 from wipestation.config import StationConfig
+from wipestation.discovery.inventory import listing_order
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobState, Progress
@@ -83,6 +85,7 @@ class WipestationApp(App[str | None]):
         self.station = Station(engine, clock)
         self._auto_seen: set[str] = set()  # identities unattended mode already started
         self._done_since: float | None = None
+        self._probes_held: list[Drive] | None = []  # None once the first frame is up
 
         self.drives_screen = DrivesScreen()
         self._relay = JobLogRelay(self.post_message)
@@ -91,7 +94,7 @@ class WipestationApp(App[str | None]):
     async def on_mount(self) -> None:
         await self.push_screen(self.drives_screen)
         try:
-            self.station.load(self.inventory.drives())
+            self.station.load(self.initial_drives())
         except (OSError, WipestationError) as e:
             self.show_error(f"could not list drives: {e}")
         snapshot = self.engine.snapshot()
@@ -103,9 +106,31 @@ class WipestationApp(App[str | None]):
             self.watcher.subscribe(self._from_watcher)
         if self.config.unattended:
             self._auto_start([r.drive for r in self.station.rows.values()])
-        self.probe_drives([r.drive for r in self.station.rows.values()])
+        self.request_probe([r.drive for r in self.station.rows.values()])
         self.set_interval(self.tick_s, self.tick)
         self.refresh_view()
+        self.call_after_refresh(self._screen_up)
+
+    def initial_drives(self) -> list[Drive]:
+        """The watcher listed the drives as it started, and has followed every event since:
+        asking udev again would cost half a second of a boot under QEMU TCG."""
+        known = self.watcher.known() if self.watcher is not None else {}
+        return listing_order(known.values()) if known else self.inventory.drives()
+
+    def _screen_up(self) -> None:
+        boottimes.mark(f"screen-up drives={len(self.station.rows)}")
+        boottimes.startup_done()
+        held, self._probes_held = self._probes_held, None
+        if held:
+            self.probe_drives(held)
+
+    def request_probe(self, drives: list[Drive]) -> None:
+        """Probe now, or once the first frame is drawn: a tool run per drive would otherwise
+        compete with it for a slow CPU at boot."""
+        if self._probes_held is not None:
+            self._probes_held.extend(drives)
+        else:
+            self.probe_drives(drives)
 
     def on_unmount(self) -> None:
         self._relay.detach()
@@ -134,14 +159,20 @@ class WipestationApp(App[str | None]):
 
     def on_drive_added(self, message: DriveAdded) -> None:
         self.station.add_drive(message.drive)
+        boottimes.mark(f"drive-listed {message.drive.name} drives={len(self.station.rows)}")
         self.show_info(f"{message.drive.path} added ({message.drive.serial or 'no serial'})")
         if self.config.unattended:
             self._auto_start([message.drive])
-        self.probe_drives([message.drive])
+        self.request_probe([message.drive])
         self.refresh_view()
 
     def on_drive_changed(self, message: DriveChanged) -> None:
         self.station.change_drive(message.drive)
+        row = self.station.row_of(message.drive.name)
+        if row is not None and row.caps is None and not message.drive.protected:
+            self.request_probe([message.drive])  # e.g. udev finished identifying it
+        if self.config.unattended:  # e.g. udev finished identifying it after start-up
+            self._auto_start([message.drive])
         self.refresh_view()
 
     def on_drive_removed(self, message: DriveRemoved) -> None:

@@ -38,6 +38,10 @@ class WatcherLike(Protocol):
 
     def subscribe(self, fn: Callable[[Any], None]) -> None: ...
 
+    def known(self) -> dict[str, Drive]:
+        """The drives as of the last event (listed when the watcher started)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ReportStatus:

@@ -1,0 +1,122 @@
+"""``make bench-boot`` (and the end of ``make bench``): power-on to station screen, measured.
+
+Boots the built image (``make image``) under QEMU (TCG unless ``ACCEL`` says otherwise) with the
+eight-disk test rack, the station screen on tty1 as a station ships, and reads back the
+milestones the station stamps with the kernel's uptime (``wipestation/boottimes.py``), the
+systemd split (``systemd-analyze``) and what each process cost in CPU seconds. Power-on times add
+the firmware's share: wall clock at the ``WIPESTATION READY`` line on ttyS0 minus the uptime that
+line carries. Prints per run and medians; never asserts (the machine may be shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.vm.machine import Boot, Image, Machine  # noqa: E402
+from tests.vm.rack import small_rack  # noqa: E402
+
+WANTS = "/etc/systemd/system/multi-user.target.wants"
+UNIT = """[Unit]
+After=wipestation@tty1.service
+[Service]
+Type=simple
+ExecStart=/bin/sh /usr/local/bin/boot-probe
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS2
+"""
+# Waits until the screen has listed the whole rack (or 60 s), then reports.
+PROBE = """for i in $(seq 120); do
+  grep -q 'drives=@ROWS@' /run/wipestation/boot-times 2>/dev/null && break
+  sleep 0.5
+done
+sleep 2
+echo PROBE-BEGIN
+systemd-analyze | head -1
+cat /run/wipestation/boot-times
+echo CPU
+/opt/wipestation/venv/bin/python3 -c '
+import glob
+rows = []
+for f in glob.glob("/proc/[0-9]*/stat"):
+    try:
+        s = open(f).read()
+    except OSError:
+        continue
+    b = s[s.rindex(")") + 2 :].split()
+    cpu = sum(int(x) for x in b[11:15]) / 100  # utime stime cutime cstime
+    rows.append((cpu, s[s.index("(") + 1 : s.rindex(")")]))
+for cpu, name in sorted(rows, reverse=True)[:8]:
+    print(f"{cpu:6.2f} {name}")
+'
+echo PROBE-END
+"""
+READY = r"WIPESTATION READY \S+ station=\S+ tty=ttyS0 uptime=([\d.]+)s"
+
+
+def boot_once(image: Image, run: int) -> dict[str, float]:
+    rack = small_rack()
+    rows = len(rack.disks) + (rack.report_stick is not None)  # the stick is listed, protected
+    extra = {
+        "/etc/systemd/system/boot-probe.service": UNIT,
+        f"{WANTS}/boot-probe.service": "@symlink:../boot-probe.service",
+        "/usr/local/bin/boot-probe": PROBE.replace("@ROWS@", str(rows)),
+    }
+    with Machine(Boot.kernel(image, extra_files=extra), rack=rack, name="boottime") as m:
+        ready = m.wait_for_console_text(READY, 240)
+        firmware = m.seconds_since_start() - float(ready[1])
+        out = m.wait_for_console_text(r"(?s)PROBE-BEGIN(.*)PROBE-END", 240, log="probe.log")[1]
+    lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+    split = lines[0]
+    marks = [ln.split(" ", 2) for ln in lines[1 : lines.index("CPU")] if ln[0].isdigit()]
+    cpu = lines[lines.index("CPU") + 1 :]
+    first = {}
+    for up, tty, what in marks:
+        key = what.split()[0]
+        if tty == "tty1" and key not in first:
+            first[key] = float(up)
+    listed = [float(up) for up, tty, what in marks if tty == "tty1" and f"drives={rows}" in what]
+    screen, all8 = first.get("screen-up", float("nan")), min(listed, default=float("nan"))
+    print(f"run {run}: firmware {firmware:.1f} s | {split.removeprefix('Startup finished in ')}")
+    print("  " + "  ".join(f"{k} {v:.1f}" for k, v in first.items() if k != "drive-listed"))
+    print(
+        f"  power-on to screen {firmware + screen:.1f} s, "
+        f"to the whole rack listed ({rows} rows) {firmware + all8:.1f} s"
+    )
+    print("  CPU s: " + ", ".join(cpu))
+    return {"screen": firmware + screen, "all8": firmware + all8, "firmware": firmware}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--build", default=str(REPO / "build"))
+    args = p.parse_args()
+    image = Image.from_build(Path(args.build))
+    if not image.initrd.exists():
+        print("no image: run make image first", file=sys.stderr)
+        return 2
+    load = os.getloadavg()[0]
+    print(f"boot time, eight-disk rack, accel={os.environ.get('ACCEL', 'tcg')}, load {load:.2f}")
+    t0 = time.monotonic()
+    runs = [boot_once(image, i + 1) for i in range(args.runs)]
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    print(
+        f"median of {len(runs)}: power-on to station screen {med['screen']:.1f} s, to the "
+        f"eight disks (and report stick) listed {med['all8']:.1f} s "
+        f"(firmware {med['firmware']:.1f} s); "
+        f"took {time.monotonic() - t0:.0f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
