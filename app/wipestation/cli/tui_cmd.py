@@ -46,19 +46,11 @@ def run(args: argparse.Namespace) -> int:
     return run_station(cfg, ascii_only=True if args.ascii else None)
 
 
-def _known_method(name: str) -> bool:
-    from wipestation import methods
-
-    try:
-        methods.get(name)
-    except WipestationError:
-        return False
-    return True
-
-
 def load_config(args: argparse.Namespace) -> StationConfig:
+    from wipestation.station import known_method  # the boot entry's check, one definition
+
     paths = [IMAGE_CONFIG, STICK_CONFIG, *([Path(args.config)] if args.config else [])]
-    cfg = config.load(toml_paths=tuple(paths), known_method=_known_method)
+    cfg = config.load(toml_paths=tuple(paths), known_method=known_method)
     changes: dict[str, Any] = {}
     if args.exclude:
         changes["exclude"] = (*cfg.exclude, *args.exclude)
