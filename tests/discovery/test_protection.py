@@ -256,3 +256,17 @@ def test_get_lists_everything_again_only_for_a_shared_identity(monkeypatch, tmp_
     assert listings == [1]
     inv.get("sda")  # no knowledge given: the full list, as before
     assert listings == [1, 1]
+
+
+def test_a_disk_whose_partition_udev_has_not_read_is_protected(monkeypatch, tmp_path) -> None:
+    """The disk is identified but its partition is not yet: that partition's UUID and label
+    (the boot stick's marks) are unknown, so the disk may not be written either."""
+    from wipestation.discovery import udev
+    from wipestation.discovery.inventory import NOT_IDENTIFIED
+
+    from tests.discovery.test_identity import QEMU
+
+    part = {"DEVNAME": "/dev/sda1", "DEVTYPE": "partition", udev.NOT_INITIALIZED: "1"}
+    monkeypatch.setattr(udev, "iter_disks", lambda: iter([(QEMU["sata"], [part])]))
+    (drive,) = Inventory(sys_block=str(tmp_path)).drives()
+    assert drive.protected_reasons == (NOT_IDENTIFIED,)

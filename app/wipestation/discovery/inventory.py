@@ -165,7 +165,8 @@ class Inventory:
             by_id=p.get("DEVLINKS", "").split(),
         )
         reasons = safety.protection_reasons(members, state, excluded_by)
-        if p.get(udev.NOT_INITIALIZED):
+        # A partition udev has not read yet may be the boot stick's (its UUID and label unknown).
+        if any(d.get(udev.NOT_INITIALIZED) for d in (p, *parts)):
             reasons.append(NOT_IDENTIFIED)
         if not reasons:
             busy = safety.busy_reason(d.path)

@@ -53,19 +53,25 @@ def read_sysfs(sys_path: str) -> dict[str, str]:
     return out
 
 
-def device_to_dict(dev: pyudev.Device) -> dict[str, str]:
+def properties_of(dev: pyudev.Device) -> dict[str, str]:
+    """udev's properties, flagged when udev has not finished with the device: still in its
+    queue (early boot) or never seen, it has no identity, partition UUID or label yet."""
     props = {k: str(v) for k, v in dev.properties.items()}
+    if not dev.is_initialized:
+        props[NOT_INITIALIZED] = "1"
+    return props
+
+
+def device_to_dict(dev: pyudev.Device) -> dict[str, str]:
+    props = properties_of(dev)
     props.update(read_sysfs(dev.sys_path))
     props["SYS_PATH"] = dev.sys_path
-    if not dev.is_initialized:
-        # Still in udev's queue (early boot) or never seen by udev: no identity, no links yet.
-        props[NOT_INITIALIZED] = "1"
     return props
 
 
 def partitions_of(ctx: pyudev.Context, dev: pyudev.Device) -> list[dict[str, str]]:
     return [
-        {k: str(v) for k, v in p.properties.items()}
+        properties_of(p)
         for p in ctx.list_devices(subsystem="block", DEVTYPE="partition", parent=dev)
         if p != dev
     ]
@@ -83,7 +89,7 @@ def iter_disks(ctx: pyudev.Context | None = None) -> Iterator[tuple[dict[str, st
     for dev in ctx.list_devices(subsystem="block"):
         if dev.device_type == "partition":
             parent = os.path.dirname(dev.sys_path)
-            parts.setdefault(parent, []).append({k: str(v) for k, v in dev.properties.items()})
+            parts.setdefault(parent, []).append(properties_of(dev))
         elif dev.device_type == "disk" and has_media(dev.sys_path):
             disks.append(dev)
     for dev in disks:

@@ -11,14 +11,12 @@ raises into the engine: a finished wipe is never failed by its paperwork.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from wipestation.config import StationConfig
@@ -86,12 +84,6 @@ def free_stem(directory: Path, stem: str) -> str:
         n += 1
         candidate = f"{stem}-{n}"
     return candidate
-
-
-def render_module(name: str) -> ModuleType:
-    """``reports.pdf`` or ``reports.summary``, imported on first use: reportlab costs about a
-    second of a station's start-up under QEMU TCG, and no report is due then."""
-    return importlib.import_module(f"wipestation.reports.{name}")
 
 
 class ReportWriter:
@@ -204,7 +196,10 @@ class ReportWriter:
         stem = free_stem(directory, record_stem(record))
         paths: list[Path] = []
         if self.pdf_enabled:
-            pdf = render_module("pdf")
+            # reportlab on first use: ~1 s of a station's start-up under QEMU TCG, when no
+            # report is due (tests/test_import_hygiene.py)
+            from wipestation.reports import pdf
+
             paths.append(
                 write_atomic(directory / f"{stem}.pdf", pdf.render_certificate(record, self.paper))
             )
@@ -220,7 +215,8 @@ class ReportWriter:
         directory = root / REPORTS_DIR / stamp.strftime("%Y-%m-%d")
         mkdirs_durable(directory)
         name = f"session-{stamp:%H%M%S}-{safe_filename(self.station.station_id)}"
-        summary = render_module("summary")
+        from wipestation.reports import summary  # reportlab, on first use (see _deliver)
+
         write_atomic(directory / f"{name}.csv", summary.render_csv(self.delivered))
         if self.pdf_enabled:
             started = stamp.isoformat(timespec="seconds")
