@@ -26,8 +26,13 @@ def start_udevd() -> bool:
     return True
 
 
-def stop_udevd() -> None:
+def stop_udevd(timeout: float = 10) -> None:
+    """Stop udevd and wait until it is gone: a next run that still saw it exiting would take
+    it for running, not start one, and then miss every event."""
     subprocess.run(["pkill", "-x", "systemd-udevd"], check=False)
+    deadline = time.monotonic() + timeout
+    while udev_running() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def settle(timeout: int = 10) -> None:

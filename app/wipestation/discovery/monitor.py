@@ -3,11 +3,16 @@
 Loop devices exist before anything is attached, so "attached" arrives as a ``change`` with a size;
 real disks arrive as ``add``. Both become ``added``; a vanished or emptied disk becomes ``removed``.
 The engine subscribes to ``removed`` to end a job whose drive was pulled.
+
+Partition events re-read their disk: udev finishes a disk before its partitions, so a disk read
+at its own event may still be "not identified yet" (a partition could carry the boot stick's
+UUID or label); the last partition's event is what makes it known, and wipeable.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,7 +57,7 @@ class DriveWatcher:
     def start(self) -> None:
         if self._monitor is None:
             self._monitor = pyudev.Monitor.from_netlink(pyudev.Context(), source="udev")
-            self._monitor.filter_by("block", "disk")
+            self._monitor.filter_by("block")  # disks and partitions (see the module docstring)
         self._monitor.start()
         with self._lock:
             self._known = {d.name: d for d in self.inventory.drives()}
@@ -73,7 +78,18 @@ class DriveWatcher:
                 log.exception("udev monitor poll failed")
                 continue
             if dev is not None:
-                self.handle(dev.action or "change", dev.sys_name)
+                self.on_device(dev.action or "change", dev.sys_name, dev.device_type, dev.sys_path)
+
+    def on_device(self, action: str, name: str, devtype: str | None, sys_path: str) -> None:
+        """A disk's event re-reads the disk; a partition's re-reads the disk it belongs to."""
+        if devtype != "partition":
+            self.handle(action, name)
+            return
+        disk = os.path.basename(os.path.dirname(sys_path))
+        with self._lock:
+            known = disk in self._known
+        if known:
+            self.handle("change", disk)
 
     def handle(self, action: str, name: str) -> None:
         """Re-read one device after a kernel event and publish what changed."""

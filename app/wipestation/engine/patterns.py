@@ -14,8 +14,6 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 KEY_BYTES = 32
 NONCE_BYTES = 16
 
@@ -91,6 +89,10 @@ class Filler:
     def keystream(self, buf: memoryview, length: int, offset: int) -> None:
         if offset % 16:
             raise ValueError("stream offsets are multiples of the AES block (16 bytes)")
+        # Imported with the first stream pass: loading OpenSSL's bindings was ~0.2 s of a
+        # station's start-up under QEMU TCG (tests/test_import_hygiene.py).
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
         counter = (self._nonce + offset // 16) % (1 << 128)
         enc = Cipher(algorithms.AES(self._key), modes.CTR(counter.to_bytes(16, "big"))).encryptor()
         enc.update_into(zeros_of(length), buf)

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wipestation.config import StationConfig
 from wipestation.discovery.identity import safe_filename
@@ -25,7 +25,6 @@ from wipestation.model import JobResult
 from wipestation.reports.atomic import mkdirs_durable, syncfs, write_atomic
 from wipestation.reports.printer import LabelPrinter
 from wipestation.reports.record import Record, StationInfo, build_record, serialize
-from wipestation.reports.sign import KEY_DIR, Signer
 from wipestation.reports.spool import Spool
 from wipestation.reports.target import (
     DirectoryTarget,
@@ -35,6 +34,9 @@ from wipestation.reports.target import (
     TargetUnavailableError,
     state_of_oserror,
 )
+
+if TYPE_CHECKING:  # signing loads OpenSSL's bindings: imported with the first report
+    from wipestation.reports.sign import Signer
 
 log = logging.getLogger(__name__)
 REPORTS_DIR = "reports"
@@ -179,6 +181,8 @@ class ReportWriter:
     def _flush_locked(self, target: ReportTarget) -> dict[str, list[Path]]:
         out: dict[str, list[Path]] = {}
         with target.open() as root:
+            from wipestation.reports.sign import KEY_DIR, Signer  # see TYPE_CHECKING above
+
             signer = self.signer or Signer.load_or_create(root / KEY_DIR, self.station.station_id)
             for record in self.spool.pending():
                 signed = signer.sign(record)
