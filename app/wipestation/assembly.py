@@ -50,6 +50,7 @@ def journal_dir(cfg: StationConfig, wait_s: float = 0.0, poll_s: float = 0.5) ->
 def build_station(cfg: StationConfig) -> dict[str, Any]:
     """The real collaborators (engine, inventory, watcher, writer, probe, planner), started."""
     from wipestation import methods, probe
+    from wipestation.discovery import udev
     from wipestation.discovery.inventory import Inventory
     from wipestation.discovery.monitor import DriveWatcher
     from wipestation.engine.jobs import Engine
@@ -73,4 +74,5 @@ def build_station(cfg: StationConfig) -> dict[str, Any]:
         "report_writer": writer,
         "probe": probe.probe_cached,
         "planner": methods.build_plan,
+        "udev_busy": udev.still_reading,
     }

@@ -270,3 +270,18 @@ def test_a_disk_whose_partition_udev_has_not_read_is_protected(monkeypatch, tmp_
     monkeypatch.setattr(udev, "iter_disks", lambda: iter([(QEMU["sata"], [part])]))
     (drive,) = Inventory(sys_block=str(tmp_path)).drives()
     assert drive.protected_reasons == (NOT_IDENTIFIED,)
+
+
+def test_udev_still_reading_until_it_has_read_a_device_and_emptied_its_queue(
+    tmp_path: Path,
+) -> None:
+    from wipestation.discovery.udev import still_reading
+
+    assert still_reading(tmp_path)  # udevd has not started: no database at all
+    (tmp_path / "data").mkdir()
+    assert still_reading(tmp_path)  # started, nothing read yet
+    (tmp_path / "data" / "b8:0").write_text("")
+    (tmp_path / "queue").write_text("")
+    assert still_reading(tmp_path)  # events queued
+    (tmp_path / "queue").unlink()
+    assert not still_reading(tmp_path)

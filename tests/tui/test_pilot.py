@@ -448,3 +448,31 @@ def test_probes_wait_for_the_first_frame_and_follow_identification() -> None:
             assert sorted(probed) == ["nvme0n1", "sdb", "sdc", "sdd"]
 
     asyncio.run(scenario())
+
+
+def test_an_empty_list_says_looking_while_udev_reads_then_none_found() -> None:
+    """The station starts before udev: at that moment "no drives" means "none found yet"."""
+    from tests.tui.conftest import METHODS
+    from tests.tui.fakes import FakeInventory, FakeWatcher
+
+    reading = [True]
+    app = WipestationApp(
+        engine=FakeEngine(),
+        inventory=FakeInventory([]),
+        config=StationConfig(station="bay-3", method="nist-clear"),
+        watcher=FakeWatcher(),
+        methods=METHODS,
+        ascii_only=True,
+        udev_busy=lambda: reading[0],
+    )
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert "Looking for drives" in str(app.drives_screen.hint.render())
+            reading[0] = False
+            app.refresh_view()
+            await pilot.pause()
+            assert "No drives found" in str(app.drives_screen.hint.render())
+
+    asyncio.run(scenario())

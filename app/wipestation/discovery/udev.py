@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyudev
 
@@ -36,6 +37,16 @@ SYSFS_ATTRS = (
 
 #: Set in a device's dict when udev has not finished with it (see ``device_to_dict``).
 NOT_INITIALIZED = "WIPESTATION_UDEV_NOT_INITIALIZED"
+
+
+def still_reading(run_udev: Path = Path("/run/udev")) -> bool:
+    """Early in a boot: udev has not read any device yet, or has events queued. The station
+    starts before udev does, so "no drives" then means "none found *yet*"."""
+    try:
+        started = any((run_udev / "data").iterdir())
+    except OSError:
+        started = False
+    return not started or (run_udev / "queue").exists()
 
 
 def context() -> pyudev.Context:

@@ -67,6 +67,7 @@ class WipestationApp(App[str | None]):
         clock: Callable[[], float] = time.time,
         ascii_only: bool | None = None,
         tick_s: float | None = None,
+        udev_busy: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -82,6 +83,8 @@ class WipestationApp(App[str | None]):
             use_ascii_scrollbars()
         self.tick_s = tick_s or (SERIAL_TICK_S if serial_terminal() else TICK_S)
         self.method = self.config.method
+        #: True while udev is still reading devices at boot ("looking for drives", not "none").
+        self.udev_busy = udev_busy or (lambda: False)
         self.station = Station(engine, clock)
         self._auto_seen: set[str] = set()  # identities unattended mode already started
         self._done_since: float | None = None

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from wipestation.tui.app import WipestationApp
 
 
-def hint_for(row: Row | None, method: str) -> str:
+def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
+    if row is None and looking:
+        return "Looking for drives: the system is still reading its devices."
     if row is None:
         return "No drives found. Plug one in; it appears here by itself."
     d = row.drive
@@ -105,7 +107,7 @@ class DrivesScreen(Screen[None]):
         app = self.station_app
         name = self.table.highlighted_name
         row = app.station.row_of(name) if name else None
-        text = hint_for(row, app.method)
+        text = hint_for(row, app.method, looking=row is None and app.udev_busy())
         if text != self._hint:
             self._hint = text
             self.hint.update(Text(text))
