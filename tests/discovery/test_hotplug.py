@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from wipestation.discovery.inventory import Inventory
@@ -23,12 +25,21 @@ def next_event(q: queue.Queue, name: str, action: str, timeout: float = 10) -> D
             return ev
 
 
-def test_attach_and_detach_are_seen(udev: None, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def watching() -> Iterator[tuple[DriveWatcher, queue.Queue[DriveEvent]]]:
+    """A real watcher on udev, and the queue its events go to."""
     events: queue.Queue[DriveEvent] = queue.Queue()
     watcher = DriveWatcher(Inventory())
     watcher.subscribe(events.put)
     watcher.start()
     try:
+        yield watcher, events
+    finally:
+        watcher.stop()
+
+
+def test_attach_and_detach_are_seen(udev: None, tmp_path: Path) -> None:
+    with watching() as (watcher, events):
         backing = tmp_path / "hot.img"
         backing.write_bytes(b"")
         backing.chmod(0o600)
@@ -47,8 +58,6 @@ def test_attach_and_detach_are_seen(udev: None, tmp_path: Path) -> None:
         assert removed.drive is not None
         assert removed.drive.path == dev
         assert name not in watcher.known()
-    finally:
-        watcher.stop()
 
 
 def test_classify_reports_a_swapped_drive_as_removed_then_added() -> None:
@@ -119,11 +128,7 @@ def test_a_partitioned_disk_attached_while_watching_ends_up_identified(
 ) -> None:
     from wipestation.discovery.inventory import NOT_IDENTIFIED
 
-    events: queue.Queue[DriveEvent] = queue.Queue()
-    watcher = DriveWatcher(Inventory())
-    watcher.subscribe(events.put)
-    watcher.start()
-    try:
+    with watching() as (watcher, events):
         backing = tmp_path / "parted.img"
         with open(backing, "wb") as f:
             f.truncate(16 * MiB)
@@ -143,5 +148,3 @@ def test_a_partitioned_disk_attached_while_watching_ends_up_identified(
             assert Path(f"/sys/block/{name}/{name}p2").exists()
         finally:
             loops.detach(dev)
-    finally:
-        watcher.stop()
