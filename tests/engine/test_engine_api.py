@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from wipestation.engine.context import RateMeter
 from wipestation.model import JobState
@@ -43,6 +44,32 @@ def test_events_carry_states_and_passes(make_loop, make_engine):
     final = engine.snapshot()[job]
     assert final.state == JobState.PASSED
     assert final.method == "dod-5220.22-m"
+
+
+def test_the_journal_directory_is_chosen_when_the_first_wipe_starts(make_loop, tmp_path):
+    """A station starts before udev has identified the report stick: where the journal lives
+    (on that stick, to survive a power cut) is decided when a wipe needs it, once."""
+    from wipestation.discovery.inventory import Inventory
+    from wipestation.engine.jobs import Engine
+
+    chosen: list[Path] = []
+
+    def choose() -> Path:
+        chosen.append(tmp_path / "stick-journal")
+        return chosen[-1]
+
+    engine = Engine(Inventory(), journal_dir=choose, report_writer=None)
+    try:
+        assert chosen == []
+        first = engine.start(drive_of(make_loop(2 * MiB, b"x")), "overwrite-zero", "full")
+        second = engine.start(drive_of(make_loop(2 * MiB, b"y")), "overwrite-zero", "full")
+        assert engine.wait(timeout=60)
+        assert {engine.results()[j].state for j in (first, second)} == {JobState.PASSED}
+        assert chosen == [tmp_path / "stick-journal"]
+        assert engine.journal.directory == tmp_path / "stick-journal"
+        assert (tmp_path / "stick-journal").is_dir()  # the jobs checkpointed there
+    finally:
+        engine.close()
 
 
 def test_rate_meter_uses_a_sliding_window():

@@ -46,7 +46,7 @@ class Engine:
         self,
         inventory: Inventory,
         *,
-        journal_dir: str | Path,
+        journal_dir: str | Path | Callable[[], Path],
         report_writer: ReportWriter | None = None,
         max_workers: int | None = None,
         io_factory: IOFactory = FdBlockIO,

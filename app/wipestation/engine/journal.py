@@ -5,14 +5,17 @@ stream's key, the step and the last offset known to be on stable media (the engi
 before each checkpoint), the pre-wipe fingerprint and when the job started. Written atomically
 (temp file, fsync, rename, fsync of the directory) so a power cut leaves the old or the new one.
 It lives on the report medium when there is one (``<report dir>/.journal``), else in
-``/var/lib/wipestation/journal``.
+``/var/lib/wipestation/journal``. A station decides which when its first wipe starts, not at boot:
+it starts before udev has identified the report stick.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -50,10 +53,21 @@ class JournalEntry:
 
 
 class Journal:
-    """One JSON file per drive identity in ``directory``."""
+    """One JSON file per drive identity in ``directory``: a path, or a function called once,
+    on first use (see the module docstring)."""
 
-    def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory)
+    def __init__(self, directory: str | Path | Callable[[], Path]) -> None:
+        self._choose = directory if callable(directory) else None
+        self._directory = None if callable(directory) else Path(directory)
+        self._lock = threading.Lock()
+
+    @property
+    def directory(self) -> Path:
+        with self._lock:
+            if self._directory is None:
+                assert self._choose is not None
+                self._directory = Path(self._choose())
+            return self._directory
 
     def path_for(self, identity: str) -> Path:
         return self.directory / f"{safe_filename(identity)}.json"
