@@ -46,14 +46,23 @@ def format_result(r: JobResult) -> str:
 class Conveyor:
     """Starts a job for every wipeable drive it sees; reports each state change as a line."""
 
-    def __init__(self, engine: EngineLike, method: str, verify: str, out: TextIO) -> None:
+    def __init__(
+        self,
+        engine: EngineLike,
+        method: str,
+        verify: str,
+        out: TextIO,
+        udev_busy: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.engine = engine
         self.method = method
         self.verify = verify
         self.out = out
+        self.udev_busy = udev_busy
         self._lock = threading.Lock()
         self._seen: set[str] = set()
         self._reported: set[str] = set()
+        self._offering = 0  # drives between "seen" and "job started" (the journal may wait)
         engine.subscribe(self._on_progress)
 
     def say(self, line: str) -> None:
@@ -73,12 +82,16 @@ class Conveyor:
             if drive.identity in self._seen:
                 return None
             self._seen.add(drive.identity)
-        method, verify, resume = self._interrupted(drive) or (self.method, self.verify, False)
+            self._offering += 1  # not idle until this drive's job exists (see idle)
         try:
+            method, verify, resume = self._interrupted(drive) or (self.method, self.verify, False)
             job = self.engine.start(drive, method, verify, resume=resume)
         except WipestationError as e:
             self.say(f"SKIP {drive.identity} {drive.path} cannot start: {e}")
             return None
+        finally:
+            with self._lock:
+                self._offering -= 1
         how = " resume" if resume else ""
         self.say(f"START {drive.identity} {drive.path} {method} job={job}{how}")
         return job
@@ -114,7 +127,13 @@ class Conveyor:
             self.say(format_result(result))
 
     def idle(self) -> bool:
-        """True when every started job has finished and been reported."""
+        """True when every started job has finished and been reported, no drive is on its way to
+        a job (the journal's first use waits for a report stick), and udev is not still reading
+        devices (at boot the station starts first: drives are still arriving)."""
+        with self._lock:
+            offering = self._offering
+        if offering or self.udev_busy():
+            return False
         snap = self.engine.snapshot()
         return all(p.state.finished for p in snap.values()) and len(self._reported) >= len(snap)
 
@@ -153,7 +172,7 @@ def run_headless(
 
     parts = parts or build_station(cfg)
     engine, writer = parts["engine"], parts["report_writer"]
-    conv = Conveyor(engine, cfg.method, cfg.verify, out)
+    conv = Conveyor(engine, cfg.method, cfg.verify, out, parts.get("udev_busy") or (lambda: False))
     parts["watcher"].subscribe(conv.on_drive_event)
     conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
     for drive in parts["inventory"].drives():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import replace
 
 from wipestation.conveyor import Conveyor
@@ -106,3 +107,41 @@ def test_a_drive_udev_identifies_after_start_up_is_wiped_when_it_changes() -> No
     conv.on_drive_event(DriveEvent("changed", "sda", sata))  # once per session
     assert engine.started == ["SATA0001"]
     assert f"SKIP SATA0001 /dev/sda protected: {NOT_IDENTIFIED}" in out.getvalue()
+
+
+def test_not_idle_while_udev_is_still_reading_devices() -> None:
+    """At boot the station starts before udev: with no drive found *yet* it must not call the
+    rack done (and power off)."""
+    reading = [True]
+    conv = Conveyor(FakeEngine(), "overwrite-zero", "full", io.StringIO(), lambda: reading[0])
+    assert not conv.idle()
+    reading[0] = False
+    assert conv.idle()
+
+
+def test_not_idle_while_a_drive_waits_for_its_journal() -> None:
+    """The journal's first use can wait seconds for a report stick: the drive is on its way to
+    a job meanwhile, and the rack is not done."""
+    import threading
+
+    release = threading.Event()
+
+    class SlowJournal:
+        def load(self, identity: str) -> None:
+            release.wait(10)
+
+    engine = FakeEngine()
+    engine.journal = SlowJournal()  # type: ignore[attr-defined]
+    conv = Conveyor(engine, "overwrite-zero", "full", io.StringIO())
+    offer = threading.Thread(target=conv.offer, args=(drive_from_properties(QEMU["sata"]),))
+    offer.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not conv._offering and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not conv.idle()
+    finally:
+        release.set()
+        offer.join(5)
+    assert engine.started == [drive_from_properties(QEMU["sata"]).identity]
+    assert conv.idle()

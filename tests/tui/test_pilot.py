@@ -380,6 +380,12 @@ def test_unattended_poweroff_waits_for_every_job(make_app, monkeypatch) -> None:
             await pilot.pause()
             assert app.is_running  # one drive is still being wiped: no power-off yet
             engine.advance(engine.job_of("sdc"), notify=True, state=JobState.PASSED)
+            app.udev_busy = lambda: True  # udev still reading devices: more may be arriving
+            for _ in range(2):
+                app.tick()
+                await pilot.pause()
+            assert app.is_running
+            app.udev_busy = lambda: False
             app.tick()
             await pilot.pause()
             app.tick()

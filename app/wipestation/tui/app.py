@@ -279,6 +279,8 @@ class WipestationApp(App[str | None]):
             self.exit("poweroff")
 
     def _all_done(self) -> bool:
+        if self.udev_busy():  # at boot, drives are still arriving
+            return False
         snap = self.engine.snapshot()
         if not snap or not all(p.state.finished for p in snap.values()):
             return False
