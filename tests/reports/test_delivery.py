@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -169,3 +170,36 @@ def test_boot_stick_partition_is_the_fallback(
     assert [p.suffix for p in paths] == [".json", ".pdf"]
     root = read_stick(dev, tmp_path / "check")
     assert len(list((root / "reports").glob("*/SER0.json"))) == 1
+
+
+def test_the_journal_never_keeps_a_mount_a_delivery_is_about_to_undo(
+    tmp_path: Path, sticks: tuple[MakeStick, set[str]]
+) -> None:
+    """``keep_mounted`` (the journal's mount, for the session) waits while a delivery has the
+    stick mounted for a moment, then mounts it itself: adopting that mount would lose the
+    journal when the delivery unmounts."""
+    make, mine = sticks
+    make()
+    delivery = target_for(tmp_path, mine)
+    (part,) = delivery.candidates()
+    inside, leave = threading.Event(), threading.Event()
+
+    def deliver() -> None:
+        with delivery.open():
+            inside.set()
+            leave.wait(30)
+
+    writer = threading.Thread(target=deliver)
+    writer.start()
+    assert inside.wait(30)
+    kept: list[Path] = []
+    journal = threading.Thread(
+        target=lambda: kept.append(target_for(tmp_path, mine).keep_mounted(part))
+    )
+    journal.start()
+    journal.join(1.0)
+    assert kept == []  # still waiting: the delivery's mount is about to go
+    leave.set()
+    writer.join(30)
+    journal.join(30)
+    assert [str(kept[0])] == mounts_under(tmp_path)  # its own mount, still there

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +26,9 @@ from wipestation.errors import ReportError, ToolError
 from wipestation.reports.atomic import syncfs
 from wipestation.tools import runner
 
+#: Mounting, keeping and unmounting sticks, one at a time in the process: the journal's session
+#: mount (``keep_mounted``) must never adopt a writer's moment-long mount about to be unmounted.
+_MOUNTING = threading.RLock()
 #: Space a delivery needs at least (one record + certificate + summary, with room to spare).
 MIN_FREE_BYTES = 2 * 1024 * 1024
 FAT_TYPES = ("vfat", "exfat", "msdos")
@@ -203,27 +207,29 @@ class StickTarget:
 
     def keep_mounted(self, part: Partition) -> Path:
         """Mount ``part`` for the rest of the session (the engine's journal lives there)."""
-        existing = mountpoint_of(part.device)
-        if existing:
-            return Path(existing)
-        where = self.mount_root / os.path.basename(part.device)
-        where.mkdir(parents=True, exist_ok=True)
-        self._mount(part, where)
-        return where
+        with _MOUNTING:
+            existing = mountpoint_of(part.device)
+            if existing:
+                return Path(existing)
+            where = self.mount_root / os.path.basename(part.device)
+            where.mkdir(parents=True, exist_ok=True)
+            self._mount(part, where)
+            return where
 
     @contextlib.contextmanager
     def _mounted(self, part: Partition) -> Iterator[Path]:
-        existing = mountpoint_of(part.device)
-        if existing:
-            yield Path(existing)
-            return
-        where = self.mount_root / os.path.basename(part.device)
-        where.mkdir(parents=True, exist_ok=True)
-        self._mount(part, where)
-        try:
-            yield where
-        finally:
-            self._unmount(where)
+        with _MOUNTING:
+            existing = mountpoint_of(part.device)
+            if existing:
+                yield Path(existing)
+                return
+            where = self.mount_root / os.path.basename(part.device)
+            where.mkdir(parents=True, exist_ok=True)
+            self._mount(part, where)
+            try:
+                yield where
+            finally:
+                self._unmount(where)
 
     def _mount(self, part: Partition, where: Path) -> None:
         what = f"report stick {part.device} ({part.label})"
