@@ -198,6 +198,8 @@ class JobResult:
     health: dict[str, object] | None = None  # SMART summary from the probe
     hpa_dco: dict[str, object] | None = None
     notes: tuple[str, ...] = ()
+    #: Why the policy chose this method for this drive (``auto``: what it chose and skipped).
+    decision: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:

@@ -72,6 +72,19 @@ def test_the_journal_directory_is_chosen_when_the_first_wipe_starts(make_loop, t
         engine.close()
 
 
+def test_the_result_says_why_auto_chose_its_method(make_loop, make_engine):
+    """An auditor reading ``auto`` on a certificate must find what it chose and why."""
+    dev = make_loop(2 * MiB, b"x")
+    engine = make_engine()
+    job = engine.start(drive_of(dev), "auto", "full")
+    assert engine.wait(timeout=60)
+    result = engine.results()[job]
+    assert result.state == JobState.PASSED
+    assert result.method == "auto"
+    assert result.decision[0].startswith("auto: interface")
+    assert any(d.startswith("no firmware purge available") for d in result.decision)
+
+
 def test_rate_meter_uses_a_sliding_window():
     meter = RateMeter(window=5.0)
     assert meter.add(0.0, 0) == 0.0

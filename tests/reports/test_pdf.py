@@ -71,6 +71,22 @@ def test_certificate_text_has_serial_model_method_result(tmp_path: Path) -> None
     assert "595.276 x 841.89" in info_of(pdf)["Page size"]  # A4
 
 
+def test_auto_says_what_it_chose_and_the_record_says_why(tmp_path: Path) -> None:
+    decision = (
+        "auto: interface nvme, medium ssd",
+        "skipped nvme-sanitize-crypto: SANICAP does not offer crypto erase",
+        "chose nvme-format-crypto (purge); fallback: overwrite-random (clear)",
+        "nvme-format-crypto: the drive reports support; NVMe Format with SES=2",
+    )
+    rec = validate(build_record(job(method="auto", decision=decision), STATION))
+    assert rec["sanitization"]["decision"] == list(decision)
+    for paper in ("A4", "Letter"):
+        pdf = pdf_of(tmp_path, render_certificate(rec, paper), f"{paper}.pdf")
+        text = " ".join(text_of(pdf).split())
+        assert "auto \u2192 nvme-format-crypto" in text
+        assert info_of(pdf)["Pages"].strip() == "1"
+
+
 def test_failed_certificate_on_letter(tmp_path: Path) -> None:
     rec = validate(build_record(job(passed=False), STATION))
     pdf = pdf_of(tmp_path, render_certificate(rec, "Letter"))

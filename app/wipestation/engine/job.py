@@ -402,6 +402,7 @@ class Job:
             health=records.health_of(self.caps) if self.caps else None,
             hpa_dco=records.hpa_dco_of(self.caps, self.steps) if self.caps else None,
             notes=tuple(self.notes),
+            decision=self.plan.reasons,
         )
 
     def write_report(self, result: JobResult) -> JobResult:

@@ -175,12 +175,24 @@ def media_rows(record: Record) -> list[tuple[str, object]]:
     ]
 
 
+def method_line(z: dict) -> str:
+    """The method; for ``auto``, the one it chose (the record's ``decision`` says why)."""
+    if z["method"] != "auto":
+        return z["method"]
+    for line in z.get("decision", []):
+        if line.startswith("chose "):
+            return f"auto \u2192 {line.split()[1]}"
+        if line.startswith("no firmware purge"):
+            return "auto \u2192 verified overwrite"
+    return "auto"
+
+
 def sanitization_rows(record: Record) -> list[tuple[str, object]]:
     z = record["sanitization"]
     resumed = z["resumed_from"]
     return [
         ("Level", LEVELS.get(z["level"], z["level"])),
-        ("Method", z["method"]),
+        ("Method", method_line(z)),
         ("Technique", z["standard"]),
         ("Tool", z["tool"]),
         ("Started", z["started_at"]),
