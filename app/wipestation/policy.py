@@ -414,9 +414,11 @@ def auto_plan(drive: Drive, caps: Capabilities, verify: str) -> Plan:
             continue
         plan = firmware_plan(BY_NAME[name], drive, caps, verify, fallback)
         reasons.append(f"chose {name} ({plan.level}); fallback: {FALLBACK_METHOD} (clear)")
-        return replace(plan, method="auto", reasons=(*reasons, *plan.reasons))
+        # The plan keeps the chosen method's name: results, fallback lines and the report say
+        # what ran ("auto" stays the job's requested method).
+        return replace(plan, reasons=(*reasons, *plan.reasons))
     reasons.append(f"no firmware purge available: {FALLBACK_METHOD} (verified overwrite, clear)")
-    return replace(fallback, method="auto", reasons=(*reasons, *fallback.reasons))
+    return replace(fallback, reasons=(*reasons, *fallback.reasons))
 
 
 def plan_for(drive: Drive, name: str, verify: str, caps: Capabilities) -> Plan:

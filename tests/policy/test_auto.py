@@ -23,7 +23,7 @@ def kinds(plan) -> list[type]:
 def test_nvme_with_crypto_and_block_sanitize_chooses_crypto_sanitize():
     drv = d.drive(Transport.NVME, "nvme0n1")
     plan = policy.plan_for(drv, "auto", "sample", d.caps(drv, nvme=d.wdc_sn730()))
-    assert plan.method == "auto"
+    assert plan.method == "nvme-sanitize-crypto"  # the plan names what auto chose
     assert (plan.level, plan.expect.kind) == ("purge", Expect.CHANGED)
     (step,) = plan.steps
     assert isinstance(step, fw.NvmeSanitizeStep)
@@ -199,7 +199,7 @@ def test_usb_bridge_on_the_allowlist_may_sanitize():
 def test_virtual_disks_get_the_verified_overwrite(transport):
     drv = d.drive(transport, "vda")
     plan = policy.plan_for(drv, "auto", "full", d.caps(drv))
-    assert plan.method == "auto"
+    assert plan.method == "nist-clear"
     assert plan.verify == "full"
     assert plan.expect.kind == Expect.ZEROS
     assert [s.kind for s in plan.steps] == ["overwrite", "overwrite"]

@@ -51,7 +51,9 @@ def test_refused_sanitize_is_a_failed_step_with_its_command(make_loop, engine, s
     assert failed.ended_at
     assert "(0x4001)" in failed.error  # nvme.py names the NVMe status it refused with
     (line,) = result.fallbacks
-    assert line.startswith(f"auto: nvme sanitize (crypto erase) failed: {failed.error}")
+    assert line.startswith(
+        f"nvme-sanitize-crypto: nvme sanitize (crypto erase) failed: {failed.error}"
+    )
     assert line.endswith("; fallback → nist-clear")
 
 
@@ -62,7 +64,7 @@ def test_lying_sanitize_fallback_names_the_step_that_did_not_erase(make_loop, en
     assert result.state == JobState.PASSED, result.reason
     assert result.steps[0].ok  # the command "succeeded": only verification showed otherwise
     assert result.fallbacks[0].startswith(
-        "auto: nvme sanitize (crypto erase) did not erase: verification failed ("
+        "nvme-sanitize-crypto: nvme sanitize (crypto erase) did not erase: verification failed ("
     )
 
 

@@ -20,7 +20,8 @@ def test_probe_json_on_a_loop_device(make_loop, capsys):
     assert out["capabilities"]["medium"] == "virtual"
     assert out["capabilities"]["queue"]["discard_max_bytes"] > 0
     plan = out["plan"]
-    assert plan["method"] == "auto"
+    assert plan["method"] == "nist-clear"  # what auto chose for a virtual disk
+    assert plan["reasons"][0].startswith("auto: interface")
     assert plan["level"] == "clear"
     assert [s["kind"] for s in plan["steps"]] == ["overwrite", "overwrite"]
     assert plan["expect"] == "zeros"

@@ -108,7 +108,10 @@ def test_ata_hdd_security_erase_failure_clears_the_password(make_loop, engine, s
     sim.add(dev, kind="ata", ata=ata, behaviour="fail-erase")
     result = run(engine, dev, Transport.SATA)
     assert result.state == JobState.PASSED, result.reason  # after the fallback overwrite
-    assert "ata-secure-erase-enhanced" not in result.fallbacks[0]  # auto names itself
+    # the fallback line names the method auto chose and that failed, and what ran instead
+    assert result.fallbacks[0].startswith("ata-secure-erase-enhanced: ATA security erase")
+    assert result.fallbacks[0].endswith("fallback → nist-clear")
+    assert (result.method, result.executed) == ("auto", "nist-clear")
     assert "aborted" in result.fallbacks[0]
     assert sim.ran("--security-set-pass")
     assert sim.ran("--security-disable")

@@ -78,8 +78,10 @@ def test_auto_says_what_it_chose_and_the_record_says_why(tmp_path: Path) -> None
         "chose nvme-format-crypto (purge); fallback: overwrite-random (clear)",
         "nvme-format-crypto: the drive reports support; NVMe Format with SES=2",
     )
-    rec = validate(build_record(job(method="auto", decision=decision), STATION))
+    result = job(method="auto", decision=decision, executed="nvme-format-crypto")
+    rec = validate(build_record(result, STATION))
     assert rec["sanitization"]["decision"] == list(decision)
+    assert rec["sanitization"]["executed"] == "nvme-format-crypto"
     for paper in ("A4", "Letter"):
         pdf = pdf_of(tmp_path, render_certificate(rec, paper), f"{paper}.pdf")
         text = " ".join(text_of(pdf).split())

@@ -268,8 +268,10 @@ def test_10_nvme_auto_uses_format(image: Image) -> None:
         rec = Reports.load(report_stick(m)).check_drive(nvme)
         assert result_of(rec) == "PASS", rec["result"]
         san = rec["sanitization"]
-        # "auto" is what was asked for; the steps say what the drive did.
+        # "auto" is what was asked for; executed and the steps say what the drive did.
         assert (san["method"], san["level"], san["fallbacks"]) == ("auto", "clear", []), san
+        assert san["executed"].startswith("nvme-format"), san
+        assert any(line.startswith("chose nvme-format") for line in san["decision"]), san
         (step,) = rec["steps"]
         assert step["kind"] == "firmware", step
         assert step["command"].startswith("nvme format /dev/nvme0n1"), step

@@ -17,7 +17,7 @@ def label_lines(record: Record) -> list[str]:
         f"Model: {d['model'] or '-'}",
         f"Serial: {d['serial'] or '(none) ' + d['identity']}",
         f"Capacity: {human_capacity(d['capacity_bytes'])}",
-        f"Method: {z['method']} ({z['level']})",
+        f"Method: {z.get('executed') or z['method']} ({z['level']})",  # what ran
         f"Result: {record['result']['status']} {record['result']['erasure_status']}",
         f"Date: {(z['ended_at'] or record['created_at'])[:10]}",
         f"Station: {record['station']['id']}",

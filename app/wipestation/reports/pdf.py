@@ -176,15 +176,9 @@ def media_rows(record: Record) -> list[tuple[str, object]]:
 
 
 def method_line(z: dict) -> str:
-    """The method; for ``auto``, the one it chose (the record's ``decision`` says why)."""
-    if z["method"] != "auto":
-        return z["method"]
-    for line in z.get("decision", []):
-        if line.startswith("chose "):
-            return f"auto \u2192 {line.split()[1]}"
-        if line.startswith("no firmware purge"):
-            return "auto \u2192 verified overwrite"
-    return "auto"
+    """The method asked for and, when another one ran (``auto``'s choice, a fallback), that one."""
+    executed = z.get("executed") or z["method"]
+    return z["method"] if executed == z["method"] else f"{z['method']} \u2192 {executed}"
 
 
 def sanitization_rows(record: Record) -> list[tuple[str, object]]:
