@@ -200,7 +200,7 @@ class JobResult:
     notes: tuple[str, ...] = ()
     #: Why the policy chose this method for this drive (``auto``: what it chose and skipped).
     decision: tuple[str, ...] = ()
-    #: The method that ran last: ``auto``'s choice, or the fallback taken ('' = ``method``).
+    #: The method that ran last: ``auto``'s choice, or the fallback taken ('' = none ran).
     executed: str = ""
 
     @property

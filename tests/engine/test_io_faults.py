@@ -163,3 +163,9 @@ def test_cancel_all_stops_running_and_queued_jobs(make_loop, make_engine):
     results = engine.results()
     assert {results[a].state, results[b].state} == {JobState.CANCELLED}
     assert read_all(queued) == before
+    # the report names only a method that ran: the queued job ran none
+    assert (results[a].executed, results[b].executed, results[b].steps) == (
+        "overwrite-zero",
+        "",
+        (),
+    )

@@ -403,7 +403,7 @@ class Job:
             hpa_dco=records.hpa_dco_of(self.caps, self.steps) if self.caps else None,
             notes=tuple(self.notes),
             decision=self.plan.reasons,
-            executed=plan.method,
+            executed=plan.method if self.steps else "",  # nothing ran: claim no method
         )
 
     def write_report(self, result: JobResult) -> JobResult:
