@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,6 +155,20 @@ def test_exclusively_opened_device_is_busy(make_loop) -> None:
         assert_refused(Inventory(), dev, "busy:")
     finally:
         os.close(holder)
+
+
+def test_a_momentary_claim_is_not_busy(make_loop) -> None:
+    """Two probes of one drive at once (or the kernel re-reading its partitions) claim it for a
+    moment; an unattended station that took that for "in use" skipped the drive for good."""
+    dev = make_loop(16 * MiB, PATTERN)
+    holder = os.open(dev, os.O_RDONLY | os.O_EXCL)
+    release = threading.Timer(0.3, os.close, (holder,))
+    release.start()
+    try:
+        d = drive(Inventory(), dev)
+    finally:
+        release.join()
+    assert not d.protected, d.protected_reasons
 
 
 def test_identity_change_at_same_path_is_refused(make_loop, tmp_path: Path) -> None:

@@ -207,7 +207,7 @@ class Inventory:
         return fd
 
 
-def open_exclusive(path: str, flags: int, attempts: int = 5, pause_s: float = 0.05) -> int:
+def open_exclusive(path: str, flags: int, attempts: int = 8, pause_s: float = 0.1) -> int:
     """O_EXCL open that outlasts a momentary claim (udev's or another inventory's busy probe
     after a close-write event), but not a mount, which stays."""
     for attempt in range(attempts):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from dataclasses import dataclass, field
 
 BOOT_LABEL = "WIPESTATION"
@@ -163,16 +164,26 @@ def protection_reasons(
     return list(dict.fromkeys(reasons))
 
 
-def busy_reason(path: str) -> str:
-    """Ask the kernel: a block device that is mounted or claimed refuses O_EXCL with EBUSY."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_EXCL | os.O_CLOEXEC | os.O_NONBLOCK)
-    except OSError as e:
-        if e.errno == errno.EBUSY:
-            return "busy: the kernel holds it open exclusively (mounted, swap or claimed)"
+def busy_reason(path: str, attempts: int = 6, first_pause_s: float = 0.025) -> str:
+    """Ask the kernel: a block device that is mounted or claimed refuses O_EXCL with EBUSY.
+
+    Asked a few times over ~0.8 s, backing off: a claim that lasts a moment is not "in use"
+    (the kernel re-reading the partition table, another thread's probe of the same drive at
+    boot: two probes at once each see the other's claim). Taken for one, an unattended station
+    skipped the drive for good.
+    """
+    for attempt in range(attempts):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_EXCL | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno != errno.EBUSY:
+                return ""
+            if attempt < attempts - 1:
+                time.sleep(first_pause_s * 2**attempt)
+            continue
+        os.close(fd)
         return ""
-    os.close(fd)
-    return ""
+    return "busy: the kernel holds it open exclusively (mounted, swap or claimed)"
 
 
 def match_exclusion(
