@@ -58,12 +58,13 @@ def build_station(cfg: StationConfig) -> dict[str, Any]:
 
     inventory = Inventory(cfg.exclude)
     writer = ReportWriter.from_config(cfg)  # report_dir, else the report stick or boot stick
-    wait_s = JOURNAL_STICK_WAIT_S if cfg.unattended else 0.0
+    # Only the first choice waits for a stick; a journal left in RAM looks again now and then.
+    waits = iter([JOURNAL_STICK_WAIT_S if cfg.unattended else 0.0])
     engine = Engine(
         inventory,
         # chosen when the first wipe starts: at boot the station starts before udev has
         # identified the report stick (the journal belongs there, to survive a power cut)
-        journal_dir=lambda: journal_dir(cfg, wait_s),
+        journal_dir=lambda: journal_dir(cfg, next(waits, 0.0)),
         report_writer=writer,
         sample_percent=cfg.verify_percent,
     )

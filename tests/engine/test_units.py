@@ -100,6 +100,39 @@ def test_journal_round_trip_and_default_dirs(tmp_path):
     assert str(journal_dir_for(None)) == "/var/lib/wipestation/journal"
 
 
+def entry_for(identity: str, offset: int = 0) -> JournalEntry:
+    e = JournalEntry("job", identity, "/dev/sdx", 10, "overwrite-random", "full", "ab", "t")
+    e.offset = offset
+    return e
+
+
+def test_a_journal_in_ram_moves_to_a_stick_plugged_in_later(tmp_path):
+    ram, stick = tmp_path / "ram", tmp_path / "stick" / ".wipestation" / "journal"
+    answers = iter([ram, ram, stick])
+    j = Journal(lambda: next(answers), recheck_s=0, ram=ram)
+    j.save(entry_for("SER1", 512))  # first choice: no stick yet
+    j.save(entry_for("SER2", 1024))  # looked again: still none
+    assert sorted(p.name for p in ram.glob("*.json")) == ["SER1.json", "SER2.json"]
+    j.save(entry_for("SER2", 2048))  # the stick is there now: everything moves over
+    assert sorted(p.name for p in stick.glob("*.json")) == ["SER1.json", "SER2.json"]
+    assert not list(ram.glob("*.json"))
+    assert j.load("SER1").offset == 512
+    assert j.load("SER2").offset == 2048
+    j.save(entry_for("SER1", 4096))  # on the stick for good: the chooser is not asked again
+    assert j.directory == stick
+
+
+def test_a_journal_that_cannot_move_stays_whole_in_ram(tmp_path):
+    ram, blocked = tmp_path / "ram", tmp_path / "read-only-stick"
+    blocked.write_text("a file where the journal's directory would go")
+    answers = iter([ram])
+    j = Journal(lambda: next(answers, blocked / "journal"), recheck_s=0, ram=ram)
+    j.save(entry_for("SER1", 512))
+    j.save(entry_for("SER1", 1024))  # the move fails: the entry is saved in RAM as before
+    assert j.directory == ram
+    assert j.load("SER1").offset == 1024
+
+
 def test_unknown_method_and_bad_byte_are_unsupported():
     with pytest.raises(UnsupportedError, match="unknown method"):
         methods.get("gutmann-99")

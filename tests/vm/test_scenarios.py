@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -397,6 +398,36 @@ def test_9_resume_after_power_cut(image: Image) -> None:
         assert resumed["job_id"] == journal["job_id"], resumed
         assert rec["result"]["state"] == "passed", rec["result"]
     shutil.rmtree(workdir)
+
+
+# ---- 11. report stick plugged in mid-wipe: the journal moves from RAM onto it -------------
+
+
+def journal_on_stick(m: Machine, stick: Path, serial: str) -> dict | None:
+    """The drive's journal entry as the stick holds it now (the guest paused), or None."""
+    with m.paused():
+        try:
+            return json.loads(Stick(stick).read(f"/.wipestation/journal/{serial}.json"))
+        except (subprocess.CalledProcessError, ValueError):
+            return None
+
+
+def test_11_journal_moves_to_a_stick_plugged_in_mid_wipe(image: Image) -> None:
+    big = Disk("virtio", 2048, "MOVE0001")  # three passes of 2 GiB: a minute under TCG
+    boot = unattended(image, "dod-5220.22-m", poweroff=False)
+    with Machine(boot, rack=Rack((big,)), name="s11-move") as m:
+        wait_ready(m)
+        # No stick: after waiting 10 s for one, the station starts with its journal in RAM.
+        m.wait_for_console_text(r"^START MOVE0001 \S+ dod-5220.22-m ", 120)
+        stick = m.hot_add_report_stick(ReportStick())
+        journal = m.retry(lambda: journal_on_stick(m, stick, "MOVE0001"), 120, "journal on stick")
+        m.qmp("stop")
+        finished = re.search(r"^RESULT MOVE0001 ", m.console_text(), re.M)
+        m.kill()
+    assert not finished, "the wipe ended before its journal moved: nothing was proven"
+    assert journal["identity"] == "MOVE0001", journal
+    assert journal["method"] == "dod-5220.22-m", journal
+    assert journal["step_index"] > 0 or journal["offset"] > 0, journal
 
 
 # ---- 8. interactive: the station screen over the serial console ----------------------------
