@@ -107,6 +107,8 @@ def job(passed: bool = True, **kw: object) -> JobResult:
         hpa_dco={"hidden_before": False, "hidden_after": False},
         fingerprint={"samples": 64, "sha256": "ab" * 32},
     )
+    # A job with steps ran its method (the engine sets ``executed`` so); tests override both.
+    kw.setdefault("executed", kw.get("method", base.method))
     return replace(base, **kw)  # type: ignore[arg-type]
 
 

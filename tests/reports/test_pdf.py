@@ -89,6 +89,16 @@ def test_auto_says_what_it_chose_and_the_record_says_why(tmp_path: Path) -> None
         assert info_of(pdf)["Pages"].strip() == "1"
 
 
+def test_a_job_that_ran_no_step_names_no_executed_method(tmp_path: Path) -> None:
+    """Cancelled before its first step: the record must not say a method ran."""
+    result = job(method="overwrite-zero", passed=False, executed="", steps=(), fallbacks=())
+    rec = validate(build_record(result, STATION))
+    assert rec["sanitization"]["executed"] == ""
+    assert rec["sanitization"]["method"] == "overwrite-zero"
+    text = " ".join(text_of(pdf_of(tmp_path, render_certificate(rec, "A4"))).split())
+    assert "Method overwrite-zero Technique" in text, text
+
+
 def test_failed_certificate_on_letter(tmp_path: Path) -> None:
     rec = validate(build_record(job(passed=False), STATION))
     pdf = pdf_of(tmp_path, render_certificate(rec, "Letter"))

@@ -196,7 +196,7 @@ def build_record(
             "tool": f"wipestation {station.software_version}",
             "started_at": iso(result.started_at),
             "ended_at": iso(result.ended_at),
-            "executed": result.executed or result.method,
+            "executed": result.executed,  # "" when no step ran: never a method that did not
             "decision": list(result.decision),
             "fallbacks": list(result.fallbacks),
             "resumed_from": _jsonable(result.resumed_from),
