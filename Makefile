@@ -16,7 +16,7 @@ APT_PACKAGES := util-linux udev kmod hdparm nvme-cli sg3-utils smartmontools e2f
 	grub-pc-bin grub-efi-amd64-bin grub-common poppler-utils nwipe socat \
 	fonts-dejavu-core fusefat genimage
 
-.PHONY: help deps apt venv check lint format test bench bench-boot image demo usb snapshot-update clean \
+.PHONY: help deps apt venv check lint typecheck format test bench bench-boot image demo usb snapshot-update clean \
 	buildroot-check buildroot-image
 
 help:  ## list the targets
@@ -43,15 +43,19 @@ lint: venv  ## ruff lint + format check
 	$(RUFF) check .
 	$(RUFF) format --check .
 
+typecheck: venv  ## mypy over app/wipestation ([tool.mypy] in pyproject.toml)
+	$(PY) -m mypy
+
 format: venv  ## apply ruff format and fixes
 	$(RUFF) format .
 	$(RUFF) check --fix .
 
-check: lint  ## fast loop: lint + everything but the VM tests
+check: lint typecheck  ## fast loop: lint + typecheck + everything but the VM and slow tests
 	$(PYTEST) -m "not vm and not slow" -q
 
-test: deps  ## everything: lint, unit, TUI, loop-device and VM tests (builds the image)
+test: deps  ## everything: lint, typecheck, unit, TUI, loop-device and VM tests (builds the image)
 	$(MAKE) lint
+	$(MAKE) typecheck
 	$(MAKE) image
 	$(PYTEST) -q
 

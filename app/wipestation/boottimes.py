@@ -27,7 +27,7 @@ def mark(milestone: str) -> None:
     """Append one milestone when the unit asked for it; never fails the station."""
     target = os.environ.get(ENV)
     up = uptime() if target else None
-    if up is None:
+    if not target or up is None:
         return
     with contextlib.suppress(OSError):
         path = Path(target)

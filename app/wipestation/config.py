@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from wipestation.errors import ConfigError
 
@@ -112,7 +113,7 @@ def apply(
     known_method: Callable[[str], bool] = lambda m: bool(re.fullmatch(r"[a-z0-9.:_-]+", m)),
 ) -> StationConfig:
     """Apply ``values`` (field name → raw value); bad ones become entries in ``errors``."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}  # each value of its field's type (_parse_field)
     errors = list(cfg.errors)
     names = {f.name for f in fields(StationConfig)} - {"errors"}
     for key, raw in values.items():

@@ -49,10 +49,6 @@ class UnsupportedError(WipestationError):
     """The drive does not support the requested method."""
 
 
-class VerifyError(WipestationError):
-    """Verification found data that the method should have erased."""
-
-
 class ReportError(WipestationError):
     """A report could not be written, signed or read."""
 

@@ -153,7 +153,9 @@ class Inventory:
             return drive
         return next((d for d in self.drives() if d.name == drive.name), drive)
 
-    def _protect(self, d: Drive, p: dict, parts: list[dict], state: safety.SystemState) -> Drive:
+    def _protect(
+        self, d: Drive, p: dict[str, str], parts: list[dict[str, str]], state: safety.SystemState
+    ) -> Drive:
         members = safety.members_of(p, parts, self.sys_block)
         excluded_by = safety.match_exclusion(
             self.excludes,
@@ -242,5 +244,5 @@ def normalise_excludes(excludes: Iterable[str]) -> list[str]:
     return out
 
 
-def _natural(name: str) -> tuple:
+def _natural(name: str) -> tuple[int | str, ...]:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pyudev
 
+#: one device's udev properties (and the sysfs attributes read alongside)
+Props = dict[str, str]
+
 #: sysfs attributes (relative to the block device's sys path) copied into the dict when present.
 SYSFS_ATTRS = (
     "size",
@@ -88,7 +91,7 @@ def partitions_of(ctx: pyudev.Context, dev: pyudev.Device) -> list[dict[str, str
     ]
 
 
-def iter_disks(ctx: pyudev.Context | None = None) -> Iterator[tuple[dict[str, str], list[dict]]]:
+def iter_disks(ctx: pyudev.Context | None = None) -> Iterator[tuple[Props, list[Props]]]:
     """Yield (disk properties, partition properties) for every block device of DEVTYPE disk
     that has media (size > 0: unattached loop devices and empty readers are never targets).
 
@@ -116,7 +119,7 @@ def has_media(sys_path: str) -> bool:
         return True
 
 
-def disk_by_name(name: str, ctx: pyudev.Context | None = None) -> tuple[dict, list[dict]] | None:
+def disk_by_name(name: str, ctx: pyudev.Context | None = None) -> tuple[Props, list[Props]] | None:
     ctx = ctx or context()
     try:
         dev = pyudev.Devices.from_name(ctx, "block", name)

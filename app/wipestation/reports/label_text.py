@@ -7,7 +7,8 @@ from wipestation.units import human_size as human_capacity
 
 
 def label_serial(record: Record) -> str:
-    return record["drive"]["serial"]
+    serial: str = record["drive"]["serial"]
+    return serial
 
 
 def label_lines(record: Record) -> list[str]:

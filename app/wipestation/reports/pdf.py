@@ -45,7 +45,8 @@ MAX_RANGES = 50
 
 
 def page_size(paper: str) -> tuple[float, float]:
-    return LETTER if paper.lower() == "letter" else A4
+    size: tuple[float, float] = LETTER if paper.lower() == "letter" else A4
+    return size
 
 
 def human_bytes(n: int) -> str:
@@ -175,7 +176,7 @@ def media_rows(record: Record) -> list[tuple[str, object]]:
     ]
 
 
-def method_line(z: dict) -> str:
+def method_line(z: dict[str, Any]) -> str:
     """The method asked for and, when another one ran (``auto``'s choice, a fallback), that one."""
     executed = z.get("executed") or z["method"]
     return z["method"] if executed == z["method"] else f"{z['method']} \u2192 {executed}"

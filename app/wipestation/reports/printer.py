@@ -87,7 +87,8 @@ def open_port(spec: PrinterSpec) -> Port:
     """Open the printer's port; OSError / SerialException when it is not there."""
     if is_raw(spec.port):
         return RawPort(spec.port)
-    return serial.serial_for_url(spec.port, baudrate=spec.baud, timeout=2, write_timeout=10)
+    port: Port = serial.serial_for_url(spec.port, baudrate=spec.baud, timeout=2, write_timeout=10)
+    return port
 
 
 def build_label(language: str, record: Record) -> bytes:

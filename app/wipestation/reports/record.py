@@ -234,7 +234,8 @@ def serialize(record: Record) -> bytes:
 
 def load_schema() -> dict[str, Any]:
     text = resources.files("wipestation.reports").joinpath("report.schema.json").read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def display_serial(record: Record) -> str:

@@ -14,9 +14,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from wipestation.reports.fonts import fonts
-from wipestation.reports.label_text import human_capacity
 from wipestation.reports.pdf import FAIL_RED, GRID, PASS_GREEN, SHADE, Styles, page_size
 from wipestation.reports.record import Record, StationInfo, record_hash
+from wipestation.units import human_size
 
 COLUMNS = (
     "serial",
@@ -95,7 +95,7 @@ def render_pdf(records: list[Record], station: StationInfo, started: str, paper:
         cells = (
             x["serial"],
             x["model"],
-            human_capacity(int(x["capacity_bytes"])),
+            human_size(r["drive"]["capacity_bytes"]),
             x["method"],
             x["level"],
             f"{x['verification']} {x['coverage_pct']}%",

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wipestation.config import StationConfig
 from wipestation.discovery.identity import safe_filename
@@ -36,6 +36,7 @@ from wipestation.reports.target import (
 )
 
 if TYPE_CHECKING:  # signing loads OpenSSL's bindings: imported with the first report
+    from wipestation.discovery.monitor import DriveEvent, DriveWatcher
     from wipestation.reports.sign import Signer
 
 log = logging.getLogger(__name__)
@@ -235,13 +236,13 @@ class ReportWriter:
 
     # ---- hotplug -------------------------------------------------------------------------------
 
-    def watch(self, watcher: Any) -> None:
+    def watch(self, watcher: DriveWatcher) -> None:
         """Subscribe to a ``discovery.monitor.DriveWatcher``: a new drive may be a report stick."""
         watcher.subscribe(self.on_drive_event)
 
-    def on_drive_event(self, event: Any) -> None:
+    def on_drive_event(self, event: DriveEvent) -> None:
         """A drive came or changed (maybe a report stick): deliver or re-check, in background."""
-        if getattr(event, "action", "") in ("added", "changed"):
+        if event.action in ("added", "changed"):
             self.kick()
 
     def kick(self) -> None:

@@ -162,7 +162,10 @@ def parse_identify(text: str) -> AtaIdentify | None:
     if "Model Number:" not in text:
         return None
     feats = _enabled_features(text.split("Commands/features:", 1)[-1].split("Security:", 1)[0])
-    has = lambda name: any(f.startswith(name) for f in feats)  # noqa: E731
+
+    def has(name: str) -> bool:
+        return any(f.startswith(name) for f in feats)
+
     rate = _line_value(text, "Nominal Media Rotation Rate")
     sectors = re.search(r"LBA48\s+user addressable sectors:\s*(\d+)", text) or re.search(
         r"LBA\s+user addressable sectors:\s*(\d+)", text
@@ -193,7 +196,7 @@ def parse_security(text: str) -> AtaSecurity | None:
 
     def flag(word: str) -> bool:
         m = re.search(rf"^\s*(not\s+)?{word}\b", sec, re.M)
-        return bool(m) and not m.group(1)
+        return m is not None and not m.group(1)
 
     times = re.findall(r"(\d+)min for (ENHANCED )?SECURITY ERASE UNIT", sec)
     normal = next((int(t) for t, enh in times if not enh), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -191,7 +192,7 @@ def parse_id_ctrl_text(text: str) -> IdCtrl:
     return _id_ctrl_from(d)
 
 
-def _id_ctrl_from(d: dict) -> IdCtrl:
+def _id_ctrl_from(d: Mapping[str, object]) -> IdCtrl:
     return IdCtrl(
         vid=_num(d.get("vid", 0)),
         model=str(d.get("mn", "")).strip(),
@@ -228,7 +229,7 @@ def parse_sanitize_log(text: str) -> SanitizeLog:
         sprog=_num(dev.get("sprog", 0)),
         status=SanitizeStatus(status if status in SanitizeStatus._value2member_map_ else 0),
         passes=_num(sstat.get("no_cmplted_passes", 0)) if isinstance(sstat, dict) else 0,
-        global_erased=bool(_num(sstat.get("global_erased", 0))) if isinstance(sstat, dict) else 0,
+        global_erased=isinstance(sstat, dict) and bool(_num(sstat.get("global_erased", 0))),
         estimates=est,
     )
 

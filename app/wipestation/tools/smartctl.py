@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from wipestation.errors import ToolError, ToolFailedError
 from wipestation.tools.runner import Runner, run
@@ -50,7 +51,7 @@ def build_argv(dev: str, device_type: str = "") -> list[str]:
     return [*argv, dev]
 
 
-def _attr_raw(d: dict, attr_id: int) -> int | None:
+def _attr_raw(d: dict[str, Any], attr_id: int) -> int | None:
     for a in d.get("ata_smart_attributes", {}).get("table", []):
         if a.get("id") == attr_id:
             return int(a.get("raw", {}).get("value", 0))
