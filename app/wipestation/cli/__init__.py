@@ -71,12 +71,8 @@ def run(argv: list[str]) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if not getattr(args, "_run", None):
-        if "tui" in COMMANDS:
-            args = parser.parse_args(["tui", *argv])
-        else:
-            parser.print_help()
-            return 2
+    if not getattr(args, "_run", None):  # no command: the station screen
+        args = parser.parse_args(["tui", *argv])
     try:
         return int(args._run(args) or 0)
     except WipestationError as e:
