@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable, Iterator
 
 from wipestation.discovery.inventory import Inventory
-from wipestation.engine.blockio import DEFAULT_BUFFER, FdBlockIO
 from wipestation.engine.jobs import Engine
-from wipestation.engine.plan import Expect, Expectation
 from wipestation.engine.verify import Verifier, VerifyRequest
+from wipestation.planning.planner import Planner
+from wipestation.steps.blockio import DEFAULT_BUFFER, FdBlockIO
+from wipestation.steps.plan import Expect, Expectation
 
 MiB = 1024 * 1024
 NWIPE_PRNG = "isaac"  # fastest of mersenne/isaac/isaac64 in Debian's nwipe 0.34 (measured here)
@@ -108,8 +109,10 @@ def engine_wipe(devs: list[str], method: str, buffer: int = DEFAULT_BUFFER) -> f
     drives = [inventory.get(d) for d in devs]
     with tempfile.TemporaryDirectory() as journal:
         engine = Engine(inventory, journal_dir=journal, buffer_size=buffer)
+        planner = Planner()
         t = time.perf_counter()
-        jobs = [engine.start(d, method, "none") for d in drives if d is not None]
+        plans = [(d, planner.plan(d, method, "none")) for d in drives if d is not None]
+        jobs = [engine.start(d, plan) for d, plan in plans]
         engine.wait()
         elapsed = time.perf_counter() - t
         bad = [r.reason for r in engine.results().values() if not r.passed]

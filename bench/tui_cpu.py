@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wipestation.model import JobState  # noqa: E402
 
-from tests.tui.fakes import FakeEngine, FakeInventory, make_drive  # noqa: E402
+from tests.tui.fakes import FakeEngine, FakeInventory, make_drive, services  # noqa: E402
 
 DRIVES = 48
 HZ = 10.0
@@ -35,7 +35,7 @@ def bench_engine() -> tuple[FakeEngine, FakeInventory]:
     drives = [make_drive(f"sd{chr(97 + i // 26)}{chr(97 + i % 26)}") for i in range(DRIVES)]
     engine = FakeEngine()
     for d in drives:
-        job = engine.start(d, "nist-clear")
+        job = engine.start_method(d, "nist-clear")
         engine.advance(job, state=JobState.ERASING, bytes_total=d.size_bytes, pass_count=2)
     return engine, FakeInventory(drives)
 
@@ -62,12 +62,8 @@ def child(seconds: float, ascii_only: bool) -> None:
     engine, inventory = bench_engine()
     stop = threading.Event()
     threading.Thread(target=drive_progress, args=(engine, stop), daemon=True).start()
-    app = WipestationApp(
-        engine=engine,
-        inventory=inventory,
-        config=StationConfig(station="bench", method="nist-clear"),
-        ascii_only=ascii_only,
-    )
+    cfg = StationConfig(station="bench", method="nist-clear")
+    app = WipestationApp(services=services(engine, inventory.drives(), cfg), ascii_only=ascii_only)
     app.call_later(lambda: app.set_timer(seconds, app.exit))
     app.run()
     stop.set()

@@ -1,7 +1,7 @@
-"""Builds a running station's collaborators once, for every front end (TUI, headless conveyor).
+"""Builds a running station's ``Services`` once, for every front end (TUI, headless conveyor).
 
-Why one place: the TUI and unattended mode must wipe through the very same engine, report writer
-and hotplug watcher, wired the same way.
+Why one place: the screen and unattended mode must wipe through the very same planner, engine,
+report writer and hotplug watcher, wired the same way.
 """
 
 from __future__ import annotations
@@ -9,10 +9,18 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from wipestation.config import StationConfig
+from wipestation.discovery import udev
+from wipestation.discovery.inventory import Inventory
+from wipestation.discovery.monitor import DriveWatcher
+from wipestation.engine.jobs import Engine
+from wipestation.engine.journal import journal_dir_for
 from wipestation.errors import WipestationError
+from wipestation.planning.planner import Planner
+from wipestation.reports.target import StickTarget
+from wipestation.reports.writer import ReportWriter
+from wipestation.services import EngineLike, Services, WatcherLike
 
 log = logging.getLogger(__name__)
 #: Unattended stations wait this long at start for a report stick udev is still identifying
@@ -28,9 +36,6 @@ def journal_dir(cfg: StationConfig, wait_s: float = 0.0, poll_s: float = 0.5) ->
     ``wait_s``: how long to wait for a stick udev has not identified yet (unattended mode, which
     starts wiping at once and must first see an interrupted wipe's journal to resume it).
     """
-    from wipestation.engine.journal import journal_dir_for
-    from wipestation.reports.target import StickTarget
-
     if cfg.report_dir:
         return journal_dir_for(cfg.report_dir)
     target = StickTarget()
@@ -47,36 +52,54 @@ def journal_dir(cfg: StationConfig, wait_s: float = 0.0, poll_s: float = 0.5) ->
     return journal_dir_for(None)
 
 
-def build_station(cfg: StationConfig) -> dict[str, Any]:
-    """The real collaborators (engine, inventory, watcher, writer, probe, planner), started."""
-    from wipestation import methods, probe
-    from wipestation.discovery import udev
-    from wipestation.discovery.inventory import Inventory
-    from wipestation.discovery.monitor import DriveWatcher
-    from wipestation.engine.jobs import Engine
-    from wipestation.reports.writer import ReportWriter
+def build_services(
+    cfg: StationConfig,
+    *,
+    writer: ReportWriter | None = None,
+    journal: Path | None = None,
+    watcher_required: bool = True,
+) -> Services:
+    """The real collaborators (inventory, watcher, planner, engine, report writer), started.
 
+    ``writer`` and ``journal`` default to the station's (``report_dir``, else the report or boot
+    stick); ``wipestation wipe`` passes its own. Without ``watcher_required`` a station that
+    cannot watch hotplug (no netlink in a container) still works: a pulled drive is then found
+    by its I/O errors only.
+    """
     inventory = Inventory(cfg.exclude)
-    writer = ReportWriter.from_config(cfg)  # report_dir, else the report stick or boot stick
+    writer = writer or ReportWriter.from_config(cfg)
     # Only the first choice waits for a stick; a journal left in RAM looks again now and then.
     waits = iter([JOURNAL_STICK_WAIT_S if cfg.unattended else 0.0])
     engine = Engine(
         inventory,
         # chosen when the first wipe starts: at boot the station starts before udev has
         # identified the report stick (the journal belongs there, to survive a power cut)
-        journal_dir=lambda: journal_dir(cfg, next(waits, 0.0)),
+        journal_dir=journal or (lambda: journal_dir(cfg, next(waits, 0.0))),
         report_writer=writer,
         sample_percent=cfg.verify_percent,
     )
+    planner = Planner()
+    engine.subscribe(planner.on_progress)  # a finished wipe changed what its drive reports
+    watcher = start_watcher(inventory, engine, watcher_required)
+    if watcher is not None:
+        writer.watch(watcher)
+    return Services(cfg, inventory, planner, engine, watcher, writer, udev.still_reading)
+
+
+def wire_removals(watcher: WatcherLike, engine: EngineLike) -> None:
+    """The one place a pulled drive reaches the engine (every front end relies on it)."""
+    watcher.subscribe(lambda ev: engine.drive_removed(ev.name) if ev.action == "removed" else None)
+
+
+def start_watcher(inventory: Inventory, engine: Engine, required: bool) -> DriveWatcher | None:
+    """Hotplug: a pulled drive ends its job at once (the errno path catches it too, on I/O)."""
     watcher = DriveWatcher(inventory)
-    watcher.start()
-    writer.watch(watcher)
-    return {
-        "engine": engine,
-        "inventory": inventory,
-        "watcher": watcher,
-        "report_writer": writer,
-        "probe": probe.probe_cached,
-        "planner": methods.build_plan,
-        "udev_busy": udev.still_reading,
-    }
+    wire_removals(watcher, engine)
+    try:
+        watcher.start()
+    except OSError as e:
+        if required:
+            raise
+        log.warning("hotplug watch unavailable (%s): pulled drives are found by I/O errors", e)
+        return None
+    return watcher

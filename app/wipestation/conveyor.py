@@ -1,9 +1,10 @@
 """Unattended ("conveyor") mode without a screen: wipe every wipeable drive, now and later.
 
-Enabled only by explicit station configuration. It prints one machine-readable line per state
-change (``JOB``/``RESULT``/``DONE``) so a serial console, a log file and the VM tests can follow
-it, and it never wipes the same identity twice in one session (a drive that failed stays failed
-until an operator decides).
+The decisions are the ``Autopilot``'s (``unattended.py``, shared with the screen); this module
+is only its plain-terminal face. It prints one machine-readable line per state change
+(``START``/``JOB``/``RESULT``/``DONE``), and a ``PROGRESS`` line for every running job at least
+every ``PROGRESS_EVERY_S`` (a 20-minute verification must not look like a hang), so a serial
+console, a log file and the VM tests can follow it.
 """
 
 from __future__ import annotations
@@ -11,22 +12,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, TextIO
+from typing import TextIO
 
-from wipestation.config import StationConfig
 from wipestation.discovery.monitor import DriveEvent
-from wipestation.errors import WipestationError
-from wipestation.model import Drive, JobResult, Progress
+from wipestation.errors import ToolError
+from wipestation.model import JobResult, Progress
+from wipestation.services import Services
+from wipestation.tools import systemctl
+from wipestation.unattended import Autopilot
+from wipestation.units import human_size
 
-
-class EngineLike(Protocol):
-    def start(
-        self, drive: Drive, method: str, verify: str = "sample", *, resume: bool = False
-    ) -> str: ...
-    def subscribe(self, fn: Callable[[Progress], None]) -> None: ...
-    def results(self) -> dict[str, JobResult]: ...
-    def snapshot(self) -> dict[str, Progress]: ...
-    def drive_removed(self, name: str) -> None: ...
+PROGRESS_EVERY_S = 30.0
 
 
 def format_progress(p: Progress) -> str:
@@ -38,79 +34,43 @@ def format_progress(p: Progress) -> str:
     return line
 
 
+def format_running(p: Progress) -> str:
+    """``PROGRESS`` line: where a running job is, how fast, how long to go."""
+    eta = f"{p.eta_s:.0f}s" if p.eta_s is not None else "?"
+    done = f"{100 * p.fraction:.1f}%" if p.bytes_total else "-"
+    return (
+        f"PROGRESS {p.identity} {p.drive_path} {p.state} phase={p.phase.replace(' ', '_') or '-'}"
+        f" pass={p.pass_index}/{p.pass_count} done={done}"
+        f" rate={human_size(int(p.rate_bps))}/s eta={eta}"
+    )
+
+
 def format_result(r: JobResult) -> str:
     verdict = "PASS" if r.passed else "FAIL"
     return f"RESULT {r.drive.identity} {r.drive.path} {verdict} {r.state} {r.method} {r.reason}"
 
 
 class Conveyor:
-    """Starts a job for every wipeable drive it sees; reports each state change as a line."""
+    """The autopilot's lines on a terminal: every decision, state change and result."""
 
     def __init__(
-        self,
-        engine: EngineLike,
-        method: str,
-        verify: str,
-        out: TextIO,
-        udev_busy: Callable[[], bool] = lambda: False,
+        self, services: Services, out: TextIO, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.engine = engine
-        self.method = method
-        self.verify = verify
-        self.out = out
-        self.udev_busy = udev_busy
+        self.services, self.out, self.clock = services, out, clock
         self._lock = threading.Lock()
-        self._seen: set[str] = set()
         self._reported: set[str] = set()
-        self._offering = 0  # drives between "seen" and "job started" (the journal may wait)
-        engine.subscribe(self._on_progress)
+        self._last_progress = clock()
+        self.autopilot = Autopilot(services, self.say)
+        services.engine.subscribe(self._on_progress)
 
     def say(self, line: str) -> None:
         with self._lock:
             self.out.write(line + "\n")
             self.out.flush()
 
-    def offer(self, drive: Drive) -> str | None:
-        """Start a job for ``drive`` unless it is protected or was already handled."""
-        if drive.protected:
-            self.say(
-                f"SKIP {drive.identity} {drive.path} protected: "
-                + "; ".join(drive.protected_reasons)
-            )
-            return None
-        with self._lock:
-            if drive.identity in self._seen:
-                return None
-            self._seen.add(drive.identity)
-            self._offering += 1  # not idle until this drive's job exists (see idle)
-        try:
-            method, verify, resume = self._interrupted(drive) or (self.method, self.verify, False)
-            job = self.engine.start(drive, method, verify, resume=resume)
-        except WipestationError as e:
-            self.say(f"SKIP {drive.identity} {drive.path} cannot start: {e}")
-            return None
-        finally:
-            with self._lock:
-                self._offering -= 1
-        how = " resume" if resume else ""
-        self.say(f"START {drive.identity} {drive.path} {method} job={job}{how}")
-        return job
-
-    def _interrupted(self, drive: Drive) -> tuple[str, str, bool] | None:
-        """An interrupted wipe of this drive in the journal is resumed with its own method."""
-        journal = getattr(self.engine, "journal", None)
-        entry = journal.load(drive.identity) if journal is not None else None
-        if entry is None or entry.size_bytes != drive.size_bytes:
-            return None
-        return entry.method, entry.verify, True
-
     def on_drive_event(self, ev: DriveEvent) -> None:
-        if ev.action == "added" and ev.drive is not None:
-            self.offer(ev.drive)
-        elif ev.action == "changed" and ev.drive is not None and not ev.drive.protected:
-            self.offer(ev.drive)  # e.g. udev finished identifying it after start-up
-        elif ev.action == "removed":
-            self.engine.drive_removed(ev.name)
+        self.autopilot.on_drive_event(ev)
+        if ev.action == "removed":
             self.say(f"REMOVED {ev.drive.identity if ev.drive else ev.name} /dev/{ev.name}")
 
     def _on_progress(self, p: Progress) -> None:
@@ -119,29 +79,33 @@ class Conveyor:
             self._report_finished()
 
     def _report_finished(self) -> None:
-        for job_id, result in self.engine.results().items():
+        for job_id, result in self.services.engine.results().items():
             with self._lock:
                 if job_id in self._reported:
                     continue
                 self._reported.add(job_id)
             self.say(format_result(result))
 
+    def report_running(self) -> None:
+        """A ``PROGRESS`` line per running job, at most every ``PROGRESS_EVERY_S``."""
+        if self.clock() - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = self.clock()
+        for p in self.services.engine.snapshot().values():
+            if not p.state.finished:
+                self.say(format_running(p))
+
     def idle(self) -> bool:
-        """True when every started job has finished and been reported, no drive is on its way to
-        a job (the journal's first use waits for a report stick), and udev is not still reading
-        devices (at boot the station starts first: drives are still arriving)."""
-        with self._lock:
-            offering = self._offering
-        if offering or self.udev_busy():
-            return False
-        snap = self.engine.snapshot()
-        return all(p.state.finished for p in snap.values()) and len(self._reported) >= len(snap)
+        """The autopilot is idle and every result has been printed."""
+        results = self.services.engine.results()
+        return self.autopilot.idle() and self._reported >= set(results)
 
     def wait_idle(self, settle_s: float = 3.0, poll_s: float = 0.5) -> None:
         """Block until idle for ``settle_s`` (late hotplug arrivals restart the wait)."""
         quiet_since: float | None = None
         while True:
             self._report_finished()
+            self.report_running()
             if self.idle():
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= settle_s:
@@ -150,46 +114,37 @@ class Conveyor:
                 quiet_since = None
             time.sleep(poll_s)
 
-    def summary(self) -> tuple[int, int]:
-        results = self.engine.results().values()
-        passed = sum(1 for r in results if r.passed)
-        return passed, len(results) - passed
-
 
 def run_headless(
-    cfg: StationConfig,
-    out: TextIO,
-    *,
-    parts: dict[str, Any] | None = None,
-    power_off: Callable[[], None] | None = None,
+    services: Services, out: TextIO, *, power_off: Callable[[], None] | None = None
 ) -> int:
-    """Unattended mode on a plain terminal; with ``cfg.poweroff``, power off when all is saved.
+    """Unattended mode on a plain terminal; with ``poweroff``, power off when all is saved.
 
     Never powers off while a finished record is still waiting for a report target: the
     operator is told to plug one in, and the station waits.
     """
-    from wipestation.assembly import build_station
-
-    parts = parts or build_station(cfg)
-    engine, writer = parts["engine"], parts["report_writer"]
-    conv = Conveyor(engine, cfg.method, cfg.verify, out, parts.get("udev_busy") or (lambda: False))
-    parts["watcher"].subscribe(conv.on_drive_event)
+    cfg = services.config
+    conv = Conveyor(services, out)
+    if services.watcher is not None:
+        services.watcher.subscribe(conv.on_drive_event)
     conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
-    for drive in parts["inventory"].drives():
-        conv.offer(drive)
+    for drive in services.inventory.drives():
+        conv.autopilot.offer(drive)
     while True:
         conv.wait_idle()
-        passed, failed = conv.summary()
+        passed, failed = conv.autopilot.summary()
         if not cfg.poweroff:
             conv.say(f"IDLE passed={passed} failed={failed}; plug in the next drives")
             _wait_for_work(conv)
             continue
-        _wait_for_reports(conv, writer)
-        conv.say(f"DONE passed={passed} failed={failed} reports={writer.status.delivered}")
-        parts["watcher"].stop()
-        engine.close()
-        writer.close()
-        (power_off or _power_off)()
+        _wait_for_reports(conv)
+        delivered = services.reports.status.delivered if services.reports else 0
+        conv.say(f"DONE passed={passed} failed={failed} reports={delivered}")
+        services.close()
+        try:
+            (power_off or systemctl.poweroff)()
+        except ToolError as e:
+            conv.say(f"POWEROFF failed: {e}")
         return 0 if failed == 0 else 1
 
 
@@ -198,21 +153,17 @@ def _wait_for_work(conv: Conveyor, poll_s: float = 1.0) -> None:
         time.sleep(poll_s)
 
 
-def _wait_for_reports(conv: Conveyor, writer: Any, poll_s: float = 2.0) -> None:
+def _wait_for_reports(conv: Conveyor, poll_s: float = 2.0) -> None:
     """Until every finished record is on a report target (a stick may be plugged in later)."""
+    writer = conv.services.reports
     told = ""
-    while True:
+    while writer is not None:
         writer.wait_idle(timeout=30)
-        if not writer.status.pending:
+        why = conv.autopilot.waiting_for_reports()
+        if not why:
             return
-        if writer.status.message != told:
-            told = writer.status.message
-            conv.say(f"WAITING {told}")
+        if why != told:
+            told = why
+            conv.say(f"WAITING {why}")
         time.sleep(poll_s)
         writer.kick()
-
-
-def _power_off() -> None:
-    from wipestation.tools import runner
-
-    runner.run(["systemctl", "poweroff"], timeout=30, check=False)

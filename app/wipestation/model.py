@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
+
+#: How much of the medium is read back after a plan: nothing, a seeded sample, every byte.
+VerifyMode = Literal["none", "sample", "full"]
+VERIFY_MODES: tuple[VerifyMode, ...] = ("none", "sample", "full")
+
+
+def verify_mode(text: str, default: VerifyMode = "full") -> VerifyMode:
+    """``text`` as a verify mode; ``default`` (the strictest) when it is none of them."""
+    for mode in VERIFY_MODES:
+        if mode == text:
+            return mode
+    return default
+
+
+def now_iso() -> str:
+    """Local time with its offset, as every step, job and record states it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 class Transport(StrEnum):
@@ -133,6 +152,44 @@ class Progress:
         return self.bytes_done / self.bytes_total if self.bytes_total else 0.0
 
 
+@dataclass(frozen=True)
+class HiddenAreas:
+    """HPA and DCO as the probe read them (sectors); ``None`` where the drive did not say."""
+
+    hpa_current: int | None = None
+    hpa_native: int | None = None
+    hpa_enabled: bool | None = None
+    dco_real_max: int | None = None
+
+    @property
+    def hpa_hidden(self) -> int:
+        if self.hpa_current is None or self.hpa_native is None:
+            return 0
+        return max(0, self.hpa_native - self.hpa_current)
+
+    @property
+    def dco_hidden(self) -> int:
+        if self.dco_real_max is None or self.hpa_native is None:
+            return 0
+        return max(0, self.dco_real_max - self.hpa_native)
+
+    @property
+    def hidden_sectors(self) -> int:
+        return self.hpa_hidden + self.dco_hidden
+
+
+@dataclass(frozen=True)
+class DriveFacts:
+    """What the probe found that a record states: the medium its level was chosen for, the
+    drive's SMART health, hidden areas, and why something could not be asked."""
+
+    medium: str
+    #: the SMART summary as the record states it (``smartctl.SmartSummary.to_json``)
+    health: dict[str, object] | None = None
+    hidden: HiddenAreas | None = None
+    notes: tuple[str, ...] = ()
+
+
 # ---- What a finished job hands to the reports (the engine ↔ reports contract) -------------------
 
 #: A range of bad or mismatching data: (first byte offset, length in bytes).
@@ -196,6 +253,8 @@ class JobResult:
     resumed_from: dict[str, object] | None = None  # {"offset": int, "pass": int, "at": iso}
     fingerprint: dict[str, object] | None = None  # pre-wipe sample hashes
     health: dict[str, object] | None = None  # SMART summary from the probe
+    #: the medium the plan's level was chosen for (planning.medium_of)
+    medium: str = ""
     hpa_dco: dict[str, object] | None = None
     notes: tuple[str, ...] = ()
     #: Why the policy chose this method for this drive (``auto``: what it chose and skipped).

@@ -1,25 +1,25 @@
 """What a booted station runs on each of its terminals (tty1, ttyS0): ``wipestation station``.
 
-It loads the station configuration (the image's default file, ``wipestation.toml`` from the boot
-stick, then the kernel command line), says what is wrong with it in plain words, prints the boot
-banner ``WIPESTATION READY <version>`` (tests and operators wait for that line), and then hands
-the terminal to the TUI — or, while the TUI is not part of the build, to a plain drive list.
+Boot-time wiring only: it loads the station configuration (the image's default file,
+``wipestation.toml`` from the boot stick, then the kernel command line), says what is wrong with
+it in plain words, prints the boot banner ``WIPESTATION READY <version>`` (tests and operators
+wait for that line), and hands the terminal to its front end: the station screen
+(``supervisor.py``), the headless conveyor (``conveyor.py``), or — on every terminal but the
+controlling one — the station log.
 
 The boot stick is found by the partition UUID the bootloader put on the command line
 (``wipestation.boot=PARTUUID=…``), else by its label. It is mounted read-only just long enough to
 copy its ``wipestation.toml``, then unmounted: the station never keeps the stick mounted, and only
-the report writer mounts it read-write, while it writes.
-
-This module never wipes and has no unattended runner of its own: the configuration (including
-``wipestation.auto``/``unattended``) is handed to the TUI, which decides what to do with it; the
-fallback drive list says plainly that it will not wipe. Nothing here ever writes to a drive.
+the report writer mounts it read-write, while it writes. A stick that was named but has not
+appeared is waited for visibly; after ``STICK_WAIT_S`` the station comes up without it, says so,
+holds unattended wiping back (the stick's exclusions may be on it), and restarts with the
+stick's settings when it arrives. Nothing here ever writes to a drive.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib.util
 import os
 import re
 import select
@@ -34,20 +34,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from wipestation import __version__, boottimes, config
+from wipestation import __version__, boottimes, config, paths
 from wipestation.config import StationConfig
 from wipestation.discovery.safety import BOOT_LABEL
 from wipestation.errors import ToolError, ToolFailedError
-from wipestation.tools import runner
+from wipestation.planning import catalogue
+from wipestation.tools import mount, runner
 
 READY_MARKER = "WIPESTATION READY"
-#: The configuration file baked into the image (the optional config layer replaces it).
-IMAGE_CONFIG = Path("/etc/wipestation/wipestation.toml")
-RUN_DIR = Path("/run/wipestation")
-#: How long to wait for the boot stick named on the command line (USB disks appear late).
+#: How long the start waits, visibly, for the boot stick named on the command line (USB disks
+#: appear seconds into a boot, later behind hubs); a later arrival restarts the station.
 STICK_WAIT_S = 8.0
-#: This boot's copy of the stick's wipestation.toml, in RUN_DIR (``wipestation tui`` reads it too).
-STICK_COPY = "stick-wipestation.toml"
+POLL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -64,10 +62,21 @@ class StickSpec:
         partuuid = boot.removeprefix("PARTUUID=").lower() if boot.startswith("PARTUUID=") else ""
         return cls(partuuid, opts.get("wipestation.bootlabel") or BOOT_LABEL)
 
+    @property
+    def named(self) -> bool:
+        """Whether the command line names the stick (then it is waited for, never forgotten)."""
+        return bool(self.partuuid)
+
     def candidates(self, dev_disk: Path = Path("/dev/disk")) -> list[Path]:
         """Device links to try, strongest first."""
         out = [dev_disk / "by-partuuid" / self.partuuid] if self.partuuid else []
         return [*out, dev_disk / "by-label" / self.label]
+
+    def present(self, dev_disk: Path = Path("/dev/disk")) -> Path | None:
+        for link in self.candidates(dev_disk):
+            if link.exists():
+                return link.resolve()
+        return None
 
 
 def find_stick(
@@ -75,20 +84,29 @@ def find_stick(
     dev_disk: Path = Path("/dev/disk"),
     wait_s: float = STICK_WAIT_S,
     sleep: Callable[[float], None] = time.sleep,
+    tell: Callable[[float], None] = lambda waited: None,
 ) -> Path | None:
-    """The boot stick's partition, waiting up to ``wait_s`` only when a PARTUUID was given."""
-    deadline = time.monotonic() + (wait_s if spec.partuuid else 0)
+    """The boot stick's partition, waiting up to ``wait_s`` only when a PARTUUID was given;
+    ``tell(seconds waited)`` about every second meanwhile, so the wait is never silent."""
+    start = time.monotonic()
+    told = 0
     while True:
-        for link in spec.candidates(dev_disk):
-            if link.exists():
-                return link.resolve()
-        if time.monotonic() >= deadline:
-            return None
-        sleep(0.25)
+        found = spec.present(dev_disk)
+        waited = time.monotonic() - start
+        if found or not spec.named or waited >= wait_s:
+            return found
+        if int(waited) > told or not told:
+            told = max(1, int(waited))
+            tell(waited)
+        sleep(POLL_S)
+
+
+def waiting_line(spec: StickSpec, waited: float) -> str:
+    return f"waiting for the boot stick (PARTUUID={spec.partuuid}) ... {waited:.0f} s"
 
 
 @contextlib.contextmanager
-def mounted_read_only(device: Path, run_dir: Path = RUN_DIR) -> Iterator[Path]:
+def mounted_read_only(device: Path, run_dir: Path = paths.RUN_DIR) -> Iterator[Path]:
     """Mount ``device`` read-only on a private directory for the duration of the block."""
     run_dir.mkdir(parents=True, exist_ok=True)
     where = run_dir / f"stick-{os.getpid()}"
@@ -100,68 +118,71 @@ def mounted_read_only(device: Path, run_dir: Path = RUN_DIR) -> Iterator[Path]:
         try:
             yield where
         finally:
-            runner.run(["umount", str(where)], timeout=20, check=False)
+            mount.unmount(where)
             with contextlib.suppress(OSError):
                 where.rmdir()
 
 
 def mount_fat_read_only(device: Path, where: Path) -> None:
     """The kernel's vfat; FUSE's fusefat, read-only, on a (test host) kernel without it."""
-    opts = "ro,nodev,nosuid,noexec,utf8,shortname=mixed"
-    argv = ["mount", "-r", "-t", "vfat", "-o", opts, str(device), str(where)]
-    done = runner.run(argv, timeout=20, check=False)
-    if (
-        done.returncode != 0
-        and "unknown filesystem type" in done.stderr
-        and runner.which("fusefat")
-    ):
-        done = runner.run(["fusefat", "-o", "ro", str(device), str(where)], timeout=20, check=False)
+    opts = "nodev,nosuid,noexec,utf8,shortname=mixed"
+    done = mount.mount(str(device), where, "vfat", opts, read_only=True)
     if done.returncode != 0:
+        argv = mount.build_mount_argv(str(device), where, "vfat", opts, read_only=True)
         raise ToolFailedError(argv, done.returncode, runner.tail(done.stderr or done.stdout))
 
 
-def copy_stick_config(device: Path, run_dir: Path = RUN_DIR) -> tuple[Path | None, str]:
+def copy_stick_config(device: Path, run_dir: Path = paths.RUN_DIR) -> tuple[Path | None, str]:
     """Copy ``wipestation.toml`` off the stick (an empty file when it has none), so a restarted
-    station keeps this boot's settings after the stick is pulled. Returns (copy, problem)."""
-    dest = run_dir / STICK_COPY
+    station keeps this boot's settings after the stick is pulled. Returns (copy, problem).
+
+    The copy appears whole or not at all (both terminals' instances may copy at once)."""
+    dest = run_dir / paths.STICK_COPY.name
+    part = dest.with_name(f".{dest.name}.{os.getpid()}")
     try:
         with mounted_read_only(device, run_dir) as root:
             src = root / "wipestation.toml"
             if src.exists():
-                shutil.copyfile(src, dest)
+                shutil.copyfile(src, part)
             else:
-                dest.write_text("")
-            return dest, ""
+                part.write_text("")
+        part.replace(dest)
+        return dest, ""
     except (ToolError, OSError) as e:
         return None, f"boot stick {device}: cannot read wipestation.toml ({e}); file ignored"
 
 
-def known_method(name: str) -> bool:
-    """Whether ``name`` is a registered erase method (so a typo is a config error)."""
-    from wipestation import methods
-    from wipestation.errors import WipestationError
-
-    try:
-        methods.get(name)
-    except WipestationError:
-        return False
-    return True
-
-
 def load_station_config(
     cmdline_path: Path = Path("/proc/cmdline"),
-    image_config: Path = IMAGE_CONFIG,
+    image_config: Path = paths.IMAGE_CONFIG,
     stick_config: Path | None = None,
     problems: tuple[str, ...] = (),
 ) -> StationConfig:
     """Defaults < image file < stick file < kernel command line; never raises."""
-    paths = tuple(p for p in (image_config, stick_config) if p is not None)
-    cfg = config.load(cmdline_path, paths, known_method=known_method)
+    files = tuple(p for p in (image_config, stick_config) if p is not None)
+    cfg = config.load(cmdline_path, files, known_method=catalogue.known)
     return replace(cfg, errors=(*problems, *cfg.errors)) if problems else cfg
 
 
-def banner(cfg: StationConfig, tty: str, stick: Path | None, uptime: float | None = None) -> str:
-    where = f"boot stick {stick}" if stick else "no boot stick (network or -kernel boot)"
+def hold_for_stick(cfg: StationConfig, spec: StickSpec) -> StationConfig:
+    """The stick was named but is not here yet: no unattended wiping until its settings are
+    read (its exclusions may be on it), and say so."""
+    note = (
+        f"the boot stick (PARTUUID={spec.partuuid}) has not appeared yet: its settings "
+        "(wipestation.toml) apply when it does"
+        + ("; unattended wiping waits for it" if cfg.unattended else "")
+    )
+    return replace(cfg, unattended=False, errors=(note, *cfg.errors))
+
+
+def banner(cfg: StationConfig, tty: str, stick: Path | None, uptime: float | None = None,
+           spec: StickSpec = StickSpec()) -> str:  # fmt: skip
+    if stick:
+        where = f"boot stick {stick}"
+    elif spec.named:
+        where = f"boot stick PARTUUID={spec.partuuid} not found yet (waiting for it)"
+    else:
+        where = "no boot stick (network or -kernel boot)"
     up = f" uptime={uptime:.1f}s" if uptime is not None else ""
     return f"{READY_MARKER} {__version__} station={cfg.station} tty={tty or '?'}{up} {where}"
 
@@ -179,39 +200,6 @@ def describe_errors(cfg: StationConfig) -> str:
     lines = ["Configuration problems (safe defaults are used instead):"]
     lines += [f"  - {e}" for e in cfg.errors]
     return "\n".join(lines)
-
-
-def tui_entry() -> Callable[[StationConfig], int] | None:
-    """How to start the TUI in this build, or None when the TUI is not part of it.
-
-    The TUI receives the configuration loaded here (``tui_cmd.run_station(cfg)``); it restarts
-    itself on a crash and keeps running wipes alive.
-    """
-    try:
-        if importlib.util.find_spec("wipestation.tui.app") is None:
-            return None
-        from wipestation.cli import tui_cmd
-    except ImportError:
-        return None
-    return lambda cfg: int(tui_cmd.run_station(cfg) or 0)
-
-
-def run_list_console(cfg: StationConfig, out: TextIO, inp: TextIO) -> int:
-    """Fallback UI: the drive list, refreshed on Enter, until stdin closes. It never wipes."""
-    from wipestation.cli.list_cmd import format_table
-    from wipestation.discovery.inventory import Inventory
-
-    if cfg.unattended:
-        out.write("Unattended mode is configured, but this build has no station screen to run ")
-        out.write("it: nothing will be wiped.\n")
-
-    while True:
-        out.write(format_table(Inventory(cfg.exclude).drives()) + "\n")
-        out.write("(the interactive screen is not part of this build; Enter refreshes)\n")
-        out.flush()
-        if not inp.readline():
-            while True:  # no keyboard on this terminal: keep the list on screen
-                time.sleep(3600)
 
 
 def parse_cpr(reply: bytes) -> tuple[int, int] | None:
@@ -247,43 +235,61 @@ def size_serial_terminal(fd: int, timeout: float = 0.5) -> tuple[int, int] | Non
 
 
 def run(tty: str = "", out: TextIO = sys.stdout, inp: TextIO = sys.stdin) -> int:
-    """Boot-time entry point: config, banner, then the UI on this terminal."""
+    """Boot-time entry point: config, banner, then the front end on this terminal. Returning
+    restarts the station (systemd), which re-reads the settings."""
     boottimes.mark("python-started")
     cmdline = Path("/proc/cmdline")
     spec = StickSpec.from_cmdline(cmdline.read_text(encoding="utf-8", errors="replace"))
-    copied = RUN_DIR / STICK_COPY
-    # After a restart the stick may be gone (it may be pulled once the station is up): keep the
-    # configuration this boot started with instead of waiting for it again.
-    stick = find_stick(spec, wait_s=0 if copied.exists() else STICK_WAIT_S)
-    if stick:
-        stick_config, problem = copy_stick_config(stick)
-    else:
-        stick_config, problem = (copied if copied.exists() else None), ""
-    cfg = load_station_config(cmdline, IMAGE_CONFIG, stick_config, (problem,) if problem else ())
-    print(banner(cfg, tty, stick, read_uptime()), file=out, flush=True)
+    stick, cfg = boot_config(spec, cmdline, out)
+    print(banner(cfg, tty, stick, read_uptime(), spec), file=out, flush=True)
     boottimes.mark("banner")
     with contextlib.suppress(OSError, termios.error, ValueError):
         size_serial_terminal(inp.fileno())
     if cfg.errors:
         print(describe_errors(cfg), file=out, flush=True)
         time.sleep(5)  # long enough to read before the screen is taken over
+    pending = spec if spec.named and stick is None and not paths.STICK_COPY.exists() else None
     if tty and tty != cfg.console:
         boottimes.startup_done()
-        return run_log_view(cfg, out)
-    entry = tui_entry()
-    if cfg.unattended and (cfg.ui == "headless" or entry is None):
+        return run_log_view(cfg, out, pending=pending)
+    return run_front_end(cfg, out, pending)
+
+
+def boot_config(spec: StickSpec, cmdline: Path, out: TextIO) -> tuple[Path | None, StationConfig]:
+    """The boot stick (waited for visibly when named) and the configuration it completes."""
+    copied = paths.STICK_COPY
+    # After a restart the stick may be gone (it may be pulled once the station is up): keep the
+    # configuration this boot started with instead of waiting for it again.
+    wait = 0 if copied.exists() else STICK_WAIT_S
+    stick = find_stick(spec, wait_s=wait, tell=lambda s: _tell(out, waiting_line(spec, s)))
+    problem = ""
+    if stick:
+        stick_config, problem = copy_stick_config(stick)
+    else:
+        stick_config = copied if copied.exists() else None
+    cfg = load_station_config(cmdline, paths.IMAGE_CONFIG, stick_config, (problem,) * bool(problem))
+    if spec.named and stick_config is None:  # not here yet, or unreadable: settings unknown
+        cfg = hold_for_stick(cfg, spec)
+    return stick, cfg
+
+
+def _tell(out: TextIO, line: str) -> None:
+    print(line, file=out, flush=True)
+
+
+def run_front_end(cfg: StationConfig, out: TextIO, pending: StickSpec | None) -> int:
+    """The controlling terminal: the headless conveyor, or the station screen."""
+    if cfg.unattended and cfg.ui == "headless":
+        from wipestation.assembly import build_services
         from wipestation.conveyor import run_headless
 
         boottimes.startup_done()
-        return run_headless(cfg, Tee(out, STATION_LOG))
-    if entry is not None:
-        return entry(cfg)  # the screen calls startup_done once it is up
-    boottimes.startup_done()
-    return run_list_console(cfg, out, inp)
+        return run_headless(build_services(cfg), Tee(out, paths.STATION_LOG))
+    from wipestation import supervisor
 
-
-#: What the controlling terminal does, as lines (the TUI logs here too; see cli/tui_cmd.py).
-STATION_LOG = RUN_DIR / "station.log"
+    arrived = (lambda: pending.present() is not None) if pending else None
+    supervisor.run_station(cfg, extra={"stick_arrived": arrived})  # startup_done once it is up
+    return 0
 
 
 class Tee:
@@ -302,12 +308,19 @@ class Tee:
         self.out.flush()
 
 
-def run_log_view(cfg: StationConfig, out: TextIO, log_path: Path = STATION_LOG) -> int:
-    """A second terminal never controls jobs: it follows the controlling terminal's log."""
+def run_log_view(
+    cfg: StationConfig,
+    out: TextIO,
+    log_path: Path = paths.STATION_LOG,
+    pending: StickSpec | None = None,
+) -> int:
+    """A second terminal never controls jobs: it follows the controlling terminal's log. When
+    the boot stick it waits for arrives, it returns: the restart reads the stick's settings (it
+    may be the controlling terminal then)."""
     out.write(f"This terminal shows the station log; the station is operated on {cfg.console}.\n")
     out.flush()
     pos = 0
-    while True:
+    while pending is None or pending.present() is None:
         try:
             with log_path.open(encoding="utf-8", errors="replace") as f:
                 f.seek(pos if pos <= log_path.stat().st_size else 0)
@@ -320,3 +333,6 @@ def run_log_view(cfg: StationConfig, out: TextIO, log_path: Path = STATION_LOG) 
             out.flush()
         else:
             time.sleep(0.5)
+    out.write("The boot stick arrived: restarting with its settings.\n")
+    out.flush()
+    return 0

@@ -7,13 +7,17 @@ import json
 import mmap
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from wipestation import methods
+from wipestation.config import StationConfig
 from wipestation.discovery.inventory import Inventory
 from wipestation.engine.jobs import Engine
-from wipestation.model import Drive, JobResult
+from wipestation.model import Drive, JobResult, VerifyMode
+from wipestation.planning.planner import Planner
+from wipestation.services import Services
+from wipestation.steps.plan import Plan
 
 MiB = 1024 * 1024
 
@@ -33,13 +37,45 @@ class RecordingWriter:
         return [path]
 
 
-@pytest.fixture
-def make_engine(tmp_path: Path) -> Iterator[Callable[..., Engine]]:
-    engines: list[Engine] = []
+#: Plans a test builds itself, by the method name it starts them with (``register_plan``).
+CUSTOM_PLANS: dict[str, Callable[[VerifyMode], Plan]] = {}
 
-    def make(**kw: object) -> Engine:
+
+class PlannedEngine:
+    """The real ``Engine``, started the way every front end starts it (``Services.start``:
+    plan by method name with the real planner, then run) — or with a plan the test built."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.services = Services(StationConfig(station="test"), Inventory(), Planner(), engine)
+        engine.subscribe(self.services.planner.on_progress)  # as assembly wires it
+
+    def start(
+        self, drive: Drive, method: str, verify: VerifyMode = "sample", *, resume: bool = False
+    ) -> str:
+        if method in CUSTOM_PLANS:
+            plan = replace(CUSTOM_PLANS[method](verify), requested=method)
+            return self.engine.start(drive, plan, resume=resume)
+        return self.services.start(drive, method, verify, resume=resume).job_id
+
+    def check(self, drive: Drive, method: str, verify: VerifyMode = "sample") -> str:
+        return self.services.check(drive, method, verify)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.engine, name)
+
+
+def planned_engine(**kw: object) -> PlannedEngine:
+    return PlannedEngine(Engine(Inventory(), **kw))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path) -> Iterator[Callable[..., PlannedEngine]]:
+    engines: list[PlannedEngine] = []
+
+    def make(**kw: object) -> PlannedEngine:
         kw.setdefault("report_writer", RecordingWriter(tmp_path / "reports"))
-        eng = Engine(Inventory(), journal_dir=tmp_path / "journal", **kw)  # type: ignore[arg-type]
+        eng = planned_engine(journal_dir=tmp_path / "journal", **kw)
         engines.append(eng)
         return eng
 
@@ -83,26 +119,12 @@ def write_at(dev: str, offset: int, data: bytes) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _forget_test_methods():
-    """Throw-away methods must not leak into other tests' method lists."""
-    before = {m.name for m in methods.all_methods()}
+def _forget_test_plans() -> Iterator[None]:
+    """Throw-away plans must not leak into other tests."""
     yield
-    for m in methods.all_methods():
-        if m.name not in before:
-            methods.unregister(m.name)
+    CUSTOM_PLANS.clear()
 
 
-def register_plan(name: str, make_plan) -> None:
-    """Register a throw-away method whose plan the test builds (steps the engine must run)."""
-    methods.register(
-        methods.Method(
-            name=name,
-            title=name,
-            description="test plan",
-            levels={"ssd": "purge"},
-            standard="test",
-            passes=0,
-            transports=methods.ALL_TRANSPORTS,
-            builder=lambda drive, verify: make_plan(verify),
-        )
-    )
+def register_plan(name: str, make_plan: Callable[[VerifyMode], Plan]) -> None:
+    """A throw-away method whose plan the test builds (steps the engine must run)."""
+    CUSTOM_PLANS[name] = make_plan

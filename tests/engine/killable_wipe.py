@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 from wipestation.discovery.inventory import Inventory
-from wipestation.engine.blockio import FdBlockIO
-from wipestation.engine.jobs import Engine
+from wipestation.steps.blockio import FdBlockIO
+
+from tests.engine.conftest import planned_engine
 
 MiB = 1024 * 1024
 
@@ -30,8 +31,7 @@ def main(dev: str, journal_dir: str, marker: str, method: str) -> None:
     inventory = Inventory()
     drive = inventory.get(dev)
     assert drive is not None
-    engine = Engine(
-        inventory,
+    engine = planned_engine(
         journal_dir=journal_dir,
         io_factory=lambda fd, d: StallIO(fd, d, Path(marker)),
         buffer_size=MiB,

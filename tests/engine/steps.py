@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from wipestation.engine.overwrite import now_iso
 from wipestation.errors import ToolFailedError
 from wipestation.model import StepRecord
+from wipestation.model import now_iso
 
 
 def record(name: str, ok: bool = True) -> StepRecord:

@@ -9,7 +9,7 @@ from pathlib import Path
 from wipestation.engine.context import RateMeter
 from wipestation.model import JobState
 
-from tests.engine.conftest import MiB, drive_of, read_all
+from tests.engine.conftest import MiB, drive_of, planned_engine, read_all
 
 
 class BrokenWriter:
@@ -49,8 +49,6 @@ def test_events_carry_states_and_passes(make_loop, make_engine):
 def test_the_journal_directory_is_chosen_when_the_first_wipe_starts(make_loop, tmp_path):
     """A station starts before udev has identified the report stick: where the journal lives
     (on that stick, to survive a power cut) is decided when a wipe needs it, once."""
-    from wipestation.discovery.inventory import Inventory
-    from wipestation.engine.jobs import Engine
 
     chosen: list[Path] = []
 
@@ -58,7 +56,7 @@ def test_the_journal_directory_is_chosen_when_the_first_wipe_starts(make_loop, t
         chosen.append(tmp_path / "stick-journal")
         return chosen[-1]
 
-    engine = Engine(Inventory(), journal_dir=choose, report_writer=None)
+    engine = planned_engine(journal_dir=choose, report_writer=None)
     try:
         assert chosen == []
         first = engine.start(drive_of(make_loop(2 * MiB, b"x")), "overwrite-zero", "full")
@@ -95,7 +93,7 @@ def test_rate_meter_uses_a_sliding_window():
 
 def test_engine_and_cli_never_import_textual():
     code = (
-        "import sys, wipestation.engine.jobs, wipestation.methods, wipestation.cli.wipe_cmd, "
+        "import sys, wipestation.engine.jobs, wipestation.planning.planner, wipestation.cli.wipe_cmd, "
         "wipestation.cli.methods_cmd; print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

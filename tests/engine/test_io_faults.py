@@ -8,8 +8,8 @@ import errno
 import threading
 
 import pytest
-from wipestation.engine.blockio import FdBlockIO, is_gone
 from wipestation.model import JobState
+from wipestation.steps.blockio import FdBlockIO, is_gone
 
 from tests.engine.conftest import MiB, drive_of, read_all
 

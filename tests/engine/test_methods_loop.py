@@ -5,8 +5,8 @@ from __future__ import annotations
 import mmap
 
 import pytest
-from wipestation.engine.patterns import STREAM, Filler
 from wipestation.model import JobState
+from wipestation.steps.patterns import STREAM, Filler
 
 from tests.engine.conftest import MiB, drive_of, read_all
 

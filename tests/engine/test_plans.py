@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from wipestation.engine.overwrite import OverwriteStep
-from wipestation.engine.patterns import ZEROS
-from wipestation.engine.plan import Expect, Expectation, Plan
 from wipestation.model import JobState
+from wipestation.steps.overwrite import OverwriteStep
+from wipestation.steps.patterns import ZEROS
+from wipestation.steps.plan import Expect, Expectation, Plan
 
 from tests.engine.conftest import MiB, drive_of, read_all, register_plan
 from tests.engine.steps import ClaimProbeStep, NoopStep, RandomizeStep, RefusedStep, WriteStep

@@ -13,11 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from wipestation.discovery.inventory import Inventory
-from wipestation.engine.jobs import Engine
 from wipestation.errors import SafetyError
 
-from tests.engine.conftest import MiB, drive_of
+from tests.engine.conftest import MiB, drive_of, planned_engine
 from tests.helpers import loops
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +85,7 @@ def test_mounted_loop_device_is_refused(make_loop, tmp_path):
     with mounted(dev, tmp_path / "mnt"):
         before = digest(dev)
         assert_refused(dev, tmp_path, before, "mounted")
-        engine = Engine(Inventory(), journal_dir=tmp_path / "j")
+        engine = planned_engine(journal_dir=tmp_path / "j")
         with pytest.raises(SafetyError, match="mounted"):
             engine.start(drive_of(dev), "overwrite-zero")
         assert engine.results() == {}

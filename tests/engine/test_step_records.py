@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 import pytest
 from wipestation.engine import records
-from wipestation.engine.blockio import FdBlockIO
-from wipestation.engine.overwrite import OverwriteStep, now_iso
-from wipestation.engine.patterns import ZEROS
-from wipestation.engine.plan import Expect, Expectation, Plan
 from wipestation.model import JobState, StepRecord
-from wipestation.probe import Capabilities
+from wipestation.planning.policy import hidden_areas
+from wipestation.planning.capabilities import Capabilities
+from wipestation.steps.blockio import FdBlockIO
+from wipestation.model import now_iso
+from wipestation.steps.overwrite import OverwriteStep
+from wipestation.steps.patterns import ZEROS
+from wipestation.steps.plan import Expect, Expectation, Plan
 from wipestation.tools.hdparm import DcoState, HpaState
 
 from tests.engine.conftest import MiB, drive_of, read_all, register_plan
@@ -167,19 +169,18 @@ def test_hidden_area_is_left_unless_a_prepare_step_removed_it():
     caps = Capabilities(
         path="/dev/sdz",
         transport="sata",
-        medium="hdd",
         hpa=HpaState(current=900, native=1000, enabled=True),
         dco=DcoState(real_max=1000),
     )
     reset = StepRecord("reset HPA (max sectors → 1000)", "prepare", "hdparm", "", "", True)
-    before = records.hpa_dco_of(caps, [])
+    before = records.hpa_dco_of(hidden_areas(caps), [])
     assert before["hidden_before"]
     assert before["hidden_after"]
     assert before["hidden_sectors_before"] == 100
-    assert records.hpa_dco_of(caps, [reset])["hidden_after"] is False
+    assert records.hpa_dco_of(hidden_areas(caps), [reset])["hidden_after"] is False
     failed = StepRecord(reset.name, "prepare", "hdparm", "", "", False)
-    assert records.hpa_dco_of(caps, [failed])["hidden_after"] is True
-    assert records.hpa_dco_of(Capabilities("/dev/loop0", "loop", "virtual"), []) is None
+    assert records.hpa_dco_of(hidden_areas(caps), [failed])["hidden_after"] is True
+    assert records.hpa_dco_of(hidden_areas(Capabilities("/dev/loop0", "loop")), []) is None
 
 
 # ---- 4. a read error during verification is recorded where it happened ---------------------------

@@ -6,12 +6,12 @@ import mmap
 import os
 
 import pytest
-from wipestation import methods
 from wipestation.engine.journal import Journal, JournalEntry, journal_dir_for
-from wipestation.engine.overwrite import merge_ranges
-from wipestation.engine.patterns import STREAM, Filler, new_stream_key
 from wipestation.engine.verify import Classifier, fingerprint_offsets, sample_ranges
 from wipestation.errors import UnsupportedError
+from wipestation.planning import catalogue
+from wipestation.steps.overwrite import merge_ranges
+from wipestation.steps.patterns import STREAM, Filler, new_stream_key
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -135,7 +135,7 @@ def test_a_journal_that_cannot_move_stays_whole_in_ram(tmp_path):
 
 def test_unknown_method_and_bad_byte_are_unsupported():
     with pytest.raises(UnsupportedError, match="unknown method"):
-        methods.get("gutmann-99")
+        catalogue.get("gutmann-99")
     with pytest.raises(UnsupportedError, match="0x5a"):
-        methods.get("overwrite-byte:zz")
-    assert methods.get("overwrite-byte:90").name == "overwrite-byte:0x5a"
+        catalogue.get("overwrite-byte:zz")
+    assert catalogue.get("overwrite-byte:90").name == "overwrite-byte:0x5a"

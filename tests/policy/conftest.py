@@ -7,12 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from wipestation.discovery.inventory import Inventory
-from wipestation.engine.jobs import Engine
-from wipestation.probe import MEM_SLEEP_ENV
+from wipestation.planning.probe import MEM_SLEEP_ENV
 from wipestation.tools.runner import TOOL_DIR_ENV
 
-from tests.engine.conftest import RecordingWriter
+from tests.engine.conftest import PlannedEngine, RecordingWriter, planned_engine
 
 SIM_DIR = Path(__file__).resolve().parent.parent / "sim"
 
@@ -52,9 +50,8 @@ def sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimState:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = Engine(
-        Inventory(),
+def engine(tmp_path: Path) -> Iterator[PlannedEngine]:
+    eng = planned_engine(
         journal_dir=tmp_path / "journal",
         report_writer=RecordingWriter(tmp_path / "reports"),
         buffer_size=1 << 20,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wipestation.model import Drive, IdentitySource, Transport
-from wipestation.probe import Capabilities, medium_of
+from wipestation.planning.capabilities import Capabilities
 from wipestation.tools import blkdev, hdparm, nvme, sg
 
 from tests.tools.fakes import fixture
@@ -36,11 +36,7 @@ def drive(transport: Transport, name: str = "sda", rotational: bool = False, **k
 
 
 def caps(d: Drive, **kw) -> Capabilities:
-    base = Capabilities(
-        path=d.path, transport=str(d.transport), medium=medium_of(d), queue=QUEUE_SSD
-    )
-    c = replace(base, **kw)
-    return replace(c, medium=medium_of(d, c.ata)) if "medium" not in kw else c
+    return replace(Capabilities(path=d.path, transport=str(d.transport), queue=QUEUE_SSD), **kw)
 
 
 def wdc_sn730() -> nvme.IdCtrl:

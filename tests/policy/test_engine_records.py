@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wipestation.model import JobResult, JobState, Transport
-from wipestation.probe import probe_cached
+from wipestation.planning.planner import Planner
 
 from tests.engine.conftest import drive_of, read_all
 
@@ -101,11 +101,12 @@ def test_the_probe_cache_expires(make_loop, sim):
     sim.add(dev, kind="ata", ata=ATA_SSD)
     drive = replace(drive_of(dev), transport=Transport.SATA)
     now = [1000.0]
-    first = probe_cached(drive, ttl=30, clock=lambda: now[0])
+    planner = Planner(ttl=30, clock=lambda: now[0])
+    first = planner.capabilities(drive)
     now[0] += 29
-    assert probe_cached(drive, ttl=30, clock=lambda: now[0]) is first
+    assert planner.capabilities(drive) is first
     now[0] += 2
-    assert probe_cached(drive, ttl=30, clock=lambda: now[0]) is not first
+    assert planner.capabilities(drive) is not first
     assert smartctl_calls(sim) == 2
 
 

@@ -7,10 +7,11 @@ import os
 import threading
 
 import pytest
-from wipestation.engine import firmware_steps as fw
 from wipestation.errors import ToolFailedError, UnsupportedError
 from wipestation.model import Transport
-from wipestation.probe import probe
+from wipestation.planning.medium import medium_of
+from wipestation.planning.probe import probe
+from wipestation.steps import firmware as fw
 from wipestation.tools import hdparm, nvme, smartctl
 
 from tests.policy import drives as d
@@ -54,7 +55,7 @@ def test_probe_nvme_reads_id_ctrl_and_smart(tmp_path):
         }
     )
     caps = probe(drv, runner=runner, sys_block=str(tmp_path), mem_sleep="/nonexistent", **NO_READ)
-    assert caps.medium == "nvme"
+    assert medium_of(drv, caps) == "nvme"
     assert caps.nvme is not None
     assert caps.nvme.sanitize_crypto
     assert caps.namespaces == ("/dev/nvme0n1",)
@@ -88,7 +89,7 @@ def test_probe_sata_frozen_drive_and_deep_sleep(tmp_path):
     caps = probe(drv, runner=runner, sys_block=str(tmp_path), mem_sleep=str(mem), **NO_READ)
     assert caps.ata_frozen
     assert caps.mem_sleep_deep
-    assert caps.medium == "ssd"
+    assert medium_of(drv, caps) == "ssd"
     assert caps.hpa is not None
     assert caps.hpa.hidden_sectors == 0
     as_json = json.loads(json.dumps(caps.to_json()))
@@ -115,7 +116,7 @@ def test_probe_of_a_real_loop_device(make_loop):
     assert drv is not None
     runner = FakeRunner()
     caps = probe(drv, runner=runner)
-    assert caps.medium == "virtual"
+    assert medium_of(drv, caps) == "virtual"
     assert caps.queue is not None
     assert caps.queue.discard
     assert caps.opal_locked is False

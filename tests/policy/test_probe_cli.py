@@ -9,7 +9,7 @@ import pytest
 from wipestation import cli
 from wipestation.discovery.inventory import Inventory
 from wipestation.model import Transport
-from wipestation.probe import probe
+from wipestation.planning.probe import probe
 
 
 def test_probe_json_on_a_loop_device(make_loop, capsys):
@@ -17,7 +17,8 @@ def test_probe_json_on_a_loop_device(make_loop, capsys):
     assert cli.run(["probe", dev, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["drive"]["path"] == dev
-    assert out["capabilities"]["medium"] == "virtual"
+    assert out["medium"] == "virtual"
+    assert out["plan"]["medium"] == "virtual"  # the medium the plan's level is for
     assert out["capabilities"]["queue"]["discard_max_bytes"] > 0
     plan = out["plan"]
     assert plan["method"] == "nist-clear"  # what auto chose for a virtual disk

@@ -11,10 +11,10 @@ import os
 from pathlib import Path
 
 from wipestation.discovery.inventory import Inventory
-from wipestation.engine.jobs import Engine
 from wipestation.reports.sign import KEY_DIR, trusted_from_dir, verify_bytes
 from wipestation.reports.writer import ReportWriter
 
+from tests.engine.conftest import planned_engine
 from tests.reports.factory import validate
 
 MiB = 1024 * 1024
@@ -26,7 +26,7 @@ def test_engine_wipe_produces_a_valid_signed_record(make_loop, tmp_path: Path) -
     drive = inventory.get(os.path.basename(dev))
     assert drive is not None
     writer = ReportWriter(tmp_path / "out")
-    engine = Engine(inventory, journal_dir=tmp_path / "journal", report_writer=writer)
+    engine = planned_engine(journal_dir=tmp_path / "journal", report_writer=writer)
     try:
         engine.start(drive, "overwrite-zero", "full")
         assert engine.wait(120)

@@ -7,6 +7,7 @@ from dataclasses import replace
 import jsonschema
 import pytest
 from wipestation.model import IdentitySource, JobResult, JobState, Transport, VerifyResult
+from wipestation.planning.medium import medium_of
 from wipestation.reports.record import (
     SCHEMA_ID,
     build_record,
@@ -89,15 +90,24 @@ def test_many_steps_and_resume_validate() -> None:
 @pytest.mark.parametrize(
     ("kw", "expected"),
     [
-        ({"transport": Transport.NVME}, "nvme-ssd"),
+        ({"transport": Transport.NVME}, "nvme"),
         ({"rotational": True}, "hdd"),
-        ({"transport": Transport.USB, "removable": True}, "usb-flash"),
-        ({"transport": Transport.MMC}, "memory-card"),
+        ({"transport": Transport.USB, "removable": True}, "flash"),
+        ({"transport": Transport.MMC}, "flash"),
+        ({"transport": Transport.VIRTIO}, "virtual"),
         ({}, "ssd"),
     ],
 )
-def test_media_type(kw: dict, expected: str) -> None:
-    assert media_type_of(drive(**kw)) == expected
+def test_media_type_without_a_probe_is_planning_s_medium(kw: dict, expected: str) -> None:
+    result = job(drive=drive(**kw))
+    assert media_type_of(result) == expected == str(medium_of(result.drive))
+    assert build_record(result, STATION)["drive"]["media_type"] == expected
+
+
+def test_media_type_is_the_medium_the_plan_was_chosen_for() -> None:
+    """A SATA SSD behind a trusted USB bridge: the probe said SSD, so the record says SSD."""
+    result = replace(job(drive=drive(transport=Transport.USB, removable=True)), medium="ssd")
+    assert build_record(result, STATION)["drive"]["media_type"] == "ssd"
 
 
 def test_schema_rejects_what_it_must() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from wipestation.cli import tui_cmd
+from wipestation import assembly, supervisor
 from wipestation.config import StationConfig
 from wipestation.errors import WipestationError
 
@@ -15,28 +15,28 @@ CFG = StationConfig(station="t")
 def test_the_station_is_built_on_another_thread(monkeypatch) -> None:
     where = []
 
-    def build(cfg: StationConfig) -> dict:
+    def build(cfg: StationConfig) -> str:
         where.append(threading.current_thread().name)
-        return {"engine": cfg.station}
+        return f"services of {cfg.station}"
 
-    monkeypatch.setattr(tui_cmd, "build_station", build)
-    assert tui_cmd.Building(CFG).result() == {"engine": "t"}
+    monkeypatch.setattr(assembly, "build_services", build)
+    assert supervisor.Building(CFG).result() == "services of t"
     assert where == ["station-build"]
 
 
 def test_an_os_error_becomes_one_clear_line(monkeypatch) -> None:
-    def build(cfg: StationConfig) -> dict:
+    def build(cfg: StationConfig) -> str:
         raise PermissionError(13, "Permission denied", "/run/wipestation/spool")
 
-    monkeypatch.setattr(tui_cmd, "build_station", build)
+    monkeypatch.setattr(assembly, "build_services", build)
     with pytest.raises(WipestationError, match="cannot start the station: .*Permission denied"):
-        tui_cmd.Building(CFG).result()
+        supervisor.Building(CFG).result()
 
 
 def test_other_failures_are_not_disguised(monkeypatch) -> None:
-    def build(cfg: StationConfig) -> dict:
+    def build(cfg: StationConfig) -> str:
         raise WipestationError("no udev")
 
-    monkeypatch.setattr(tui_cmd, "build_station", build)
+    monkeypatch.setattr(assembly, "build_services", build)
     with pytest.raises(WipestationError, match="^no udev$"):
-        tui_cmd.Building(CFG).result()
+        supervisor.Building(CFG).result()

@@ -1,12 +1,14 @@
-"""``wipestation methods``: every registered method with its NIST 800-88 level per medium."""
+"""``wipestation methods``: every method in the catalogue with its NIST 800-88 level per medium."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable, Mapping
 
-from wipestation import methods
 from wipestation.model import Transport
+from wipestation.planning.catalogue import Method, all_methods
+from wipestation.planning.medium import Medium
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -14,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    found = methods.all_methods()
+    found = all_methods()
     if args.json:
         print(json.dumps([m.to_json() for m in found], indent=2, ensure_ascii=False))
     else:
@@ -22,9 +24,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_levels(levels: dict[str, str]) -> str:
+def describe_levels(levels: Mapping[Medium, str]) -> str:
     values = set(levels.values())
-    if len(values) == 1 and set(levels) >= set(methods.MEDIA):
+    if len(values) == 1 and set(levels) >= set(Medium):
         return next(iter(values))
     return " ".join(f"{medium}:{level}" for medium, level in levels.items())
 
@@ -33,7 +35,7 @@ def describe_transports(transports: tuple[Transport, ...]) -> str:
     return "all" if set(transports) >= set(Transport) else ",".join(map(str, transports))
 
 
-def format_table(found: list[methods.Method]) -> str:
+def format_table(found: Iterable[Method]) -> str:
     head = ("METHOD", "NIST 800-88", "PASSES", "TRANSPORTS", "DESCRIPTION")
     rows = [head]
     for m in found:

@@ -11,24 +11,28 @@ import argparse
 import json
 
 from wipestation.discovery.inventory import Inventory
-from wipestation.engine.plan import Plan
 from wipestation.errors import UnsupportedError, WipestationError
-from wipestation.probe import probe
+from wipestation.model import VERIFY_MODES
+from wipestation.planning.medium import medium_of
+from wipestation.planning.planner import Planner
+from wipestation.steps.plan import Plan
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("device", help="the drive: /dev/sdX, /dev/nvme0n1, a by-id link, ...")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--method", default="auto", help="plan this method instead of auto")
-    p.add_argument("--verify", default="sample", choices=("none", "sample", "full"))
+    p.add_argument("--verify", default="sample", choices=VERIFY_MODES)
 
 
 def plan_to_json(plan: Plan) -> dict[str, object]:
     return {
         "method": plan.method,
+        "requested": plan.asked_for,
+        "medium": plan.facts.medium if plan.facts else None,
         "level": plan.level,
         "standard": plan.standard,
-        "steps": [{"name": s.name, "kind": s.kind} for s in plan.steps],
+        "steps": [{"name": s.name, "kind": str(s.kind)} for s in plan.steps],
         "expect": plan.expect.describe(),
         "verify": plan.verify,
         "reasons": list(plan.reasons),
@@ -37,27 +41,30 @@ def plan_to_json(plan: Plan) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wipestation import policy  # registers the firmware methods with the registry
-
     drive = Inventory().get(args.device)
     if drive is None:
         raise WipestationError(f"{args.device}: no such disk (see 'wipestation list')")
-    caps = probe(drive)
-    out: dict[str, object] = {"drive": drive.to_json(), "capabilities": caps.to_json()}
+    planner = Planner()  # the station's own planner: the same plan the screen and record show
+    caps = planner.capabilities(drive)
+    out: dict[str, object] = {
+        "drive": drive.to_json(),
+        "medium": str(medium_of(drive, caps)),
+        "capabilities": caps.to_json(),
+    }
     try:
-        out["plan"] = plan_to_json(policy.plan_for(drive, args.method, args.verify, caps))
-    except (UnsupportedError, KeyError) as e:
+        out["plan"] = plan_to_json(planner.plan(drive, args.method, args.verify))
+    except UnsupportedError as e:
         out["plan"] = None
-        out["refused"] = str(e) if isinstance(e, UnsupportedError) else f"unknown method {e}"
+        out["refused"] = str(e)
     if drive.protected:
         out["protected"] = list(drive.protected_reasons)
     print(json.dumps(out, indent=2) if args.json else format_text(out))
     return 0 if out["plan"] else 1
 
 
-def format_text(out: dict) -> str:
+def format_text(out: dict) -> str:  # type: ignore[type-arg]  # the JSON printed above
     caps, plan = out["capabilities"], out["plan"]
-    lines = [f"{out['drive']['path']}: {caps['transport']}, medium {caps['medium']}"]
+    lines = [f"{out['drive']['path']}: {caps['transport']}, medium {out['medium']}"]
     lines += [f"  missing tool: {e}" for e in caps["availability_errors"]]
     lines += [f"  note: {n}" for n in caps["notes"]]
     if out.get("protected"):

@@ -1,4 +1,4 @@
-"""``wipestation wipe``: the headless front end over the same engine the TUI uses.
+"""``wipestation wipe``: the command-line front end over the same services the screen uses.
 
 Every target is checked (method supported, not protected, same identity) before anything is
 written; one refused target refuses the whole command. Without ``--yes`` it asks for a typed
@@ -13,14 +13,15 @@ import sys
 import threading
 from pathlib import Path
 
-from wipestation import methods
+from wipestation.assembly import build_services
 from wipestation.cli import add_exclude_argument
+from wipestation.config import StationConfig
 from wipestation.discovery.inventory import Inventory
-from wipestation.discovery.monitor import DriveWatcher
-from wipestation.engine.jobs import Engine
 from wipestation.engine.journal import Journal, journal_dir_for
 from wipestation.errors import WipestationError
-from wipestation.model import Drive, JobResult, Progress
+from wipestation.model import VERIFY_MODES, Drive, JobResult, Progress
+from wipestation.reports.writer import ReportWriter
+from wipestation.services import Services
 
 DEFAULT_REPORT_DIR = "/var/lib/wipestation/reports"
 CONFIRM_WORD = "ERASE"
@@ -29,7 +30,7 @@ CONFIRM_WORD = "ERASE"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("devices", nargs="*", metavar="DEVICE", help="whole-disk device, e.g. /dev/sdb")
     p.add_argument("--method", help="erase method (see 'wipestation methods')")
-    p.add_argument("--verify", choices=methods.VERIFY_MODES, default="sample")
+    p.add_argument("--verify", choices=VERIFY_MODES, default="sample")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--report-dir", default="", help=f"default {DEFAULT_REPORT_DIR}")
     p.add_argument("--json-progress", action="store_true", help="one JSON object per event")
@@ -40,31 +41,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    inventory = Inventory(args.exclude)
     report_dir = Path(args.report_dir or DEFAULT_REPORT_DIR)
     journal_dir = journal_dir_for(report_dir, args.journal_dir or None)
-    targets = resolve_targets(inventory, args, Journal(journal_dir))
-    engine = Engine(
-        inventory,
-        journal_dir=journal_dir,
-        report_writer=make_writer(report_dir),
-        sample_percent=args.sample_percent,
+    targets = resolve_targets(Inventory(args.exclude), args, Journal(journal_dir))
+    cfg = StationConfig(
+        report_dir=str(report_dir), verify_percent=args.sample_percent, exclude=args.exclude
     )
-    refused = [f"{d.path}: {e}" for d, m in targets if (e := engine.check(d, m, args.verify))]
-    if refused:
-        for line in refused:
-            print(f"wipestation: refusing: {line}", file=sys.stderr)
-        print("wipestation: nothing was written", file=sys.stderr)
-        return 1
-    if not args.yes and not confirm(targets):
-        return 2
-    return run_jobs(engine, targets, args)
-
-
-def make_writer(report_dir: Path):
-    from wipestation.reports.writer import ReportWriter  # heavy (PDF): only when wiping
-
-    return ReportWriter(report_dir)
+    services = build_services(
+        cfg, writer=ReportWriter(report_dir), journal=journal_dir, watcher_required=False
+    )
+    try:
+        refused = [f"{d.path}: {e}" for d, m in targets if (e := services.check(d, m, args.verify))]
+        if refused:
+            for line in refused:
+                print(f"wipestation: refusing: {line}", file=sys.stderr)
+            print("wipestation: nothing was written", file=sys.stderr)
+            return 1
+        if not args.yes and not confirm(targets):
+            return 2
+        return run_jobs(services, targets, args)
+    finally:
+        services.close()
 
 
 def resolve_targets(
@@ -181,50 +178,34 @@ def result_json(r: JobResult) -> dict[str, object]:
     }
 
 
-def watch_removals(engine: Engine) -> DriveWatcher | None:
-    """A pulled drive ends its job at once (the errno path catches it too, but only on I/O)."""
-    watcher = DriveWatcher(engine.inventory)
-    watcher.subscribe(lambda ev: engine.drive_removed(ev.name) if ev.action == "removed" else None)
-    try:
-        watcher.start()
-    except OSError as e:  # no netlink (containers): the I/O errno path still detects removal
-        print(f"wipestation: hotplug watch unavailable ({e})", file=sys.stderr)
-        return None
-    return watcher
-
-
-def run_jobs(engine: Engine, targets: list[tuple[Drive, str]], args: argparse.Namespace) -> int:
+def run_jobs(services: Services, targets: list[tuple[Drive, str]], args: argparse.Namespace) -> int:
+    engine = services.engine
     printer = Printer(args.json_progress)
     engine.subscribe(printer.event)
-    watcher = watch_removals(engine)
     try:
         started = 0
         for d, m in targets:
             try:
-                engine.start(d, m, args.verify, resume=args.resume)
+                services.start(d, m, args.verify, resume=args.resume)
                 started += 1
             except WipestationError as e:  # raced with a mount or removal since the check
                 print(f"wipestation: not started: {d.path}: {e}", file=sys.stderr)
         if started < len(targets):
             engine.wait()
-            report(printer, engine)
+            report(printer, services)
             return 1
         while not engine.wait(timeout=1.0):
             printer.tick(engine.snapshot())
     except KeyboardInterrupt:
         engine.cancel_all()
         engine.wait(timeout=30)
-        report(printer, engine)
+        report(printer, services)
         return 130
-    finally:
-        engine.close()
-        if watcher is not None:
-            watcher.stop()
-    return report(printer, engine)
+    return report(printer, services)
 
 
-def report(printer: Printer, engine: Engine) -> int:
-    results = engine.results()
+def report(printer: Printer, services: Services) -> int:
+    results = services.engine.results()
     for r in results.values():
         printer.result(r)
     return 0 if results and all(r.passed for r in results.values()) else 1

@@ -1,6 +1,9 @@
-"""What a running step sees of its job (``StepContext`` plus the overwrite extras) and the
-progress arithmetic: bytes done, pass k/n, MB/s over a sliding window, ETA.
+"""What a job works with: its collaborators (``JobServices``), where it reports (``JobSink``),
+what a running step sees (``JobContext``), and the progress arithmetic (bytes done, pass k/n,
+MB/s over a sliding window, ETA).
 
+Why narrow seams: a job never reaches into the ``Engine``; it gets one typed services object and
+reports through a sink, so the engine, the job and the step context import in one direction.
 Hot progress goes into the engine's snapshot only (throttled); subscribers hear about state
 changes and errors, never every tick, so a slow subscriber cannot slow a wipe.
 """
@@ -13,19 +16,62 @@ import os
 import threading
 import time
 from collections import deque
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
 
-from wipestation.engine.blockio import BlockIO
-from wipestation.model import Drive, JobState, Progress
-
-if TYPE_CHECKING:
-    from wipestation.engine.job import Job
+from wipestation.engine.journal import Journal
+from wipestation.model import Drive, JobResult, JobState, Progress
+from wipestation.steps.blockio import BlockIO, IOFactory
 
 log = logging.getLogger("wipestation.engine")
 
 RATE_WINDOW_S = 5.0
 PUBLISH_EVERY_S = 0.1
+
+
+class DriveGate(Protocol):
+    """The inventory as the engine uses it: re-check protection, open for writing, re-read."""
+
+    def recheck(self, planned: Drive) -> Drive: ...
+
+    def open_for_wipe(self, planned: Drive, *, direct: bool = True) -> int: ...
+
+    def get(self, path_or_name: str) -> Drive | None: ...
+
+
+class ReportSink(Protocol):
+    """Where a finished job's result goes (the report writer)."""
+
+    def write(self, result: JobResult) -> Sequence[Path | str]: ...
+
+
+class JobSink(Protocol):
+    """Where a job reports (the engine): progress, its result once, and that it is done."""
+
+    def publish(self, progress: Progress, *, notify: bool) -> None: ...
+
+    def record(self, result: JobResult) -> bool: ...
+
+    def is_recorded(self, job_id: str) -> bool: ...
+
+    def mark_done(self, job_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class JobServices:
+    """Everything a job uses besides its drive and plan, built once by the engine."""
+
+    inventory: DriveGate
+    journal: Journal
+    report_writer: ReportSink | None
+    io_factory: IOFactory
+    buffer_size: int
+    sample_percent: float
+    checkpoint_interval: float
+    present: Callable[[Drive], bool]
+    slots: threading.BoundedSemaphore | None = None
 
 
 class RateMeter:
@@ -47,14 +93,26 @@ class RateMeter:
 
 
 class JobContext:
-    """Handed to ``step.run(ctx)``; steps never open devices themselves."""
+    """Handed to ``step.run(ctx)`` (``steps.plan.OverwriteContext``); steps never open devices
+    themselves."""
 
-    def __init__(self, job: Job) -> None:
-        self.job = job
-        self.drive: Drive = job.drive
-        self.cancel: threading.Event = job.cancel_event
-        self.stream_key: bytes = job.stream_key
-        self.buffer_size: int = job.engine.buffer_size
+    def __init__(
+        self,
+        services: JobServices,
+        drive: Drive,
+        tracker: ProgressTracker,
+        *,
+        cancel: threading.Event,
+        stream_key: bytes,
+        checkpoint: Callable[[int, int], None],
+        notes: list[str],
+    ) -> None:
+        self.services, self.tracker, self.notes = services, tracker, notes
+        self.drive: Drive = drive
+        self.cancel: threading.Event = cancel
+        self.stream_key: bytes = stream_key
+        self.buffer_size: int = services.buffer_size
+        self._checkpoint = checkpoint
         self.start_offset = 0
         self.step_index = 0
         #: what the running step logged (its commands first): the command of a step that raises
@@ -72,46 +130,46 @@ class JobContext:
             direct_flag = os.O_DIRECT if direct else 0
             fcntl.fcntl(fd, fcntl.F_SETFL, (flags & ~os.O_DIRECT) | direct_flag)
             return fd
-        return self.job.engine.inventory.open_for_wipe(self.drive, direct=direct)
+        return self.services.inventory.open_for_wipe(self.drive, direct=direct)
 
     def open_io(self) -> BlockIO:
-        return self.job.engine.io_factory(self.open_for_write(), self.drive)
+        return self.services.io_factory(self.open_for_write(), self.drive)
 
     def progress(self, done: int, total: int, phase: str = "") -> None:
         """Firmware steps report their own progress (e.g. sanitize percent) here."""
-        self.job.tracker.update(done, total, phase or "erase")
+        self.tracker.update(done, total, phase or "erase")
 
     def advance(self, offset: int, size: int) -> None:
-        self.job.tracker.update_pass(offset, size)
+        self.tracker.update_pass(offset, size)
 
     def log(self, line: str) -> None:
-        log.info("%s: %s", self.job.job_id, line)
+        log.info("%s: %s", self.tracker.job_id, line)
         self.step_log.append(line)
-        self.job.notes.append(line)
+        self.notes.append(line)
 
     def error(self, message: str) -> None:
-        self.job.tracker.error(message)
+        self.tracker.error(message)
 
     def checkpoint_due(self) -> bool:
-        return time.monotonic() - self._last_checkpoint >= self.job.engine.checkpoint_interval
+        return time.monotonic() - self._last_checkpoint >= self.services.checkpoint_interval
 
     def checkpoint(self, offset: int) -> None:
         self._last_checkpoint = time.monotonic()
-        self.job.checkpoint(self.step_index, offset)
+        self._checkpoint(self.step_index, offset)
 
 
 class ProgressTracker:
     """Builds the job's Progress values and hands them to the engine's snapshot."""
 
-    def __init__(self, job: Job) -> None:
-        self.job = job
+    def __init__(self, job_id: str, drive: Drive, method: str, sink: JobSink) -> None:
+        self.job_id, self.sink = job_id, sink
         self.meter = RateMeter()
         self.current = Progress(
-            job_id=job.job_id,
-            drive_path=job.drive.path,
-            identity=job.drive.identity,
+            job_id=job_id,
+            drive_path=drive.path,
+            identity=drive.identity,
             state=JobState.QUEUED,
-            method=job.method,
+            method=method,
             timestamp=time.time(),
         )
         self._last_publish = 0.0
@@ -125,12 +183,12 @@ class ProgressTracker:
             self.current = replace(
                 self.current, state=state, phase=phase, timestamp=time.time(), **extra
             )
-        self.job.engine.publish(self.current, notify=True)
+        self.sink.publish(self.current, notify=True)
 
     def error(self, message: str) -> None:
         with self.lock:
             self.current = replace(self.current, last_error=message, timestamp=time.time())
-        self.job.engine.publish(self.current, notify=True)
+        self.sink.publish(self.current, notify=True)
 
     def set_pass(self, index: int, count: int) -> None:
         with self.lock:
@@ -159,4 +217,4 @@ class ProgressTracker:
                 eta_s=eta,
                 timestamp=time.time(),
             )
-        self.job.engine.publish(self.current, notify=False)
+        self.sink.publish(self.current, notify=False)

@@ -14,16 +14,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from types import TracebackType
 
-from wipestation import probe as drive_probe
 from wipestation.engine import records
-from wipestation.engine.blockio import is_gone
-from wipestation.engine.context import JobContext, ProgressTracker
+from wipestation.engine.context import JobContext, JobServices, JobSink, ProgressTracker
 from wipestation.engine.journal import JournalEntry
-from wipestation.engine.overwrite import CancelledError, now_iso
-from wipestation.engine.patterns import new_stream_key
-from wipestation.engine.plan import Expect, Plan, Step
 from wipestation.engine.verify import Verifier, VerifyRequest, take_fingerprint
 from wipestation.errors import (
     DeviceGoneError,
@@ -40,10 +35,11 @@ from wipestation.model import (
     JobState,
     StepRecord,
     VerifyResult,
+    now_iso,
 )
-
-if TYPE_CHECKING:
-    from wipestation.engine.jobs import Engine
+from wipestation.steps.blockio import BlockIO, is_gone
+from wipestation.steps.patterns import new_stream_key
+from wipestation.steps.plan import CancelledError, Expect, Plan, Step, StepKind
 
 log = logging.getLogger("wipestation.engine")
 
@@ -71,15 +67,15 @@ class Job:
 
     def __init__(
         self,
-        engine: Engine,
+        services: JobServices,
+        sink: JobSink,
         drive: Drive,
-        method: str,
         plan: Plan,
-        verify: str,
         entry: JournalEntry | None,
     ) -> None:
-        self.engine, self.drive, self.plan, self.verify = engine, drive, plan, verify
-        self.method = method
+        self.services, self.sink, self.drive, self.plan = services, sink, drive, plan
+        self.method = plan.asked_for
+        self.verify = plan.verify
         self.active_plan = plan
         self.job_id = f"{drive.name}-{uuid.uuid4().hex[:8]}"
         self.cancel_event = threading.Event()
@@ -88,11 +84,10 @@ class Job:
         self.notes: list[str] = []
         self.steps: list[StepRecord] = []
         self.fallbacks: list[str] = []
-        #: from the job's one probe (shared with check/start through probe_cached)
-        self.caps: drive_probe.Capabilities | None = None
         #: ranges the last verification could not read
         self.unreadable: tuple[ByteRange, ...] = ()
         self.started_at = now_iso()
+        self.journal = services.journal
         self.resumed_from: dict[str, object] | None = None
         self.stream_key = bytes.fromhex(entry.stream_key) if entry else new_stream_key()
         self.entry = entry or self._new_entry()
@@ -105,7 +100,7 @@ class Job:
                 "started_at": entry.started_at,
             }
             entry.resumes.append({"at": now_iso(), "offset": entry.offset, "job_id": self.job_id})
-        self.tracker = ProgressTracker(self)
+        self.tracker = ProgressTracker(self.job_id, drive, self.method, sink)
         self.thread = threading.Thread(target=self.main, name=f"wipe-{drive.name}", daemon=True)
 
     def _new_entry(self) -> JournalEntry:
@@ -123,7 +118,7 @@ class Job:
     # ---- the worker -------------------------------------------------------------------------
 
     def main(self) -> None:
-        slots = self.engine.slots
+        slots = self.services.slots
         if slots is not None:
             slots.acquire()
         try:
@@ -138,11 +133,9 @@ class Job:
             self.finish(state, reason, verification)
         except Exception as e:  # noqa: BLE001 - the job must end recorded, whatever happened
             log.exception("job %s could not finish cleanly", self.job_id)
-            if self.engine.record(
-                self.build_result(JobState.FAILED, f"internal error: {e!r}", None)
-            ):
+            if self.sink.record(self.build_result(JobState.FAILED, f"internal error: {e!r}", None)):
                 self.tracker.state(JobState.FAILED, "done", last_error=f"internal error: {e!r}")
-            self.engine.mark_done(self.job_id)
+            self.sink.mark_done(self.job_id)
 
     def execute(self) -> tuple[JobState, str, VerifyResult | None]:
         try:
@@ -166,25 +159,13 @@ class Job:
     def probe(self) -> None:
         self.check_cancel()
         self.tracker.state(JobState.PROBING, "probe + fingerprint")
-        self.ask_drive()
+        facts = self.plan.facts
+        self.notes.extend(facts.notes if facts else ("no probe facts: no health or HPA/DCO data",))
         if self.entry.fingerprint is None:
             seed = int.from_bytes(self.stream_key[:8], "big")
             with self.read_io() as io:
                 self.entry.fingerprint = take_fingerprint(io, self.drive.size_bytes, seed)
-        self.engine.journal.save(self.entry)
-
-    def ask_drive(self) -> None:
-        """Health and HPA/DCO for the report, from the probe ``start`` already made (cached).
-
-        Never fails the job: a drive that tells nothing gets no health and a note why.
-        """
-        try:
-            self.caps = drive_probe.probe_cached(self.drive)
-        except Exception as e:  # noqa: BLE001 - health is for the report, never a reason to stop
-            log.exception("probe of %s failed", self.drive.path)
-            self.notes.append(f"probe failed ({e!r}): no health or HPA/DCO data")
-            return
-        self.notes.extend(records.probe_notes(self.caps))
+        self.journal.save(self.entry)
 
     def run_plans(self) -> tuple[str, VerifyResult | None]:
         plan: Plan | None = self.plan
@@ -214,9 +195,20 @@ class Job:
         after = f"{done[-1]} did not erase: " if done else ""
         return after + records.describe_error(error)
 
+    def context(self) -> JobContext:
+        return JobContext(
+            self.services,
+            self.drive,
+            self.tracker,
+            cancel=self.cancel_event,
+            stream_key=self.stream_key,
+            checkpoint=self.checkpoint,
+            notes=self.notes,
+        )
+
     def run_plan(self, plan: Plan, *, resume: bool) -> tuple[str, VerifyResult | None]:
-        ctx = JobContext(self)
-        overwrites = [s for s in plan.steps if s.kind == "overwrite"]
+        ctx = self.context()
+        overwrites = [s for s in plan.steps if s.kind == StepKind.OVERWRITE]
         self.tracker.state(JobState.ERASING, "erase", pass_index=1, pass_count=len(overwrites))
         first_step = self.entry.step_index if resume else 0
         for i, step in enumerate(plan.steps):
@@ -235,7 +227,7 @@ class Job:
                 raise PlanFailedError(msg)
             if not record.ok:
                 raise StepFailedError(record)
-            if step.kind == "prepare":
+            if step.kind == StepKind.PREPARE:
                 self.reread_drive(ctx, record.name)
         return self.verify_plan(plan)
 
@@ -266,8 +258,7 @@ class Job:
             DeviceGoneError: the drive is gone.
             SafetyError: another device (or another serial) now sits at the path.
         """
-        drive_probe.forget(self.drive)
-        now = self.engine.inventory.get(self.drive.path)
+        now = self.services.inventory.get(self.drive.path)
         if now is None:
             raise DeviceGoneError(f"{self.drive.path} disappeared after {after}")
         old = self.drive
@@ -288,9 +279,9 @@ class Job:
     def update_journal_identity(self, old_identity: str) -> None:
         self.entry.size_bytes = self.drive.size_bytes
         if self.drive.identity != old_identity:
-            self.engine.journal.remove(old_identity)
+            self.journal.remove(old_identity)
             self.entry.identity = self.drive.identity
-        self.engine.journal.save(self.entry)
+        self.journal.save(self.entry)
 
     def verify_plan(self, plan: Plan) -> tuple[str, VerifyResult | None]:
         if plan.verify == "none" or plan.expect.kind == Expect.NOTHING:
@@ -311,10 +302,10 @@ class Job:
             size=self.drive.size_bytes,
             lbs=max(512, self.drive.logical_block_size),
             stream_key=self.stream_key,
-            percent=self.engine.sample_percent,
+            percent=self.services.sample_percent,
             seed=int.from_bytes(self.stream_key[8:16], "big"),
             fingerprint=self.entry.fingerprint,
-            buffer_size=self.engine.buffer_size,
+            buffer_size=self.services.buffer_size,
         )
         with self.read_io() as io:
             verifier = Verifier(io, req, self.tracker_verify, self.cancel_event, gone=self.gone)
@@ -327,7 +318,7 @@ class Job:
         return f"{plan.method} verified ({plan.verify}): {result.observed_class}", result
 
     def gone(self, error: OSError) -> bool:
-        return is_gone(error, self.drive, self.engine.present)
+        return is_gone(error, self.drive, self.services.present)
 
     def tracker_verify(self, done: int, total: int) -> None:
         self.tracker.update(done, total, "verify")
@@ -341,7 +332,7 @@ class Job:
 
     def checkpoint(self, step_index: int, offset: int) -> None:
         self.entry.step_index, self.entry.offset = step_index, offset
-        self.engine.journal.save(self.entry)
+        self.journal.save(self.entry)
 
     # ---- ending -----------------------------------------------------------------------------
 
@@ -361,7 +352,7 @@ class Job:
 
     def finish(self, state: JobState, reason: str, verification: VerifyResult | None) -> None:
         with self._finish_lock:  # the worker and the removal timer may both get here
-            if not self.engine.is_recorded(self.job_id):
+            if not self.sink.is_recorded(self.job_id):
                 self._finish(state, reason, verification)
 
     def _finish(self, state: JobState, reason: str, verification: VerifyResult | None) -> None:
@@ -370,18 +361,17 @@ class Job:
         self.tracker.state(JobState.REPORTING, "report")
         result = self.build_result(state, reason, verification)
         result = self.write_report(result)
-        if not self.engine.record(result):
+        if not self.sink.record(result):
             return
-        drive_probe.forget(self.drive)  # the wipe changed what the drive reports
         if state != JobState.REMOVED:
-            self.engine.journal.remove(self.drive.identity)  # removed drives may come back
+            self.journal.remove(self.drive.identity)  # removed drives may come back
         self.tracker.state(state, "done", last_error="" if state == JobState.PASSED else reason)
-        self.engine.mark_done(self.job_id)
+        self.sink.mark_done(self.job_id)
 
     def build_result(
         self, state: JobState, reason: str, verification: VerifyResult | None
     ) -> JobResult:
-        plan = self.active_plan
+        plan, facts = self.active_plan, self.plan.facts
         bad = (*(r for s in self.steps for r in s.bad_ranges), *self.unreadable)
         return JobResult(
             job_id=self.job_id,
@@ -399,15 +389,16 @@ class Job:
             bad_ranges=bad,
             resumed_from=self.resumed_from,
             fingerprint=self.entry.fingerprint,
-            health=records.health_of(self.caps) if self.caps else None,
-            hpa_dco=records.hpa_dco_of(self.caps, self.steps) if self.caps else None,
+            health=facts.health if facts else None,
+            hpa_dco=records.hpa_dco_of(facts.hidden, self.steps) if facts else None,
+            medium=facts.medium if facts else "",
             notes=tuple(self.notes),
             decision=self.plan.reasons,
             executed=plan.method if self.steps else "",  # nothing ran: claim no method
         )
 
     def write_report(self, result: JobResult) -> JobResult:
-        writer = self.engine.report_writer
+        writer = self.services.report_writer
         if writer is None:
             return result
         try:
@@ -432,17 +423,19 @@ class _ReadIO:
     def __init__(self, job: Job) -> None:
         self.job = job
 
-    def __enter__(self):
+    def __enter__(self) -> BlockIO:
         fd = os.open(self.job.drive.path, os.O_RDONLY | os.O_DIRECT | os.O_CLOEXEC)
-        self.io = self.job.engine.io_factory(fd, self.job.drive)
+        self.io = self.job.services.io_factory(fd, self.job.drive)
         return self.io
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.io.close()
 
 
 #: Steps that send commands to the drive without opening it for writing themselves.
-CLAIMED_KINDS = ("firmware", "prepare")
+CLAIMED_KINDS = (StepKind.FIRMWARE, StepKind.PREPARE)
 
 
 @contextmanager

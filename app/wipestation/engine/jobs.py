@@ -1,8 +1,10 @@
-"""The job engine: starts one job per drive (``engine/job.py``), tracks, cancels, publishes.
+"""The job engine: runs plans. ``start(drive, plan)`` queues one job per drive
+(``engine/job.py``); the engine tracks, cancels and publishes them.
 
-Threads, not processes, by measurement: AES-CTR ``update_into`` and every read/write release the
-GIL (2 threads = 1.7x one on 2 cores), and a thread stuck in a hung ioctl does not stop the
-others. Front ends (CLI, TUI) use only this class; it never imports Textual.
+It never decides how a drive is erased — planning (``wipestation.planning``) does, and this
+package never imports it. Threads, not processes, by measurement: AES-CTR ``update_into`` and
+every read/write release the GIL (2 threads = 1.7x one on 2 cores), and a thread stuck in a hung
+ioctl does not stop the others.
 """
 
 from __future__ import annotations
@@ -11,28 +13,16 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from wipestation import methods
-from wipestation.discovery.inventory import Inventory
-from wipestation.engine.blockio import (
-    DEFAULT_BUFFER,
-    FdBlockIO,
-    IOFactory,
-    device_present,
-)
+from wipestation.engine import resume as resume_rule
+from wipestation.engine.context import DriveGate, JobServices, ReportSink
 from wipestation.engine.job import Job
-from wipestation.engine.journal import Journal, JournalEntry
-from wipestation.errors import (
-    DeviceGoneError,
-    SafetyError,
-    UnsupportedError,
-    WipestationError,
-)
+from wipestation.engine.journal import Journal
+from wipestation.engine.resume import Interrupted
+from wipestation.errors import DeviceGoneError, SafetyError
 from wipestation.model import Drive, JobResult, Progress
-
-if TYPE_CHECKING:  # the engine only calls .write(); it must load while reports are rebuilt
-    from wipestation.reports.writer import ReportWriter
+from wipestation.steps.blockio import DEFAULT_BUFFER, FdBlockIO, IOFactory, device_present
+from wipestation.steps.plan import Plan
 
 log = logging.getLogger("wipestation.engine")
 
@@ -44,10 +34,10 @@ class Engine:
 
     def __init__(
         self,
-        inventory: Inventory,
+        inventory: DriveGate,
         *,
         journal_dir: str | Path | Callable[[], Path],
-        report_writer: ReportWriter | None = None,
+        report_writer: ReportSink | None = None,
         max_workers: int | None = None,
         io_factory: IOFactory = FdBlockIO,
         buffer_size: int = DEFAULT_BUFFER,
@@ -57,13 +47,18 @@ class Engine:
     ) -> None:
         self.inventory = inventory
         self.journal = Journal(journal_dir)
-        self.report_writer = report_writer
-        self.io_factory = io_factory
-        self.buffer_size = buffer_size
-        self.sample_percent = sample_percent
-        self.checkpoint_interval = checkpoint_interval
         self.present = present
-        self.slots = threading.BoundedSemaphore(max_workers) if max_workers else None
+        self.services = JobServices(
+            inventory=inventory,
+            journal=self.journal,
+            report_writer=report_writer,
+            io_factory=io_factory,
+            buffer_size=buffer_size,
+            sample_percent=sample_percent,
+            checkpoint_interval=checkpoint_interval,
+            present=present,
+            slots=threading.BoundedSemaphore(max_workers) if max_workers else None,
+        )
         self._jobs: dict[str, Job] = {}
         self._snapshot: dict[str, Progress] = {}
         self._results: dict[str, JobResult] = {}
@@ -73,14 +68,17 @@ class Engine:
 
     # ---- the contract -----------------------------------------------------------------------
 
-    def start(
-        self, drive: Drive, method: str, verify: str = "sample", *, resume: bool = False
-    ) -> str:
-        """Check and queue a job; raises UnsupportedError/SafetyError before anything is written."""
-        plan = methods.build_plan(drive, method, verify)
-        self._check_target(drive)
-        entry = self._resume_entry(drive, method, verify) if resume else None
-        job = Job(self, drive, method, plan, verify, entry)
+    def start(self, drive: Drive, plan: Plan, *, resume: bool = False) -> str:
+        """Check and queue a job running ``plan``; with ``resume``, continue the drive's
+        interrupted wipe from the journal (``engine/resume.py``).
+
+        Raises:
+            SafetyError: the drive is protected, gone, changed, or already being wiped.
+            UnsupportedError: the journal's interrupted wipe used another method.
+        """
+        self.check_target(drive)
+        entry = resume_rule.entry_for(self.journal, drive, plan) if resume else None
+        job = Job(self.services, self, drive, plan, entry)
         if resume and entry is None:
             job.notes.append("resume requested, but no journal for this drive: started afresh")
         with self._cond:
@@ -89,14 +87,9 @@ class Engine:
         job.thread.start()
         return job.job_id
 
-    def check(self, drive: Drive, method: str, verify: str = "sample") -> str:
-        """Why ``start`` would refuse this drive, or '' (nothing is written either way)."""
-        try:
-            methods.build_plan(drive, method, verify)
-            self._check_target(drive)
-        except WipestationError as e:
-            return str(e)
-        return ""
+    def interrupted(self, drive: Drive) -> Interrupted | None:
+        """The drive's interrupted wipe, if its journal holds one (what to plan to resume it)."""
+        return resume_rule.interrupted(self.journal, drive)
 
     def stream_key(self, job_id: str) -> bytes:
         """The job's random-stream key (regenerates what it wrote; not a secret)."""
@@ -171,7 +164,8 @@ class Engine:
             self._done.add(job_id)
             self._cond.notify_all()
 
-    def _check_target(self, drive: Drive) -> None:
+    def check_target(self, drive: Drive) -> None:
+        """Raises SafetyError when ``drive`` may not be wiped now (nothing is written)."""
         try:
             self.inventory.recheck(drive)
         except DeviceGoneError as e:  # callers handle one kind of refusal before a start
@@ -179,15 +173,3 @@ class Engine:
         for job in self._jobs.values():
             if job.drive.identity == drive.identity and job.job_id not in self._results:
                 raise SafetyError(f"{drive.path} is already being wiped (job {job.job_id})")
-
-    def _resume_entry(self, drive: Drive, method: str, verify: str) -> JournalEntry | None:
-        entry = self.journal.load(drive.identity)
-        if entry is None:
-            return None
-        if entry.method != method:
-            raise UnsupportedError(
-                f"{drive.path} was interrupted during {entry.method!r}; resume it with that method"
-            )
-        if entry.size_bytes != drive.size_bytes:
-            raise SafetyError(f"{drive.path} changed size since the interrupted wipe; not resuming")
-        return entry

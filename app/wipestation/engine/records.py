@@ -11,10 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from wipestation.engine.overwrite import now_iso
 from wipestation.errors import ToolFailedError
-from wipestation.model import Drive, StepRecord
-from wipestation.probe import Capabilities
+from wipestation.model import Drive, HiddenAreas, StepRecord, now_iso
 
 #: hdparm options whose next argument is a password: never copied into a report.
 _SECRET_OPTIONS = ("--security-set-pass", "--security-erase", "--security-unlock")
@@ -70,45 +68,33 @@ def fallback_line(method: str, why: str, fallback: str) -> str:
     return f"{method}: {why}; fallback → {fallback}"
 
 
-def health_of(caps: Capabilities) -> dict[str, object] | None:
-    """The SMART summary for the report, or None when the drive gave none."""
-    return caps.smart.to_json() if caps.smart is not None else None
-
-
-def probe_notes(caps: Capabilities) -> list[str]:
-    """Why a report has no health (or HPA/DCO) data: the probe's own notes, never a crash."""
-    notes = [f"probe: {n}" for n in (*caps.availability_errors, *caps.notes)]
-    if caps.smart is None:
-        notes.append(f"no SMART health data for this {caps.transport} device")
-    return notes
-
-
-def hidden_sectors(caps: Capabilities) -> int:
-    """Sectors an HPA or DCO hides from the host (0 when the drive reported neither)."""
-    hpa, dco = caps.hpa, caps.dco
-    hidden = hpa.hidden_sectors if hpa else 0
-    if hpa and dco and dco.real_max > hpa.native:
-        hidden += dco.real_max - hpa.native
-    return hidden
-
-
-def hpa_dco_of(caps: Capabilities, steps: Sequence[StepRecord]) -> dict[str, object] | None:
+def hpa_dco_of(hidden: HiddenAreas | None, steps: Sequence[StepRecord]) -> dict[str, object] | None:
     """HPA/DCO as probed before the wipe, and whether a hidden area is left after it.
 
     ``hidden_after`` is True unless every hidden area was removed by a prepare step that
     succeeded (the HPA reset reads ``hdparm -N`` back before it reports success).
     """
-    if caps.hpa is None and caps.dco is None:
+    if hidden is None:
         return None
-    hpa, dco = caps.hpa, caps.dco
-    hpa_left = bool(hpa and hpa.hidden_sectors) and not _done(steps, "reset HPA")
-    dco_left = bool(hpa and dco and dco.real_max > hpa.native) and not _done(steps, "restore DCO")
+    hpa_left = hidden.hpa_hidden > 0 and not _done(steps, "reset HPA")
+    dco_left = hidden.dco_hidden > 0 and not _done(steps, "restore DCO")
     return {
-        "hpa": None if hpa is None else {**hpa.__dict__, "hidden": hpa.hidden_sectors},
-        "dco": None if dco is None else dict(dco.__dict__),
-        "hidden_sectors_before": hidden_sectors(caps),
-        "hidden_before": hidden_sectors(caps) > 0,
+        "hpa": _hpa_json(hidden),
+        "dco": None if hidden.dco_real_max is None else {"real_max": hidden.dco_real_max},
+        "hidden_sectors_before": hidden.hidden_sectors,
+        "hidden_before": hidden.hidden_sectors > 0,
         "hidden_after": hpa_left or dco_left,
+    }
+
+
+def _hpa_json(h: HiddenAreas) -> dict[str, object] | None:
+    if h.hpa_native is None:
+        return None
+    return {
+        "current": h.hpa_current,
+        "native": h.hpa_native,
+        "enabled": h.hpa_enabled,
+        "hidden": h.hpa_hidden,
     }
 
 

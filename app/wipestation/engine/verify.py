@@ -19,7 +19,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from wipestation.engine.blockio import (
+from wipestation.model import ByteRange, VerifyResult
+from wipestation.steps.blockio import (
     GONE_ERRNOS,
     BlockIO,
     MiB,
@@ -27,11 +28,10 @@ from wipestation.engine.blockio import (
     release,
     same_bytes,
 )
-from wipestation.engine.overwrite import CancelledError, merge_ranges
-from wipestation.engine.patterns import Filler, Pattern, constant_bytes
-from wipestation.engine.pipeline import Prefetch
-from wipestation.engine.plan import Expect, Expectation
-from wipestation.model import ByteRange, VerifyResult
+from wipestation.steps.overwrite import CancelledError, merge_ranges
+from wipestation.steps.patterns import Filler, Pattern, constant_bytes
+from wipestation.steps.pipeline import Prefetch
+from wipestation.steps.plan import Expect, Expectation
 
 FINGERPRINT_BLOCKS = 64
 FINGERPRINT_BLOCK = 4096

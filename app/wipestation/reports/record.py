@@ -21,7 +21,8 @@ from importlib import resources
 from typing import Any
 
 from wipestation import __version__
-from wipestation.model import Drive, JobResult, StepRecord, Transport, VerifyResult
+from wipestation.model import Drive, JobResult, StepRecord, VerifyResult
+from wipestation.planning.medium import medium_of
 
 SCHEMA_ID = "wipestation.report/1"
 Record = dict[str, Any]
@@ -56,19 +57,10 @@ def iso(ts: str) -> str:
     return parsed.isoformat() if parsed.tzinfo else ts
 
 
-def media_type_of(drive: Drive) -> str:
-    """The media type a person (and NIST's tables) distinguishes."""
-    if drive.transport == Transport.NVME:
-        return "nvme-ssd"
-    if drive.transport == Transport.MMC:
-        return "memory-card"
-    if drive.transport in (Transport.LOOP, Transport.VIRTIO):
-        return "virtual"
-    if drive.rotational:
-        return "hdd"
-    if drive.transport == Transport.USB and drive.removable:
-        return "usb-flash"
-    return "ssd"
+def media_type_of(result: JobResult) -> str:
+    """The medium the plan's NIST level was chosen for (``planning.medium_of``), so the
+    certificate never names another medium than the one its level belongs to."""
+    return result.medium or str(medium_of(result.drive))
 
 
 def erasure_status(result: JobResult) -> str:
@@ -99,7 +91,7 @@ def _ranges(ranges: tuple[tuple[int, int], ...]) -> list[dict[str, int]]:
     return [{"offset": int(o), "length": int(n)} for o, n in ranges]
 
 
-def _drive(d: Drive) -> Record:
+def _drive(d: Drive, medium: str) -> Record:
     return {
         "manufacturer": d.vendor,
         "model": d.model,
@@ -112,7 +104,7 @@ def _drive(d: Drive) -> Record:
         "physical_block_size": d.physical_block_size,
         "rotational": d.rotational,
         "removable": d.removable,
-        "media_type": media_type_of(d),
+        "media_type": medium,
         "identity": d.identity,
         "identity_source": str(d.identity_source),
         "identity_duplicate": d.identity_duplicate,
@@ -186,7 +178,7 @@ def build_record(
         "customer": station.customer,
         "asset_tag": asset_tag,
         "job_id": result.job_id,
-        "drive": _drive(result.drive),
+        "drive": _drive(result.drive, media_type_of(result)),
         "health": _jsonable(result.health),
         "hpa_dco": _jsonable(result.hpa_dco),
         "sanitization": {

@@ -24,7 +24,7 @@ from typing import Protocol
 from wipestation.discovery.safety import BOOT_LABEL, REPORT_LABEL
 from wipestation.errors import ReportError, ToolError
 from wipestation.reports.atomic import syncfs
-from wipestation.tools import runner
+from wipestation.tools import mount, runner
 
 #: Mounting, keeping and unmounting sticks, one at a time in the process: the journal's session
 #: mount (``keep_mounted``) must never adopt a writer's moment-long mount about to be unmounted.
@@ -33,12 +33,6 @@ _MOUNTING = threading.RLock()
 MIN_FREE_BYTES = 2 * 1024 * 1024
 FAT_TYPES = ("vfat", "exfat", "msdos")
 MOUNT_ROOT = "/run/wipestation/mnt"
-#: Userspace drivers tried when the kernel lacks the filesystem (never needed on the station).
-FUSE_HELPERS = {
-    "vfat": ("fusefat", "-o", "rw+"),
-    "msdos": ("fusefat", "-o", "rw+"),
-    "exfat": ("mount.exfat-fuse",),
-}
 
 
 class TargetState(StrEnum):
@@ -237,11 +231,7 @@ class StickTarget:
             raise TargetUnavailableError(
                 TargetState.READ_ONLY, f"{what} is write-protected: slide its lock switch off"
             )
-        # -w: fail instead of silently falling back to a read-only mount.
-        argv = ["mount", "-w", "-t", part.fstype, "-o", "noatime", part.device, str(where)]
-        done = runner.run(argv, timeout=30, check=False)
-        if done.returncode != 0 and "unknown filesystem type" in done.stderr:
-            done = self._mount_fuse(part, where) or done
+        done = mount.mount(part.device, where, part.fstype, "noatime", read_only=False)
         if done.returncode != 0:
             with contextlib.suppress(OSError):
                 where.rmdir()
@@ -250,20 +240,11 @@ class StickTarget:
             state = TargetState.READ_ONLY if ro else TargetState.ERROR
             raise TargetUnavailableError(state, f"{what} cannot be mounted: {msg}")
 
-    @staticmethod
-    def _mount_fuse(part: Partition, where: Path) -> runner.Completed | None:
-        """A kernel without FAT/exFAT (some hosts running the tests): the FUSE driver, if any."""
-        helper = FUSE_HELPERS.get(part.fstype)
-        if helper is None or runner.which(helper[0]) is None:
-            return None
-        return runner.run([*helper, part.device, str(where)], timeout=30, check=False)
-
     def _unmount(self, where: Path) -> None:
         with contextlib.suppress(OSError):
             syncfs(where)
         for lazy in (False, True):
-            argv = ["umount", *(["-l"] if lazy else []), str(where)]
-            if runner.run(argv, timeout=30, check=False).returncode == 0:
+            if mount.unmount(where, lazy=lazy):
                 break
         with contextlib.suppress(OSError):
             where.rmdir()

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
-from wipestation.engine.blockio import aligned_buffer, release
+from wipestation.steps.blockio import aligned_buffer, release
 
 T = TypeVar("T")
 Slot = list[memoryview]

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wipestation.engine.plan import StepContext
 from wipestation.errors import ToolError, ToolFailedError, UnsupportedError
-from wipestation.model import StepRecord
+from wipestation.model import StepRecord, now_iso
+from wipestation.steps.plan import StepContext, StepKind
 from wipestation.tools import blkdev, hdparm, nvme, sg
 from wipestation.tools.runner import Completed, Runner, run
 
@@ -31,10 +31,6 @@ RESUMES_NOTE = (
 )
 #: Longest wait for a background sanitize when the drive gives no estimate.
 DEFAULT_MAX_WAIT_S = 48 * 3600.0
-
-
-def now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def excerpt(done: Completed | None) -> str:
@@ -81,7 +77,7 @@ class NvmeSanitizeStep(_Tooling):
 
     ctrl: str = ""
     action: nvme.SanitizeAction = nvme.SanitizeAction.CRYPTO_ERASE
-    kind: str = "firmware"
+    kind: StepKind = StepKind.FIRMWARE
 
     @property
     def name(self) -> str:
@@ -126,7 +122,7 @@ class NvmeFormatStep(_Tooling):
     ctrl: str = ""
     namespaces: tuple[str, ...] = ()
     ses: int = 1
-    kind: str = "firmware"
+    kind: StepKind = StepKind.FIRMWARE
 
     @property
     def name(self) -> str:
@@ -156,7 +152,7 @@ class AtaSanitizeStep(_Tooling):
 
     dev: str = ""
     mode: str = "crypto"  # crypto | block | overwrite
-    kind: str = "firmware"
+    kind: StepKind = StepKind.FIRMWARE
 
     @property
     def name(self) -> str:
@@ -198,7 +194,7 @@ class AtaSecurityEraseStep(_Tooling):
     enhanced: bool = True
     erase_timeout_s: float = 4 * 3600.0
     password: str = ATA_PASSWORD
-    kind: str = "firmware"
+    kind: StepKind = StepKind.FIRMWARE
 
     @property
     def name(self) -> str:
@@ -253,7 +249,7 @@ class _ScsiPolled(_Tooling):
 @dataclass(frozen=True)
 class ScsiSanitizeStep(_ScsiPolled):
     mode: str = "crypto"  # crypto | block | overwrite
-    kind: str = "firmware"
+    kind: StepKind = StepKind.FIRMWARE
 
     @property
     def name(self) -> str:
@@ -274,7 +270,7 @@ class ScsiFormatStep(_ScsiPolled):
     """FORMAT UNIT; with ``size`` it also reformats 520/528-byte sectors to 512."""
 
     size: int | None = None
-    kind: str = "firmware"
+    kind: StepKind = StepKind.FIRMWARE
 
     @property
     def name(self) -> str:
@@ -297,7 +293,7 @@ class BlockIoctlStep:
     """BLKDISCARD / BLKZEROOUT / BLKSECDISCARD over the whole device, in chunks."""
 
     request: int = blkdev.BLKZEROOUT
-    kind: str = "ioctl"
+    kind: StepKind = StepKind.IOCTL
 
     @property
     def name(self) -> str:
@@ -339,7 +335,7 @@ class HpaResetStep(_Tooling):
 
     dev: str = ""
     native: int = 0
-    kind: str = "prepare"
+    kind: StepKind = StepKind.PREPARE
 
     @property
     def name(self) -> str:
@@ -358,7 +354,7 @@ class HpaResetStep(_Tooling):
 @dataclass(frozen=True)
 class DcoRestoreStep(_Tooling):
     dev: str = ""
-    kind: str = "prepare"
+    kind: StepKind = StepKind.PREPARE
     name: str = "restore DCO factory configuration"
 
     def run(self, ctx: StepContext) -> StepRecord:
@@ -374,7 +370,7 @@ class UnfreezeStep(_Tooling):
 
     dev: str = ""
     seconds: int = 10
-    kind: str = "prepare"
+    kind: StepKind = StepKind.PREPARE
     name: str = "unfreeze ATA security (one rtcwake -m mem cycle)"
 
     def run(self, ctx: StepContext) -> StepRecord:

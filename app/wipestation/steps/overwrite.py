@@ -8,23 +8,15 @@ raises ``DeviceGoneError`` at once. Memory per pass is one aligned buffer.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from wipestation.engine.blockio import BlockIO, aligned_buffer, is_gone, release
-from wipestation.engine.patterns import Filler, Pattern
-from wipestation.engine.pipeline import Prefetch
-from wipestation.errors import DeviceGoneError, WipestationError
-from wipestation.model import ByteRange, Drive, StepRecord
-
-
-class CancelledError(WipestationError):
-    """The operator cancelled the job (or its drive was reported removed)."""
-
-
-def now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+from wipestation.errors import DeviceGoneError
+from wipestation.model import ByteRange, Drive, StepRecord, now_iso
+from wipestation.steps.blockio import BlockIO, aligned_buffer, is_gone, release
+from wipestation.steps.patterns import Filler, Pattern
+from wipestation.steps.pipeline import Prefetch
+from wipestation.steps.plan import CancelledError, OverwriteContext, StepKind
 
 
 @dataclass(frozen=True)
@@ -34,13 +26,13 @@ class OverwriteStep:
     pattern: Pattern
     index: int = 1
     count: int = 1
-    kind: str = "overwrite"
+    kind: StepKind = StepKind.OVERWRITE
 
     @property
     def name(self) -> str:
         return f"overwrite pass {self.index}/{self.count} ({self.pattern.describe()})"
 
-    def run(self, ctx) -> StepRecord:  # ctx: engine.jobs.JobContext (StepContext + extras)
+    def run(self, ctx: OverwriteContext) -> StepRecord:
         started = now_iso()
         io = ctx.open_io()
         try:
@@ -65,7 +57,7 @@ class OverwriteStep:
 class PassWriter:
     """The write loop of one pass; kept apart from the step so tests can drive it directly."""
 
-    def __init__(self, ctx, io: BlockIO, filler: Filler) -> None:
+    def __init__(self, ctx: OverwriteContext, io: BlockIO, filler: Filler) -> None:
         self.ctx, self.io, self.filler = ctx, io, filler
         self.drive: Drive = ctx.drive
         self.lbs = max(512, self.drive.logical_block_size)

@@ -1,0 +1,16 @@
+"""Where a booted station keeps things: defined once, used by the boot wiring and front ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The configuration file baked into the image (the optional config layer replaces it).
+IMAGE_CONFIG = Path("/etc/wipestation/wipestation.toml")
+#: This boot's state: tmpfs, gone at power-off.
+RUN_DIR = Path("/run/wipestation")
+#: This boot's copy of the boot stick's wipestation.toml (the stick may be pulled later).
+STICK_COPY = RUN_DIR / "stick-wipestation.toml"
+#: What the controlling terminal does, as lines; the other terminals follow it.
+STATION_LOG = RUN_DIR / "station.log"
+#: Where a crashed screen's traceback goes (never onto the console).
+CRASH_LOG = RUN_DIR / "tui-crash.log"

@@ -1,0 +1,77 @@
+"""What a drive reported about itself: the probe's answers as one typed value.
+
+``None`` means "not asked" or "the drive did not say"; planning never reads a permissive answer
+into a ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wipestation.tools import blkdev, hdparm, nvme, sg, smartctl
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Everything the policy needs; ``None`` means "not asked" or "the drive did not say"."""
+
+    path: str
+    transport: str
+    nvme: nvme.IdCtrl | None = None
+    #: block devices of every namespace on the drive's NVMe controller (sanitize erases them all)
+    namespaces: tuple[str, ...] = ()
+    ata: hdparm.AtaIdentify | None = None
+    hpa: hdparm.HpaState | None = None
+    dco: hdparm.DcoState | None = None
+    scsi_opcodes: sg.Opcodes | None = None
+    readcap: sg.ReadCap | None = None
+    queue: blkdev.QueueLimits | None = None
+    smart: smartctl.SmartSummary | None = None
+    usb_id: str = ""
+    usb_passthrough: str = ""  # allow-list reason when the bridge is trusted, else ""
+    #: TCG Opal: True when the drive refuses reads of LBA 0 while claiming capacity (locked SED).
+    opal_locked: bool | None = None
+    mem_sleep_deep: bool = False
+    availability_errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ata_frozen(self) -> bool:
+        return bool(self.ata and self.ata.security and self.ata.security.frozen)
+
+    @property
+    def nonstandard_sectors(self) -> bool:
+        return bool(self.readcap and self.readcap.nonstandard_sectors)
+
+    def to_json(self) -> dict[str, object]:
+        def js(v: object) -> object:
+            return v.to_json() if hasattr(v, "to_json") else (v.__dict__ if v else None)
+
+        scsi = self.scsi_opcodes
+        return {
+            "path": self.path,
+            "transport": self.transport,
+            "nvme": js(self.nvme),
+            "namespaces": list(self.namespaces),
+            "ata": js(self.ata),
+            "hpa": js(self.hpa) and {**self.hpa.__dict__, "hidden": self.hpa.hidden_sectors},
+            "dco": js(self.dco),
+            "scsi": None
+            if scsi is None
+            else {
+                "sanitize_overwrite": scsi.sanitize_overwrite,
+                "sanitize_block": scsi.sanitize_block,
+                "sanitize_crypto": scsi.sanitize_crypto,
+                "format_unit": scsi.format_unit,
+            },
+            "readcap": js(self.readcap),
+            "nonstandard_sectors": self.nonstandard_sectors,
+            "queue": js(self.queue),
+            "smart": js(self.smart),
+            "usb_id": self.usb_id,
+            "usb_passthrough": self.usb_passthrough,
+            "opal_locked": self.opal_locked,
+            "mem_sleep_deep": self.mem_sleep_deep,
+            "availability_errors": list(self.availability_errors),
+            "notes": list(self.notes),
+        }

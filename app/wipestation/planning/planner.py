@@ -1,0 +1,73 @@
+"""The planning package's only I/O: probe a drive once, then plan from that answer.
+
+Why a cache: a start is checked, then planned, then shown on the details screen within seconds,
+and each probe runs smartctl/hdparm/nvme, which take seconds on a real drive and may wake it.
+The key is the drive's identity, device number *and* size, so another drive in the same bay, an
+HPA reset or a reformat to 512-byte sectors is asked afresh; a finished job forgets its drive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from wipestation.model import Drive, Progress, VerifyMode
+from wipestation.planning import policy
+from wipestation.planning.capabilities import Capabilities
+from wipestation.planning.checks import DEFAULT_OPTIONS, PolicyOptions
+from wipestation.planning.medium import Medium, medium_of
+from wipestation.planning.probe import probe
+from wipestation.steps.plan import Plan
+
+#: How long a probe answer is reused: long enough for check → start → the job's worker, short
+#: enough that a drive whose state changed (e.g. unfrozen by a replug) is asked afresh.
+PROBE_CACHE_TTL_S = 60.0
+
+CacheKey = tuple[str, tuple[int, int], int]
+
+
+class Planner:
+    """``plan(drive, method, verify)`` from a cached probe; thread-safe."""
+
+    def __init__(
+        self,
+        prober: Callable[[Drive], Capabilities] = probe,
+        options: PolicyOptions = DEFAULT_OPTIONS,
+        *,
+        ttl: float = PROBE_CACHE_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.prober, self.options, self.ttl, self.clock = prober, options, ttl, clock
+        self._cache: dict[CacheKey, tuple[float, Capabilities]] = {}
+        self._lock = threading.Lock()
+
+    def capabilities(self, drive: Drive) -> Capabilities:
+        """What the drive reported, asked at most once per ``ttl`` for the same key."""
+        key = (drive.identity, drive.devnum, drive.size_bytes)
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and self.clock() - hit[0] < self.ttl:
+            return hit[1]
+        caps = self.prober(drive)
+        with self._lock:
+            self._cache[key] = (self.clock(), caps)
+        return caps
+
+    def plan(self, drive: Drive, method: str, verify: VerifyMode) -> Plan:
+        """Raises UnsupportedError when the drive cannot run ``method``."""
+        return policy.plan(drive, self.capabilities(drive), method, verify, self.options)
+
+    def medium(self, drive: Drive) -> Medium:
+        return medium_of(drive, self.capabilities(drive))
+
+    def forget(self, identity: str) -> None:
+        """Drop every answer about ``identity``: what it reported may no longer be true."""
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == identity]:
+                del self._cache[key]
+
+    def on_progress(self, p: Progress) -> None:
+        """Engine subscriber: a finished job changed what its drive reports."""
+        if p.state.finished:
+            self.forget(p.identity)

@@ -1,0 +1,185 @@
+"""Which erase a drive gets: ``plan(drive, caps, method, verify)`` — pure, given the probe.
+
+Why here and nowhere else: "is this drive purged?" must have one answer with its reasons.
+``auto`` picks the strongest Purge the drive *reports* it supports (``AUTO_ORDER``: NVMe sanitize
+crypto → block → format; ATA sanitize; SCSI sanitize), refuses nothing silently (every skipped
+candidate is a reason in the plan), and falls back to a verified overwrite (Clear) when the
+firmware command is refused, fails, times out or leaves data behind. A named method the drive
+cannot run is refused before anything is written. The steps themselves run in ``steps/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from wipestation.errors import UnsupportedError
+from wipestation.model import VERIFY_MODES, Drive, DriveFacts, HiddenAreas, Transport, VerifyMode
+from wipestation.planning import catalogue
+from wipestation.planning.capabilities import Capabilities
+from wipestation.planning.catalogue import Method, MethodKind
+from wipestation.planning.checks import DEFAULT_OPTIONS, PolicyOptions, usb_gate
+from wipestation.planning.medium import Medium, medium_of
+from wipestation.steps.plan import Expect, Expectation, Plan
+
+FALLBACK_METHOD = "nist-clear"
+
+#: auto: the candidates, strongest first, per interface.
+AUTO_ORDER: dict[str, tuple[str, ...]] = {
+    "nvme": ("nvme-sanitize-crypto", "nvme-sanitize-block", "nvme-format-crypto", "nvme-format"),
+    "ata-ssd": ("ata-sanitize-crypto", "ata-sanitize-block"),
+    "ata-hdd": ("ata-sanitize-overwrite", "ata-sanitize-crypto", "ata-secure-erase-enhanced"),
+    "scsi": ("scsi-sanitize-crypto", "scsi-sanitize-block", "scsi-sanitize-overwrite"),
+}
+
+
+def plan(
+    drive: Drive,
+    caps: Capabilities,
+    method: str,
+    verify: VerifyMode,
+    options: PolicyOptions = DEFAULT_OPTIONS,
+) -> Plan:
+    """The plan for ``method`` on ``drive``, with the probe's facts for the record.
+
+    Raises:
+        UnsupportedError: unknown method, bad verify mode, or the drive cannot run it.
+    """
+    if verify not in VERIFY_MODES:
+        raise UnsupportedError(f"verify must be one of {', '.join(VERIFY_MODES)}, not {verify!r}")
+    m = catalogue.get(method)
+    if drive.transport not in m.transports:
+        raise UnsupportedError(f"{m.name} is not supported on {drive.transport} drives")
+    if m.kind == MethodKind.AUTO:
+        chosen = auto_plan(drive, caps, verify, options)
+    elif m.kind == MethodKind.OVERWRITE:
+        chosen = overwrite_plan(m, verify)
+    else:
+        chosen = firmware_plan(m, drive, caps, verify, None, options)
+    return replace(chosen, requested=m.name, facts=facts_of(drive, caps))
+
+
+def overwrite_plan(m: Method, verify: VerifyMode) -> Plan:
+    return Plan(
+        method=m.name,
+        level="clear",
+        standard=f"{catalogue.NIST} Clear (overwrite of all user-addressable LBAs)",
+        steps=catalogue.overwrite_steps(m.patterns),
+        expect=m.expect if verify != "none" else Expectation(Expect.NOTHING),
+        verify=verify,
+        reasons=(f"{m.name}: {len(m.patterns)} overwrite pass(es), then verify={verify}",),
+    )
+
+
+def fallback_plan(verify: VerifyMode, caps: Capabilities) -> Plan:
+    """The verified overwrite every firmware plan falls back to."""
+    p = overwrite_plan(catalogue.get(FALLBACK_METHOD), verify)
+    if caps.hpa and caps.hpa.hidden_sectors:
+        note = f"HPA hides {caps.hpa.hidden_sectors} sectors an overwrite cannot reach (recorded)"
+        return replace(p, reasons=(*p.reasons, note))
+    return p
+
+
+def refusal(
+    m: Method, drive: Drive, caps: Capabilities, options: PolicyOptions = DEFAULT_OPTIONS
+) -> str:
+    """Why ``m`` cannot run on this drive, or ''."""
+    if drive.transport not in m.transports:
+        return f"{m.name} needs a {'/'.join(map(str, m.transports))} drive"
+    why = m.check(caps, options)
+    if why:
+        return why
+    medium = medium_of(drive, caps)
+    if medium not in m.levels:
+        return f"{m.name} has no defined result on {medium} media"
+    return ""
+
+
+def firmware_plan(
+    m: Method,
+    drive: Drive,
+    caps: Capabilities,
+    verify: VerifyMode,
+    fallback: Plan | None,
+    options: PolicyOptions = DEFAULT_OPTIONS,
+) -> Plan:
+    why = refusal(m, drive, caps, options)
+    if why:
+        raise UnsupportedError(f"{m.name} refused for {drive.path}: {why}")
+    assert m.steps is not None, m.name  # every firmware method in the catalogue has steps
+    medium = medium_of(drive, caps)
+    level = m.levels[medium]
+    return Plan(
+        method=m.name,
+        level=level,
+        standard=f"{m.standard}: {level} on {medium}",
+        steps=m.steps(drive, caps, options),
+        expect=m.expect if verify != "none" else Expectation(Expect.NOTHING),
+        verify=verify,
+        fallback=fallback,
+        reasons=(f"{m.name}: the drive reports support; {m.description}",),
+    )
+
+
+def interface_of(drive: Drive, caps: Capabilities) -> str:
+    t = drive.transport
+    if t == Transport.NVME:
+        return "nvme"
+    if t == Transport.SATA or (t == Transport.USB and caps.usb_passthrough and caps.ata):
+        return "ata-hdd" if medium_of(drive, caps) == Medium.HDD else "ata-ssd"
+    if t in catalogue.SCSI_TRANSPORTS:
+        return "scsi"
+    return ""
+
+
+def auto_plan(
+    drive: Drive, caps: Capabilities, verify: VerifyMode, options: PolicyOptions = DEFAULT_OPTIONS
+) -> Plan:
+    """The strongest supported Purge for the drive's interface, else a verified overwrite."""
+    fallback = fallback_plan(verify, caps)
+    iface = interface_of(drive, caps)
+    reasons = [f"auto: interface {iface or drive.transport}, medium {medium_of(drive, caps)}"]
+    if drive.transport == Transport.USB and not caps.usb_passthrough:
+        reasons.append(usb_gate(caps))
+    for name in AUTO_ORDER.get(iface, ()):
+        m = catalogue.BY_NAME[name]
+        why = refusal(m, drive, caps, options)
+        if why:
+            reasons.append(f"skipped {name}: {why}")
+            continue
+        chosen = firmware_plan(m, drive, caps, verify, fallback, options)
+        reasons.append(f"chose {name} ({chosen.level}); fallback: {FALLBACK_METHOD} (clear)")
+        # The plan keeps the chosen method's name: results, fallback lines and the report say
+        # what ran ("auto" stays the job's requested method).
+        return replace(chosen, reasons=(*reasons, *chosen.reasons))
+    reasons.append(f"no firmware purge available: {FALLBACK_METHOD} (verified overwrite, clear)")
+    return replace(fallback, reasons=(*reasons, *fallback.reasons))
+
+
+def facts_of(drive: Drive, caps: Capabilities) -> DriveFacts:
+    """What the record states about the drive as probed (never a reason to refuse)."""
+    return DriveFacts(
+        medium=str(medium_of(drive, caps)),
+        health=caps.smart.to_json() if caps.smart is not None else None,
+        hidden=hidden_areas(caps),
+        notes=probe_notes(caps),
+    )
+
+
+def hidden_areas(caps: Capabilities) -> HiddenAreas | None:
+    hpa, dco = caps.hpa, caps.dco
+    if hpa is None and dco is None:
+        return None
+    return HiddenAreas(
+        hpa_current=hpa.current if hpa else None,
+        hpa_native=hpa.native if hpa else None,
+        hpa_enabled=hpa.enabled if hpa else None,
+        dco_real_max=dco.real_max if dco else None,
+    )
+
+
+def probe_notes(caps: Capabilities) -> tuple[str, ...]:
+    """Why a report has no health (or HPA/DCO) data: the probe's own notes, never a crash."""
+    notes = [f"probe: {n}" for n in (*caps.availability_errors, *caps.notes)]
+    if caps.smart is None:
+        notes.append(f"no SMART health data for this {caps.transport} device")
+    return tuple(notes)

@@ -1,0 +1,1 @@
+"""The plan vocabulary and the steps that erase: below both planning and the engine."""

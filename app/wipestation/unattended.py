@@ -1,0 +1,107 @@
+"""Unattended mode, once: the controller both the station screen and the headless conveyor use.
+
+Enabled only by explicit station configuration (``wipestation.auto=1``). It starts every
+wipeable drive it is offered once per session — an interrupted wipe in the journal resumes with
+its own method, anything else gets the configured one — says why it skips a drive, and decides
+when the station may power off: every started job ended, no drive on its way to a job, udev done
+reading devices, and every record delivered to a report target.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+
+from wipestation.discovery.monitor import DriveEvent
+from wipestation.errors import WipestationError
+from wipestation.model import Drive, JobResult, Progress
+from wipestation.services import Services, Started
+
+
+class Autopilot:
+    """Offers drives to the engine; ``say`` gets one line per decision (``START``/``SKIP``)."""
+
+    def __init__(self, services: Services, say: Callable[[str], None]) -> None:
+        self.services, self.say = services, say
+        self.method, self.verify = services.config.method, services.config.verify
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()
+        self._offering = 0  # drives between "seen" and "job started" (the journal may wait)
+
+    def adopt(self, snapshot: Iterable[Progress]) -> None:
+        """Jobs that already ran this session (a restarted screen): never start them again."""
+        with self._lock:
+            self._seen.update(p.identity for p in snapshot)
+
+    def offer(self, drive: Drive) -> Started | None:
+        """Start a job for ``drive`` unless it is protected or was already handled."""
+        if not drive.wipeable:
+            self.say(f"SKIP {drive.identity} {drive.path} {skip_reason(drive)}")
+            return None
+        with self._lock:
+            if drive.identity in self._seen:
+                return None
+            self._seen.add(drive.identity)
+            self._offering += 1  # not idle until this drive's job exists (see idle)
+        try:
+            started = self._start(drive)
+        finally:
+            with self._lock:
+                self._offering -= 1
+        return started
+
+    def _start(self, drive: Drive) -> Started | None:
+        s = self.services
+        resume = s.engine.interrupted(drive) is not None
+        try:
+            started = s.start(drive, self.method, self.verify, resume=resume)
+        except WipestationError as e:
+            self.say(f"SKIP {drive.identity} {drive.path} cannot start: {e}")
+            return None
+        how = " resume" if started.resumed else ""
+        self.say(f"START {drive.identity} {drive.path} {started.method} job={started.job_id}{how}")
+        return started
+
+    def on_drive_event(self, ev: DriveEvent) -> Started | None:
+        """Hotplug: a new drive (or one udev finished identifying) is offered. (A pulled
+        drive's job is ended by the engine, which the watcher tells directly: assembly.py.)"""
+        if ev.action == "removed" or ev.drive is None:
+            return None
+        if ev.action == "changed" and ev.drive.protected:
+            return None
+        return self.offer(ev.drive)
+
+    def idle(self) -> bool:
+        """Every started job has ended, no drive is on its way to a job, and udev is not still
+        reading devices (at boot the station starts first: drives are still arriving)."""
+        with self._lock:
+            offering = self._offering
+        if offering or self.services.udev_busy():
+            return False
+        return all(p.state.finished for p in self.services.engine.snapshot().values())
+
+    def waiting_for_reports(self) -> str:
+        """Why finished records are not all on a report target yet, or ''."""
+        writer = self.services.reports
+        if writer is None or not writer.status.pending:
+            return ""
+        return writer.status.message
+
+    def may_power_off(self) -> bool:
+        return self.idle() and not self.waiting_for_reports()
+
+    def results(self) -> list[JobResult]:
+        return list(self.services.engine.results().values())
+
+    def summary(self) -> tuple[int, int]:
+        results = self.results()
+        passed = sum(1 for r in results if r.passed)
+        return passed, len(results) - passed
+
+
+def skip_reason(drive: Drive) -> str:
+    if drive.protected:
+        return "protected: " + "; ".join(drive.protected_reasons)
+    if drive.read_only:
+        return "read-only"
+    return "no capacity (no medium?)"
