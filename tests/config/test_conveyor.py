@@ -1,4 +1,5 @@
-"""The headless conveyor: starts each wipeable drive once, skips protected ones, reports results."""
+"""Unattended mode (the ``Autopilot``) through its headless face, the conveyor: starts each
+wipeable drive once, resumes what the journal holds, skips protected ones, reports results."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import io
 import time
 from dataclasses import replace
 
+from wipestation.assembly import wire_removals
+from wipestation.config import StationConfig
 from wipestation.conveyor import Conveyor
 from wipestation.discovery.inventory import NOT_IDENTIFIED, drive_from_properties
 from wipestation.discovery.monitor import DriveEvent
+from wipestation.engine.resume import Interrupted
 from wipestation.errors import UnsupportedError
 from wipestation.model import JobResult, JobState, Progress
+from wipestation.services import Services
 
 from tests.discovery.test_identity import QEMU
+from tests.tui.fakes import FakePlanner, FakeWatcher
 
 
 class FakeEngine:
@@ -25,14 +31,18 @@ class FakeEngine:
         self._results: dict[str, JobResult] = {}
         self._snap: dict[str, Progress] = {}
         self.refuse = refuse
+        self.resumed: list[bool] = []
+        self.interrupted_wipes: dict[str, Interrupted] = {}
 
     def subscribe(self, fn) -> None:
         self.subscribers.append(fn)
 
-    def start(self, drive, method, verify="sample", *, resume=False) -> str:
+    def start(self, drive, plan, *, resume=False) -> str:
+        method = plan.asked_for
         if drive.identity in self.refuse:
             raise UnsupportedError(f"{method} is not supported by {drive.model}")
         job = f"job{len(self.started)}"
+        self.resumed.append(resume)
         self.started.append(drive.identity)
         p = Progress(job, drive.path, drive.identity, JobState.PASSED, method=method)
         self._snap[job] = p
@@ -52,55 +62,89 @@ class FakeEngine:
     def drive_removed(self, name: str) -> None:
         self.removed.append(name)
 
+    def interrupted(self, drive):
+        return self.interrupted_wipes.get(drive.identity)
+
+    def check_target(self, drive) -> None:
+        return None
+
+
+def qemu(kind: str):
+    """A drive as udev describes it in QEMU, with a capacity (the captured properties have none)."""
+    return replace(drive_from_properties(QEMU[kind]), size_bytes=16 << 20)
+
+
+def conveyor(engine: FakeEngine, method: str, verify: str, out, udev_busy=None) -> Conveyor:
+    cfg = StationConfig(station="t", unattended=True, method=method, verify=verify)
+    services = Services(cfg, None, FakePlanner(), engine, udev_busy=udev_busy or (lambda: False))
+    return Conveyor(services, out)  # type: ignore[arg-type]
+
 
 def test_each_identity_is_wiped_once_and_results_are_printed() -> None:
     out = io.StringIO()
     engine = FakeEngine()
-    conv = Conveyor(engine, "overwrite-zero", "full", out)
-    sata = drive_from_properties(QEMU["sata"])
-    assert conv.offer(sata) == "job0"
-    assert conv.offer(sata) is None  # seen already this session
-    conv.on_drive_event(DriveEvent("added", "vda", drive_from_properties(QEMU["virtio"])))
+    conv = conveyor(engine, "overwrite-zero", "full", out)
+    sata = qemu("sata")
+    started = conv.autopilot.offer(sata)
+    assert started is not None
+    assert started.job_id == "job0"
+    assert conv.autopilot.offer(sata) is None  # seen already this session
+    conv.on_drive_event(DriveEvent("added", "vda", qemu("virtio")))
     assert engine.started == ["SATA0001", "VBLK0001"]
     text = out.getvalue()
     assert "START SATA0001 /dev/sda overwrite-zero job=job0" in text
     assert "RESULT SATA0001 /dev/sda PASS passed overwrite-zero verified" in text
     assert conv.idle()
-    assert conv.summary() == (2, 0)
+    assert conv.autopilot.summary() == (2, 0)
+    assert engine.resumed == [False, False]  # nothing in the journal: a fresh start
 
 
 def test_protected_and_unsupported_drives_are_skipped_with_a_reason() -> None:
     out = io.StringIO()
     engine = FakeEngine(refuse={"NVME0001"})
-    conv = Conveyor(engine, "nvme-sanitize-crypto", "sample", out)
+    conv = conveyor(engine, "nvme-sanitize-crypto", "sample", out)
     boot = replace(
-        drive_from_properties(QEMU["usb"]),
+        qemu("usb"),
         protected=True,
         protected_reasons=("Wipestation boot stick (label WIPESTATION)",),
     )
-    assert conv.offer(boot) is None
-    assert conv.offer(drive_from_properties(QEMU["nvme"])) is None
+    assert conv.autopilot.offer(boot) is None
+    assert conv.autopilot.offer(qemu("nvme")) is None
     assert engine.started == []
     text = out.getvalue()
     assert "SKIP USB0001 /dev/sdd protected: Wipestation boot stick" in text
     assert "SKIP NVME0001 /dev/nvme0n1 cannot start: nvme-sanitize-crypto is not supported" in text
 
 
-def test_removal_is_passed_to_the_engine() -> None:
-    engine = FakeEngine()
-    conv = Conveyor(engine, "overwrite-zero", "sample", io.StringIO())
-    conv.on_drive_event(DriveEvent("removed", "sdb", drive_from_properties(QEMU["scsi_megasas"])))
-    assert engine.removed == ["sdb"]
+def test_removal_reaches_the_engine_and_the_log() -> None:
+    engine, watcher, out = FakeEngine(), FakeWatcher(), io.StringIO()
+    wire_removals(watcher, engine)  # type: ignore[arg-type]  # as assembly wires every station
+    conv = conveyor(engine, "overwrite-zero", "sample", out)
+    watcher.subscribe(conv.on_drive_event)
+    gone = qemu("scsi_megasas")
+    watcher.emit("removed", gone)
+    assert engine.removed == [gone.name]
+    assert f"REMOVED MEGA0001 /dev/{gone.name}" in out.getvalue()
+
+
+def test_an_interrupted_wipe_resumes_with_its_own_method() -> None:
+    out, engine = io.StringIO(), FakeEngine()
+    sata = qemu("sata")
+    engine.interrupted_wipes[sata.identity] = Interrupted("overwrite-random", "full", 4096, 0)
+    conv = conveyor(engine, "overwrite-zero", "sample", out)
+    conv.autopilot.offer(sata)
+    assert engine.resumed == [True]
+    assert "START SATA0001 /dev/sda overwrite-random job=job0 resume" in out.getvalue()
 
 
 def test_a_drive_udev_identifies_after_start_up_is_wiped_when_it_changes() -> None:
     """At boot udev may still be reading a drive: it is protected until the change event."""
     out = io.StringIO()
     engine = FakeEngine()
-    conv = Conveyor(engine, "overwrite-zero", "full", out)
-    sata = drive_from_properties(QEMU["sata"])
+    conv = conveyor(engine, "overwrite-zero", "full", out)
+    sata = qemu("sata")
     early = replace(sata, protected=True, protected_reasons=(NOT_IDENTIFIED,))
-    assert conv.offer(early) is None
+    assert conv.autopilot.offer(early) is None
     conv.on_drive_event(DriveEvent("changed", "sda", early))  # still protected: nothing
     assert engine.started == []
     conv.on_drive_event(DriveEvent("changed", "sda", sata))
@@ -113,7 +157,7 @@ def test_not_idle_while_udev_is_still_reading_devices() -> None:
     """At boot the station starts before udev: with no drive found *yet* it must not call the
     rack done (and power off)."""
     reading = [True]
-    conv = Conveyor(FakeEngine(), "overwrite-zero", "full", io.StringIO(), lambda: reading[0])
+    conv = conveyor(FakeEngine(), "overwrite-zero", "full", io.StringIO(), lambda: reading[0])
     assert not conv.idle()
     reading[0] = False
     assert conv.idle()
@@ -126,22 +170,22 @@ def test_not_idle_while_a_drive_waits_for_its_journal() -> None:
 
     release = threading.Event()
 
-    class SlowJournal:
-        def load(self, identity: str) -> None:
+    class SlowJournal(FakeEngine):
+        def interrupted(self, drive) -> None:
             release.wait(10)
 
-    engine = FakeEngine()
-    engine.journal = SlowJournal()  # type: ignore[attr-defined]
-    conv = Conveyor(engine, "overwrite-zero", "full", io.StringIO())
-    offer = threading.Thread(target=conv.offer, args=(drive_from_properties(QEMU["sata"]),))
+    engine = SlowJournal()
+    conv = conveyor(engine, "overwrite-zero", "full", io.StringIO())
+    sata = qemu("sata")
+    offer = threading.Thread(target=conv.autopilot.offer, args=(sata,))
     offer.start()
     try:
         deadline = time.monotonic() + 5
-        while not conv._offering and time.monotonic() < deadline:
+        while not conv.autopilot._offering and time.monotonic() < deadline:
             time.sleep(0.01)
         assert not conv.idle()
     finally:
         release.set()
         offer.join(5)
-    assert engine.started == [drive_from_properties(QEMU["sata"]).identity]
+    assert engine.started == [qemu("sata").identity]
     assert conv.idle()

@@ -11,7 +11,9 @@ from wipestation.conveyor import run_headless
 from wipestation.discovery.inventory import Inventory
 from wipestation.engine.jobs import Engine
 from wipestation.engine.journal import Journal
+from wipestation.planning.planner import Planner
 from wipestation.reports.writer import ReportWriter
+from wipestation.services import Services
 
 from tests.engine.conftest import drive_of, read_all
 from tests.engine.test_methods_loop import stream_bytes
@@ -39,14 +41,11 @@ class NoHotplug:
         pass
 
 
-def parts_for(paths: list[str], report_dir: Path) -> dict:
+def services_for(cfg: StationConfig, paths: list[str], report_dir: Path) -> Services:
     writer = ReportWriter(report_dir)
-    return {
-        "engine": Engine(Inventory(), journal_dir=report_dir / ".journal", report_writer=writer),
-        "inventory": OnlyThese(paths),
-        "watcher": NoHotplug(),
-        "report_writer": writer,
-    }
+    engine = Engine(Inventory(), journal_dir=report_dir / ".journal", report_writer=writer)
+    planner = Planner()
+    return Services(cfg, OnlyThese(paths), planner, engine, NoHotplug(), writer)  # type: ignore[arg-type]
 
 
 def test_wipes_everything_reports_then_powers_off(make_loop, tmp_path: Path) -> None:
@@ -60,7 +59,7 @@ def test_wipes_everything_reports_then_powers_off(make_loop, tmp_path: Path) -> 
     )
     out, powered = io.StringIO(), []
     rc = run_headless(
-        cfg, out, parts=parts_for(devs, tmp_path), power_off=lambda: powered.append(True)
+        services_for(cfg, devs, tmp_path), out, power_off=lambda: powered.append(True)
     )
     text = out.getvalue()
     assert rc == 0, text
@@ -93,7 +92,8 @@ def test_interrupted_wipe_in_the_journal_is_resumed(make_loop, tmp_path: Path) -
         report_dir=str(tmp_path),
     )
     out = io.StringIO()
-    assert run_headless(cfg, out, parts=parts_for([dev], tmp_path), power_off=lambda: None) == 0
+    services = services_for(cfg, [dev], tmp_path)
+    assert run_headless(services, out, power_off=lambda: None) == 0
     assert "overwrite-random job=" in out.getvalue()
     assert " resume" in out.getvalue()
     assert read_all(dev) == stream_bytes(bytes.fromhex(entry.stream_key), size)
