@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from wipestation.errors import ConfigError
+from wipestation.model import VERIFY_MODES, VerifyMode, verify_mode
 
-VERIFY_MODES = ("none", "sample", "full")
 PAPER_SIZES = ("A4", "Letter")
 UI_MODES = ("tui", "headless")
 _TRUE = {"1", "yes", "true", "on", "y"}
@@ -32,7 +32,7 @@ class StationConfig:
     """Wipe every non-protected drive (and every drive plugged in later) without asking."""
     method: str = "auto"
     """Method for unattended wipes and the TUI's default choice (see ``wipestation methods``)."""
-    verify: str = "sample"
+    verify: VerifyMode = "sample"
     """Verification mode: none, sample (NIST representative sampling) or full."""
     verify_percent: float = 10.0
     """Share of the device read back in sample mode, in percent (first/last MiB always)."""
@@ -91,8 +91,10 @@ def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) 
             raise ValueError("must be between 0 and 100")
         return pct
     s = str(value).strip()
-    if name == "verify" and s not in VERIFY_MODES:
-        raise ValueError(f"must be one of {', '.join(VERIFY_MODES)}")
+    if name == "verify":
+        if s not in VERIFY_MODES:
+            raise ValueError(f"must be one of {', '.join(VERIFY_MODES)}")
+        return verify_mode(s)
     if name == "ui" and s not in UI_MODES:
         raise ValueError(f"must be one of {', '.join(UI_MODES)}")
     if name == "console" and not re.fullmatch(r"tty[A-Za-z]*\d+", s):

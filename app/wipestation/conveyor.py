@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Protocol
 
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import ToolError
@@ -23,6 +23,14 @@ from wipestation.unattended import Autopilot
 from wipestation.units import human_size
 
 PROGRESS_EVERY_S = 30.0
+
+
+class LineSink(Protocol):
+    """A terminal, or a terminal that also appends to the station log (``station.Tee``)."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 def format_progress(p: Progress) -> str:
@@ -54,7 +62,7 @@ class Conveyor:
     """The autopilot's lines on a terminal: every decision, state change and result."""
 
     def __init__(
-        self, services: Services, out: TextIO, clock: Callable[[], float] = time.monotonic
+        self, services: Services, out: LineSink, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.services, self.out, self.clock = services, out, clock
         self._lock = threading.Lock()
@@ -116,7 +124,7 @@ class Conveyor:
 
 
 def run_headless(
-    services: Services, out: TextIO, *, power_off: Callable[[], None] | None = None
+    services: Services, out: LineSink, *, power_off: Callable[[], None] | None = None
 ) -> int:
     """Unattended mode on a plain terminal; with ``poweroff``, power off when all is saved.
 

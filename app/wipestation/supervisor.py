@@ -58,7 +58,7 @@ def run_station(
     from wipestation.tui.app import WipestationApp
 
     boottimes.mark("screen-imported")
-    factory: AppFactory = app_class or WipestationApp
+    factory: AppFactory = app_class or WipestationApp  # type: ignore[assignment]
     if building is not None:
         services = building.result()
     assert services is not None

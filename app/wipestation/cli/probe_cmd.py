@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from wipestation.discovery.inventory import Inventory
 from wipestation.errors import UnsupportedError, WipestationError
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if out["plan"] else 1
 
 
-def format_text(out: dict) -> str:  # type: ignore[type-arg]  # the JSON printed above
+def format_text(out: dict[str, Any]) -> str:  # the JSON printed above
     caps, plan = out["capabilities"], out["plan"]
     lines = [f"{out['drive']['path']}: {caps['transport']}, medium {out['medium']}"]
     lines += [f"  missing tool: {e}" for e in caps["availability_errors"]]

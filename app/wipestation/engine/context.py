@@ -175,14 +175,25 @@ class ProgressTracker:
         self._last_publish = 0.0
         self.lock = threading.Lock()
 
-    def state(self, state: JobState, phase: str = "", **extra: object) -> None:
+    def state(
+        self,
+        state: JobState,
+        phase: str = "",
+        *,
+        last_error: str | None = None,
+        pass_index: int | None = None,
+        pass_count: int | None = None,
+    ) -> None:
         with self.lock:
             self.meter.reset()
+            p = replace(self.current, state=state, phase=phase, timestamp=time.time())
             if not state.finished:  # a new phase counts its own bytes
-                extra = {"bytes_done": 0, "bytes_total": 0, "rate_bps": 0.0, "eta_s": None, **extra}
-            self.current = replace(
-                self.current, state=state, phase=phase, timestamp=time.time(), **extra
-            )
+                p = replace(p, bytes_done=0, bytes_total=0, rate_bps=0.0, eta_s=None)
+            if last_error is not None:
+                p = replace(p, last_error=last_error)
+            if pass_index is not None and pass_count is not None:
+                p = replace(p, pass_index=pass_index, pass_count=pass_count)
+            self.current = p
         self.sink.publish(self.current, notify=True)
 
     def error(self, message: str) -> None:

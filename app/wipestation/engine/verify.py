@@ -15,6 +15,7 @@ import hashlib
 import math
 import os
 import random
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,10 +29,10 @@ from wipestation.steps.blockio import (
     release,
     same_bytes,
 )
-from wipestation.steps.overwrite import CancelledError, merge_ranges
+from wipestation.steps.overwrite import merge_ranges
 from wipestation.steps.patterns import Filler, Pattern, constant_bytes
 from wipestation.steps.pipeline import Prefetch
-from wipestation.steps.plan import Expect, Expectation
+from wipestation.steps.plan import CancelledError, Expect, Expectation
 
 FINGERPRINT_BLOCKS = 64
 FINGERPRINT_BLOCK = 4096
@@ -143,7 +144,7 @@ class Classifier:
     constants: set[int] = field(default_factory=set)
     nonconstant: int = 0
     periodic: int = 0
-    histogram: Counter = field(default_factory=Counter)
+    histogram: Counter[int] = field(default_factory=Counter)
     sampled: int = 0
     keystream: int = 0  # chunks that matched the job's random stream exactly
 
@@ -193,8 +194,8 @@ class Verifier:
         self,
         io: BlockIO,
         req: VerifyRequest,
-        advance=None,
-        cancel=None,
+        advance: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
         gone: Callable[[OSError], bool] | None = None,
     ) -> None:
         self.io, self.req = io, req
@@ -361,8 +362,8 @@ class Verifier:
         fp = self.req.fingerprint
         if not fp:
             return False, "no pre-erase fingerprint: a change cannot be proven", []
-        offsets = [int(o) for o in fp["offsets"]]  # type: ignore[union-attr]
-        now = take_fingerprint(self.io, self.req.size, int(fp["seed"]), offsets)  # type: ignore[arg-type]
+        offsets = [int(str(o)) for o in _items(fp["offsets"])]
+        now = take_fingerprint(self.io, self.req.size, int(str(fp["seed"])), offsets)
         same: list[ByteRange] = []
         informative = 0
         for off, before, after, uniform in zip(
@@ -381,6 +382,11 @@ class Verifier:
         if not informative:
             return True, "every fingerprint block was uniform before the erase (no data seen)", []
         return True, f"all {informative} data-bearing fingerprint blocks changed", []
+
+
+def _items(value: object) -> list[object]:
+    """A JSON list from the journal's fingerprint (anything else: no offsets)."""
+    return list(value) if isinstance(value, list) else []
 
 
 def chunked(ranges: list[ByteRange], size: int) -> Iterator[tuple[int, int]]:

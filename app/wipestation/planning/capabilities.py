@@ -54,7 +54,9 @@ class Capabilities:
             "nvme": js(self.nvme),
             "namespaces": list(self.namespaces),
             "ata": js(self.ata),
-            "hpa": js(self.hpa) and {**self.hpa.__dict__, "hidden": self.hpa.hidden_sectors},
+            "hpa": None
+            if self.hpa is None
+            else {**js_dict(self.hpa), "hidden": self.hpa.hidden_sectors},
             "dco": js(self.dco),
             "scsi": None
             if scsi is None
@@ -75,3 +77,7 @@ class Capabilities:
             "availability_errors": list(self.availability_errors),
             "notes": list(self.notes),
         }
+
+
+def js_dict(value: object) -> dict[str, object]:
+    return dict(vars(value))

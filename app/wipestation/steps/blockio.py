@@ -97,7 +97,7 @@ def same_bytes(a: memoryview, b: memoryview, n: int) -> bool:
     around foreign calls). Measured: ``bytes ==`` after ``tobytes()`` costs two passes more."""
     if len(a) < n or len(b) < n:
         raise ValueError("buffers shorter than the compared length")
-    return _memcmp(address_of(a), address_of(b), n) == 0
+    return int(_memcmp(address_of(a), address_of(b), n)) == 0
 
 
 def release(mem: mmap.mmap) -> None:

@@ -53,7 +53,12 @@ class _Tooling:
 
 
 def _record(
-    name: str, kind: str, argv: list[str], started: str, done: Completed | None, **kw
+    name: str,
+    kind: str,
+    argv: list[str],
+    started: str,
+    done: Completed | None,
+    output: str | None = None,
 ) -> StepRecord:
     return StepRecord(
         name=name,
@@ -61,10 +66,9 @@ def _record(
         command=" ".join(argv),
         started_at=started,
         ended_at=now_iso(),
-        ok=kw.pop("ok", True),
+        ok=True,
         exit_status=done.returncode if done else None,
-        output_excerpt=kw.pop("output", excerpt(done)),
-        **kw,
+        output_excerpt=excerpt(done) if output is None else output,
     )
 
 
