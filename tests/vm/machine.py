@@ -521,6 +521,49 @@ class Machine:
         self.prepared.report_stick = path
         return path
 
+    def prepare_boot_stick(self, files: dict[str, str] | None = None) -> Path:
+        """A private copy of the image's USB stick in the work dir, with ``files`` (default
+        ``boot.stick_files``) on its FAT partition, for ``hot_add_boot_stick``. Records
+        ``stick_sha256_before`` like a stick attached at boot."""
+        stick = self.dir / "boot-stick.img"
+        subprocess.run(["cp", "--sparse=always", str(self.boot.image.usb), str(stick)], check=True)
+        env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+        for name, content in (self.boot.stick_files if files is None else files).items():
+            src = self.dir / f"stick-file-{Path(name).name}"
+            src.write_text(content)
+            subprocess.run(
+                ["mcopy", "-o", "-i", f"{stick}@@1M", str(src), f"::/{name}"], check=True, env=env
+            )
+        self.stick_sha256_before = file_sha256(stick)
+        return stick
+
+    def hot_add_boot_stick(self, stick: Path | None = None) -> Path:
+        """Plug the boot stick into the xHCI, as a stick that enumerates late would appear:
+        ``stick`` from ``prepare_boot_stick`` (made now when None)."""
+        stick = stick or self.prepare_boot_stick()
+        self.blockdev_add(
+            driver="raw",
+            **{"node-name": "bootstick"},
+            file={"driver": "file", "filename": str(stick)},
+        )
+        self.device_add(
+            driver="usb-storage",
+            id="dev-bootstick",
+            bus="xhci.0",
+            drive="bootstick",
+            serial="WIPESTATIONSTICK",
+            removable="on",
+        )
+        return stick
+
+    def bytes_written(self, device_id: str) -> int:
+        """What the guest has written to a device so far, as QEMU counts it (query-blockstats
+        ``wr_bytes``; ``device_id`` is e.g. ``dev-<disk id>``)."""
+        for entry in self.qmp("query-blockstats"):
+            if f"/{device_id}/" in f"{entry.get('qdev', '')}/":
+                return int(entry["stats"]["wr_bytes"])
+        raise MachineError(f"no block statistics for {device_id}")
+
     def kill(self) -> None:
         """Pull the plug: QEMU is killed at once, nothing in the guest gets to flush."""
         assert self.proc is not None
