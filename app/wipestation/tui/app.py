@@ -1,33 +1,37 @@
 """The station App: wiring between the engine, hotplug and the screens, and nothing else.
 
-Collaborators are injected (engine, drive source, watcher, report writer, probe, planner, clock)
+The App gets the station's ``Services`` (planner, engine, drive source, watcher, report writer)
 so tests run the real screens against fakes. Engine and watcher threads only ``post_message``;
 hot counters are read from ``engine.snapshot()`` on a timer (style.md, two progress channels).
-The engine outlives the App: if the UI crashes, ``wipestation tui`` starts a new App on the same
-engine and ``Station.adopt`` reattaches the running jobs.
+Unattended mode is the ``Autopilot``'s (``unattended.py``, shared with the headless conveyor).
+The engine outlives the App: if the UI crashes, the supervisor starts a new App on the same
+services and ``Station.adopt`` reattaches the running jobs.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from textual import work
 from textual.app import App
+from textual.message_pump import MessagePump
 
 from wipestation import boottimes
-from wipestation.config import StationConfig
 from wipestation.discovery.inventory import listing_order
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import WipestationError
-from wipestation.model import Drive, JobState, Progress
-from wipestation.tui.catalog import MethodInfo, load_methods
+from wipestation.model import Drive, JobState, Progress, VerifyMode
+from wipestation.planning.catalogue import Method, all_methods
+from wipestation.services import Services
+from wipestation.tui import POWEROFF, RESTART
 from wipestation.tui.format import ascii_terminal, serial_terminal, use_ascii_scrollbars
 from wipestation.tui.health import health_word
 from wipestation.tui.joblog import JobLogRelay
 from wipestation.tui.messages import (
+    CancelRequested,
     DriveAdded,
     DriveChanged,
     DriveRemoved,
@@ -35,15 +39,24 @@ from wipestation.tui.messages import (
     JobChanged,
     JobLogged,
     JobStarted,
+    LabelReprintRequested,
+    MethodChosen,
+    PlanRequested,
+    PlanWorkedOut,
+    PowerOffRequested,
     StartRefused,
+    WipeRequested,
 )
-from wipestation.tui.ports import DriveSource, EngineLike, ReportStatus, WatcherLike
+from wipestation.tui.ports import ReportStatus
 from wipestation.tui.reporting import delivery_of, report_status_of, reprint_label
 from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.screens.details import plan_lines
 from wipestation.tui.screens.drives import DrivesScreen
-from wipestation.tui.station import Row, Station
+from wipestation.tui.station import Station
+from wipestation.tui.view import StationView
+from wipestation.unattended import Autopilot
 
+log = logging.getLogger("wipestation.tui")
 TICK_S = 1 / 3  # 3 Hz: smooth enough for people, cheap for 48 rows
 SERIAL_TICK_S = 1.0  # a 115200-baud line carries ~11 KiB/s; 48 moving rows at 3 Hz use half
 POWEROFF_QUIET_S = 3.0  # unattended power-off waits this long with nothing left to do
@@ -56,41 +69,47 @@ class WipestationApp(App[str | None]):
     def __init__(
         self,
         *,
-        engine: EngineLike,
-        inventory: DriveSource,
-        config: StationConfig | None = None,
-        watcher: WatcherLike | None = None,
-        report_writer: Any = None,
-        probe: Callable[[Drive], Any] | None = None,
-        planner: Callable[[Drive, str, str], Any] | None = None,
-        methods: tuple[MethodInfo, ...] | None = None,
+        services: Services,
+        methods: tuple[Method, ...] | None = None,
         clock: Callable[[], float] = time.time,
         ascii_only: bool | None = None,
         tick_s: float | None = None,
-        udev_busy: Callable[[], bool] | None = None,
+        stick_arrived: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__()
-        self.engine = engine
-        self.inventory = inventory
-        self.config = config or StationConfig(station="station")
-        self.watcher = watcher
-        self.report_writer = report_writer
-        self.probe = probe
-        self.planner = planner
-        self.methods = methods if methods is not None else load_methods()
+        self.services = services
+        self.engine = services.engine
+        self.config = services.config
+        self.watcher = services.watcher
+        self.report_writer = services.reports
+        self.methods = methods if methods is not None else all_methods()
+        #: set while the boot stick named on the command line has not appeared (station.py)
+        self.stick_arrived = stick_arrived
         self.ascii_only = ascii_terminal() if ascii_only is None else ascii_only
         if self.ascii_only:
             use_ascii_scrollbars()
         self.tick_s = tick_s or (SERIAL_TICK_S if serial_terminal() else TICK_S)
         self.method = self.config.method
         #: True while udev is still reading devices at boot ("looking for drives", not "none").
-        self.udev_busy = udev_busy or (lambda: False)
-        self.station = Station(engine, clock)
-        self._auto_seen: set[str] = set()  # identities unattended mode already started
+        self.udev_busy = services.udev_busy
+        self.station = Station(services, clock)
+        self.autopilot = Autopilot(services, self._autopilot_said)
         self._done_since: float | None = None
+        self._restart_told = False
         self._probes_held: list[Drive] | None = []  # None once the first frame is up
 
-        self.drives_screen = DrivesScreen()
+        self.view = StationView(
+            station=self.station,
+            config=self.config,
+            methods=self.methods,
+            ascii_only=self.ascii_only,
+            method=lambda: self.method,
+            looking=lambda: self.udev_busy(),
+            report_status=self.report_status,
+            results=lambda: self.engine.results(),
+            delivery=lambda job_id: delivery_of(self.report_writer, job_id),
+        )
+        self.drives_screen = DrivesScreen(self.view)
         self._relay = JobLogRelay(self.post_message)
 
     # ---- start-up -----------------------------------------------------------------------------
@@ -102,7 +121,7 @@ class WipestationApp(App[str | None]):
             self.show_error(f"could not list drives: {e}")
         snapshot = self.engine.snapshot()
         self.station.adopt(snapshot)
-        self._auto_seen.update(p.identity for p in snapshot.values())  # no re-wipe after restart
+        self.autopilot.adopt(snapshot.values())  # no re-wipe after a restart of the screen
         self.engine.subscribe(self._from_engine)
         self._relay.attach()
         if self.watcher is not None:
@@ -118,7 +137,7 @@ class WipestationApp(App[str | None]):
         """The watcher listed the drives as it started, and has followed every event since:
         asking udev again would cost half a second of a boot under QEMU TCG."""
         known = self.watcher.known() if self.watcher is not None else {}
-        return listing_order(known.values()) if known else self.inventory.drives()
+        return listing_order(known.values()) if known else self.services.inventory.drives()
 
     def _screen_up(self) -> None:
         boottimes.mark(f"screen-up drives={len(self.station.rows)}")
@@ -179,25 +198,52 @@ class WipestationApp(App[str | None]):
         self.refresh_view()
 
     def on_drive_removed(self, message: DriveRemoved) -> None:
-        was_busy = self.station.remove_drive(message.name)
-        self.engine.drive_removed(message.name)
+        was_busy = self.station.remove_drive(message.name)  # the engine heard it (assembly)
         if was_busy:
             self.show_error(f"/dev/{message.name} was removed during its wipe")
         self.refresh_view()
 
     def _auto_start(self, drives: list[Drive]) -> None:
-        """Unattended mode: every wipeable drive once per session, with the configured method."""
-        names = []
-        for d in drives:
-            row = self.station.row_of(d.name)
-            if row is None or row.job_id or row.why_not_wipeable or d.identity in self._auto_seen:
-                continue
-            self._auto_seen.add(d.identity)
-            names.append(d.name)
-        if names:
-            self.start_wipe(tuple(names), self.config.method)
+        """Unattended mode: the autopilot offers each drive (resuming an interrupted wipe)."""
+        rows = [r for d in drives if (r := self.station.row_of(d.name)) and not r.busy]
+        if rows:
+            self._offer([r.drive for r in rows])
 
-    # ---- requests from the screens ------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="start")
+    def _offer(self, drives: list[Drive]) -> None:
+        """The autopilot plans (probes) and starts: never on the UI thread."""
+        for d in drives:
+            try:
+                started = self.autopilot.offer(d)
+            except Exception as e:  # noqa: BLE001 - a refusal must free the row, never wedge it
+                self.post_message(StartRefused(d.name, d.path, str(e) or repr(e)))
+                continue
+            if started is not None:
+                self.post_message(JobStarted(d.name, started.job_id, started.method))
+
+    def _autopilot_said(self, line: str) -> None:
+        """The autopilot's decisions (START/SKIP lines) go to the station log."""
+        log.info("unattended: %s", line)
+
+    # ---- requests from the screens (messages.py; screens never call the App) -----------------
+    def on_wipe_requested(self, message: WipeRequested) -> None:
+        self.start_wipe(message.names, message.method)
+
+    def on_cancel_requested(self, message: CancelRequested) -> None:
+        rows = [r for n in message.names if (r := self.station.row_of(n)) is not None]
+        self.show_info(f"Cancelling {self.station.cancel(rows)} wipe(s)")
+
+    def on_method_chosen(self, message: MethodChosen) -> None:
+        self.method = message.method
+        self.show_info(f"Method for the next wipe: {message.method}")
+        self.refresh_view()
+
+    def on_power_off_requested(self, _: PowerOffRequested) -> None:
+        self.power_off()
+
+    def on_plan_requested(self, message: PlanRequested) -> None:
+        self._work_out_plan(message.name, message.reply_to)
+
     def start_wipe(self, names: tuple[str, ...], method: str) -> None:
         rows = [r for n in names if (r := self.station.row_of(n)) is not None]
         ok, errors = self.station.claim(rows)
@@ -209,15 +255,15 @@ class WipestationApp(App[str | None]):
         self.refresh_view()
 
     @work(thread=True, exit_on_error=False, group="start")
-    def _start_jobs(self, drives: list[Drive], method: str, verify: str) -> None:
-        """engine.start may probe the drive (tools, seconds each): never on the UI thread."""
+    def _start_jobs(self, drives: list[Drive], method: str, verify: VerifyMode) -> None:
+        """Planning probes the drive (tools, seconds each): never on the UI thread."""
         for d in drives:
             try:
-                job_id = self.engine.start(d, method, verify)
+                started = self.services.start(d, method, verify)
             except Exception as e:  # noqa: BLE001 - any refusal must free the row, never wedge it
                 self.post_message(StartRefused(d.name, d.path, str(e) or repr(e)))
             else:
-                self.post_message(JobStarted(d.name, job_id, method))
+                self.post_message(JobStarted(d.name, started.job_id, started.method))
 
     def on_job_started(self, message: JobStarted) -> None:
         self.station.started(message.name, message.job_id, message.method)
@@ -228,9 +274,8 @@ class WipestationApp(App[str | None]):
         self.show_error(f"{message.path}: not started: {message.error}")
         self.refresh_view()
 
-    def action_reprint_label(self) -> None:
-        name = self.drives_screen.table.highlighted_name
-        row = self.station.row_of(getattr(self.screen, "drive_name", name) or "")
+    def on_label_reprint_requested(self, message: LabelReprintRequested) -> None:
+        row = self.station.row_of(message.name)
         result = self.engine.results().get(row.job_id) if row and row.job_id else None
         if result is None:
             self.show_error("No finished wipe on this drive: no label to print.")
@@ -258,36 +303,40 @@ class WipestationApp(App[str | None]):
 
     def power_off(self) -> None:
         self.engine.cancel_all()
-        self.exit("poweroff")
+        self.exit(POWEROFF)
 
     # ---- hot path -----------------------------------------------------------------------------
     def tick(self) -> None:
         self.station.refresh(self.engine.snapshot())
         self.refresh_view()
-        if self.config.unattended and self.config.poweroff:
+        if self.stick_arrived is not None and self.stick_arrived():
+            self._restart_for_stick()
+        elif self.config.unattended and self.config.poweroff:
             self._power_off_when_done()
 
     def _power_off_when_done(self) -> None:
-        """Unattended + poweroff: off once every job ended and every report is saved, for a
-        few quiet seconds (a late hotplug restarts the wait)."""
-        if not self._all_done():
+        """Unattended + poweroff: off once the autopilot says everything ended and every report
+        is saved, for a few quiet seconds (a late hotplug restarts the wait)."""
+        busy = any(w.group == "start" and w.is_running for w in self.workers)
+        if busy or not self.autopilot.may_power_off():
             self._done_since = None
             return
         now = time.monotonic()
         self._done_since = self._done_since or now
         if now - self._done_since >= POWEROFF_QUIET_S:
-            self.exit("poweroff")
+            self.exit(POWEROFF)
 
-    def _all_done(self) -> bool:
-        if self.udev_busy():  # at boot, drives are still arriving
-            return False
-        snap = self.engine.snapshot()
-        if not snap or not all(p.state.finished for p in snap.values()):
-            return False
-        if any(w.group == "start" and w.is_running for w in self.workers):
-            return False
-        status = getattr(self.report_writer, "status", None)
-        return status is None or status.pending == 0
+    def _restart_for_stick(self) -> None:
+        """The boot stick arrived late: restart the station so its settings apply — at once
+        when nothing runs, else when the running wipes have ended (never cancel them)."""
+        if self.station.counts().running == 0:
+            self.exit(RESTART)
+        elif not self._restart_told:
+            self._restart_told = True
+            self.show_info(
+                "The boot stick arrived: its settings apply after a restart, which happens when "
+                "the running wipes have ended."
+            )
 
     def refresh_view(self) -> None:
         if not self.drives_screen.is_mounted:
@@ -299,31 +348,33 @@ class WipestationApp(App[str | None]):
     def report_status(self) -> ReportStatus:
         return report_status_of(self.report_writer, self.config)
 
-    def delivery_of(self, row: Row) -> str:
-        return delivery_of(self.report_writer, row.job_id)
+    @work(thread=True, exit_on_error=False, group="plan")
+    def _work_out_plan(self, name: str, reply_to: MessagePump) -> None:
+        """A details screen's plan: the planner may probe the drive, so never on the UI thread.
+        The answer goes back to the screen that asked, as a message."""
+        reply_to.post_message(PlanWorkedOut(name, self._plan_lines(name)))
 
-    def plan_lines_for(self, name: str) -> list[str]:
-        """Runs in a worker thread: the planner may probe the drive."""
+    def _plan_lines(self, name: str) -> list[str]:
         row = self.station.row_of(name)
-        if row is None or self.planner is None:
-            return ["no planner on this station"]
+        if row is None:
+            return ["no such drive"]
         method = row.progress.method if row.progress else self.method
         try:
-            return plan_lines(self.planner(row.drive, method, self.config.verify))
+            return plan_lines(self.services.plan(row.drive, method, self.config.verify))
         except (WipestationError, OSError) as e:
             return [f"{method}: {e}"]
 
     @work(thread=True, exit_on_error=False, group="probe")
     def probe_drives(self, drives: list[Drive]) -> None:
-        if self.probe is None:
-            return
         for drive in drives:
             if drive.protected:  # never worth a tool run; the reason is what matters
                 continue
             try:
-                self.post_message(HealthProbed(drive.name, self.probe(drive), ""))
+                caps = self.services.planner.capabilities(drive)
             except (WipestationError, OSError) as e:
                 self.post_message(HealthProbed(drive.name, None, str(e)))
+            else:
+                self.post_message(HealthProbed(drive.name, caps, ""))
 
     def on_health_probed(self, message: HealthProbed) -> None:
         row = self.station.row_of(message.name)

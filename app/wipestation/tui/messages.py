@@ -1,18 +1,24 @@
-"""Rare state changes, posted as messages (style.md: the first of the two progress channels).
+"""Messages: rare state changes from threads, and the screens' requests to the App.
 
-Hot counters (bytes done, rate, ETA) are never sent as messages: the App reads them from
-``engine.snapshot()`` on a timer. Everything here is posted from other threads with
-``post_message``, which is thread-safe and never blocks the sender.
+Rare state changes (style.md: the first of the two progress channels) are posted from other
+threads with ``post_message``, which is thread-safe and never blocks the sender. Hot counters
+(bytes done, rate, ETA) are never sent as messages: the App reads them from
+``engine.snapshot()`` on a timer.
+
+Screens never call the App: what the operator asked for they post as a ``...Requested`` (or
+``MethodChosen``) message, which bubbles from the screen to the App's ``on_...`` handler. What
+they show they read from the ``StationView`` they were given (``view.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 
 from wipestation.model import Drive, Progress
+from wipestation.planning.capabilities import Capabilities
 
 
 @dataclass
@@ -42,7 +48,7 @@ class HealthProbed(Message):
     """The probe answered for one drive (``caps`` None when it failed: see ``error``)."""
 
     name: str
-    caps: Any
+    caps: Capabilities | None
     error: str
 
 
@@ -70,3 +76,56 @@ class JobLogged(Message):
 
     job_id: str
     text: str
+
+
+# ---- requests from the screens (they bubble up to the App) ------------------------------------
+@dataclass
+class WipeRequested(Message):
+    """The operator confirmed ``WIPE <count>``: start these drives with ``method``."""
+
+    names: tuple[str, ...]
+    method: str
+
+
+@dataclass
+class CancelRequested(Message):
+    """The operator confirmed stopping the wipes on these drives."""
+
+    names: tuple[str, ...]
+
+
+@dataclass
+class MethodChosen(Message):
+    """The method picker's answer: the method for the next wipe."""
+
+    method: str
+
+
+@dataclass
+class LabelReprintRequested(Message):
+    """Print the label of this drive's finished wipe again (``name`` is '' when no drive is
+    highlighted: the App then says there is no label to print)."""
+
+    name: str
+
+
+@dataclass
+class PowerOffRequested(Message):
+    """The operator confirmed powering the station off (running wipes are cancelled)."""
+
+
+@dataclass
+class PlanRequested(Message):
+    """A details screen wants the plan for a drive; the App works it out in a worker thread
+    (planning may probe the drive) and posts a ``PlanWorkedOut`` to ``reply_to``."""
+
+    name: str
+    reply_to: MessagePump
+
+
+@dataclass
+class PlanWorkedOut(Message, bubble=False):
+    """The answer to ``PlanRequested``: the plan and its fallbacks, one line each."""
+
+    name: str
+    lines: list[str]

@@ -1,14 +1,13 @@
 """One drive in full: identity, health, the plan with its fallbacks, the live log, the report.
 
-Probing and planning may run tools, so they happen in a worker thread; the live part (state,
-log) is re-read from the station model once a second while the screen is open.
+Probing and planning may run tools, so the screen asks the App for the plan (``PlanRequested``)
+and the App works it out in a worker thread and posts the answer back (``PlanWorkedOut``). The
+live part (state, log, proof) is re-read from the ``StationView`` once a second while the screen
+is open.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -16,12 +15,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wipestation.model import Drive, JobResult
+from wipestation.steps.plan import Plan
 from wipestation.tui.format import size_cell
 from wipestation.tui.health import health_lines
+from wipestation.tui.messages import LabelReprintRequested, PlanRequested, PlanWorkedOut
 from wipestation.tui.station import Row
-
-if TYPE_CHECKING:
-    from wipestation.tui.app import WipestationApp
+from wipestation.tui.view import StationView
 
 
 def identity_lines(d: Drive) -> list[str]:
@@ -42,9 +41,12 @@ def identity_lines(d: Drive) -> list[str]:
     return lines
 
 
-def plan_lines(plan: Any) -> list[str]:
-    """A plan and its fallback chain, one line per step."""
-    lines, depth = [], 0
+def plan_lines(first: Plan) -> list[str]:
+    """A plan and its fallback chain, one line per step; the medium its level was chosen for
+    (the same word ``wipestation probe`` and the record show)."""
+    lines = [f"medium     {first.facts.medium}"] if first.facts else []
+    plan: Plan | None = first
+    depth = 0
     while plan is not None:
         head = "plan" if depth == 0 else f"fallback {depth}"
         lines.append(f"{head}: {plan.method} ({plan.level}, verify {plan.verify})")
@@ -91,17 +93,14 @@ def result_lines(result: JobResult | None, report_where: str, delivery: str = ""
 class DetailsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,d", "close", "Back"),
-        Binding("l", "app.reprint_label", "Label"),
+        Binding("l", "label", "Label"),
     ]
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, view: StationView) -> None:
         super().__init__()
         self.drive_name = name
+        self.view = view
         self._plan: list[str] = ["working out the plan..."]
-
-    @property
-    def station_app(self) -> WipestationApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -111,35 +110,35 @@ class DetailsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.refresh_live()
         self.set_interval(1.0, self.refresh_live)
-        self.load_plan()
+        self.post_message(PlanRequested(self.drive_name, reply_to=self))
 
-    @work(thread=True, exit_on_error=False)
-    def load_plan(self) -> None:
-        lines = self.station_app.plan_lines_for(self.drive_name)
-        self.app.call_from_thread(self._set_plan, lines)
-
-    def _set_plan(self, lines: list[str]) -> None:
-        self._plan = lines
-        self.refresh_live()
+    def on_plan_worked_out(self, message: PlanWorkedOut) -> None:
+        if message.name == self.drive_name:
+            self._plan = message.lines
+            self.refresh_live()
 
     def refresh_live(self) -> None:
-        app = self.station_app
-        row = app.station.row_of(self.drive_name)
+        view = self.view
+        row = view.station.row_of(self.drive_name)
         if row is None:
             self.query_one("#details-body", Static).update("This drive is no longer listed.")
             return
-        result = app.engine.results().get(row.job_id) if row.job_id else None
+        result = view.results().get(row.job_id) if row.job_id else None
+        proof = result_lines(result, view.report_status().where, view.delivery(row.job_id))
         sections = [
             ("Drive", identity_lines(row.drive)),
-            ("Health", health_lines(row.caps)),
+            ("Health", health_lines(row.drive, row.caps)),
             ("Plan", self._plan),
-            ("Job", live_lines(row, app.station.logs.get(row.job_id, []))),
-            ("Proof", result_lines(result, app.report_status().where, app.delivery_of(row))),
+            ("Job", live_lines(row, view.station.logs.get(row.job_id, []))),
+            ("Proof", proof),
         ]
         text = "\n".join(
             f"[b]{t}[/b]\n" + "\n".join(_esc(x) for x in body) + "\n" for t, body in sections
         )
         self.query_one("#details-body", Static).update(text)
+
+    def action_label(self) -> None:
+        self.post_message(LabelReprintRequested(self.drive_name))
 
     def action_close(self) -> None:
         self.dismiss(None)

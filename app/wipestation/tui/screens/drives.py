@@ -1,12 +1,11 @@
 """The main view: every drive, its state, and the keys that act on the selection.
 
-Actions here open dialogs and hand confirmed requests to the App; the App talks to the engine.
+Actions here open dialogs and post confirmed requests upward as messages (``messages.py``); the
+App talks to the engine. What the screen shows it reads from the ``StationView`` it is given.
 The table is refreshed by the App's tick (``show``), never by the engine's threads.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +14,13 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from wipestation.tui.messages import (
+    CancelRequested,
+    LabelReprintRequested,
+    MethodChosen,
+    PowerOffRequested,
+    WipeRequested,
+)
 from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.screens.confirm import ConfirmWipeScreen
 from wipestation.tui.screens.details import DetailsScreen
@@ -23,11 +29,9 @@ from wipestation.tui.screens.methods import MethodScreen
 from wipestation.tui.screens.poweroff import PowerOffScreen
 from wipestation.tui.screens.summary import SummaryScreen
 from wipestation.tui.station import Row
+from wipestation.tui.view import StationView
 from wipestation.tui.widgets.drive_table import DriveTable
 from wipestation.tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from wipestation.tui.app import WipestationApp
 
 
 def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
@@ -48,33 +52,28 @@ def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
 
 class DrivesScreen(Screen[None]):
     BINDINGS = [
-        Binding("space", "toggle", "Select"),
+        Binding("space", "toggle_row", "Select"),
         Binding("a", "select_all", "All"),
         Binding("m", "method", "Method"),
         Binding("w", "wipe", "Wipe"),
         Binding("c", "cancel", "Stop"),
         Binding("d", "details", "Info"),
-        Binding("l", "app.reprint_label", "Label"),
+        Binding("l", "label", "Label"),
         Binding("s", "summary", "Summary"),
         Binding("question_mark,f1", "help", "Help"),
         Binding("p", "poweroff", "Off"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, view: StationView) -> None:
         super().__init__()
+        self.view = view
         self._hint = ""
-        self.table = DriveTable(False, id="drives")  # ascii_only is set in compose
+        self.table = DriveTable(view.ascii_only, id="drives")
         self.status = StatusBar(id="status")
         self.hint = Static("", id="hint")
         self.message = Static("", id="message")
 
-    @property
-    def station_app(self) -> WipestationApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
-        app = self.station_app
-        self.table.ascii_only = app.ascii_only
         yield self.status
         yield Static(self._banner(), id="banner", classes="" if self._banner() else "hidden")
         yield self.table
@@ -83,14 +82,14 @@ class DrivesScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def _banner(self) -> Text:
-        app = self.station_app
+        config = self.view.config
         t = Text()
-        if app.config.unattended:
+        if config.unattended:
             t.append(
-                f" UNATTENDED: every drive plugged in is wiped with {app.config.method} ",
+                f" UNATTENDED: every drive plugged in is wiped with {config.method} ",
                 style="bold white on red",
             )
-        for err in app.config.errors:
+        for err in config.errors:
             t.append(f"\n config: {err}", style="bold yellow")
         return t
 
@@ -98,16 +97,14 @@ class DrivesScreen(Screen[None]):
         """Called by the App's tick and after every state change."""
         if not self.table.is_attached:  # a last tick while the App shuts down
             return
-        app = self.station_app
-        self.table.show(list(app.station.rows.values()), app.size.width)
-        self.status.show(app.config.station, app.station.counts(), app.report_status())
+        view = self.view
+        self.table.show(list(view.station.rows.values()), self.app.size.width)
+        self.status.show(view.config.station, view.station.counts(), view.report_status())
         self._show_hint()
 
     def _show_hint(self) -> None:
-        app = self.station_app
-        name = self.table.highlighted_name
-        row = app.station.row_of(name) if name else None
-        text = hint_for(row, app.method, looking=row is None and app.udev_busy())
+        row = self._highlighted()
+        text = hint_for(row, self.view.method(), looking=row is None and self.view.looking())
         if text != self._hint:
             self._hint = text
             self.hint.update(Text(text))
@@ -128,18 +125,18 @@ class DrivesScreen(Screen[None]):
     # ---- actions ------------------------------------------------------------------------------
     def _highlighted(self) -> Row | None:
         name = self.table.highlighted_name
-        return self.station_app.station.row_of(name) if name else None
+        return self.view.station.row_of(name) if name else None
 
-    def action_toggle(self) -> None:
+    def action_toggle_row(self) -> None:
         row = self._highlighted()
         if row is None:
             return
-        problem = self.station_app.station.toggle(row.name)
-        self.say(problem or f"{len(self.station_app.station.selected())} selected", bool(problem))
+        problem = self.view.station.toggle(row.name)
+        self.say(problem or f"{len(self.view.station.selected())} selected", bool(problem))
         self.show()
 
     def action_select_all(self) -> None:
-        station = self.station_app.station
+        station = self.view.station
         if station.selected():
             station.clear_selection()
             self.say("Selection cleared")
@@ -148,36 +145,32 @@ class DrivesScreen(Screen[None]):
         self.show()
 
     def action_method(self) -> None:
-        app = self.station_app
-        drives = [r.drive for r in app.station.selected()]
-        app.push_screen(MethodScreen(app.methods, drives, app.method), self._method_chosen)
+        view = self.view
+        drives = [r.drive for r in view.station.selected()]
+        self.app.push_screen(MethodScreen(view.methods, drives, view.method()), self._chosen)
 
-    def _method_chosen(self, name: str | None) -> None:
+    def _chosen(self, name: str | None) -> None:
         if name:
-            self.station_app.method = name
-            self.say(f"Method for the next wipe: {name}")
-            self._show_hint()
+            self.post_message(MethodChosen(name))
 
     def action_wipe(self) -> None:
-        app = self.station_app
-        rows = app.station.selected()
+        rows = self.view.station.selected()
         if not rows:
             self.say("Select drives first: Space selects one, a selects all wipeable.", True)
             return
         names = tuple(r.name for r in rows)
-        method = app.method
+        method = self.view.method()
 
         def confirmed(ok: bool | None) -> None:
             if ok:
-                app.start_wipe(names, method)
+                self.post_message(WipeRequested(names, method))
             else:
                 self.say("Nothing was started.")
 
-        app.push_screen(ConfirmWipeScreen([r.drive for r in rows], method), confirmed)
+        self.app.push_screen(ConfirmWipeScreen([r.drive for r in rows], method), confirmed)
 
     def action_cancel(self) -> None:
-        app = self.station_app
-        rows = [r for r in app.station.selected() if r.busy]
+        rows = [r for r in self.view.station.selected() if r.busy]
         highlighted = self._highlighted()
         if not rows and highlighted is not None and highlighted.busy:
             rows = [highlighted]
@@ -186,26 +179,34 @@ class DrivesScreen(Screen[None]):
             return
         listing = "\n".join(f"  {r.drive.path}  S/N {r.drive.serial or '-'}" for r in rows)
         body = f"Stop erasing these drives? They will NOT be clean.\n{listing}"
+        names = tuple(r.name for r in rows)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.say(f"Cancelling {app.station.cancel(rows)} wipe(s)")
+                self.post_message(CancelRequested(names))
 
-        app.push_screen(AskScreen(f"CANCEL {len(rows)} WIPE(S)?", body), answered)
+        self.app.push_screen(AskScreen(f"CANCEL {len(rows)} WIPE(S)?", body), answered)
 
     def action_details(self) -> None:
         row = self._highlighted()
         if row is not None:
-            self.station_app.push_screen(DetailsScreen(row.name))
+            self.app.push_screen(DetailsScreen(row.name, self.view))
+
+    def action_label(self) -> None:
+        self.post_message(LabelReprintRequested(self.table.highlighted_name or ""))
 
     def action_summary(self) -> None:
-        app = self.station_app
-        app.push_screen(SummaryScreen(list(app.engine.results().values())))
+        self.app.push_screen(SummaryScreen(list(self.view.results().values())))
 
     def action_help(self) -> None:
-        self.station_app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen())
 
     def action_poweroff(self) -> None:
-        app = self.station_app
-        screen = PowerOffScreen(app.station.counts().running, app.report_status().pending)
-        app.push_screen(screen, lambda yes: app.power_off() if yes else None)
+        view = self.view
+        screen = PowerOffScreen(view.station.counts().running, view.report_status().pending)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(PowerOffRequested())
+
+        self.app.push_screen(screen, answered)

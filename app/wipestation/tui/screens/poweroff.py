@@ -1,4 +1,8 @@
-"""Power-off confirmation: says what happens to running wipes before the station goes dark."""
+"""Power-off confirmation: says what happens to running wipes before the station goes dark.
+
+A cancelled job's journal entry is deleted, so a wipe cancelled here starts over next time; only
+one interrupted by a power cut or a crash (its entry still there) resumes.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ class PowerOffScreen(AskScreen):
         if running:
             lines.append(
                 f"{running} wipe(s) are still running: they will be CANCELLED and recorded as "
-                "cancelled (the journal lets them resume after the next boot)."
+                "cancelled, and start over when wiped again (only a wipe cut off by a power "
+                "failure or a crash resumes)."
             )
         if pending_reports:
             lines.append(

@@ -19,7 +19,7 @@ def result_label(r: JobResult) -> str:
 
 
 def summary_rows(results: list[JobResult]) -> list[tuple[Text, ...]]:
-    out = []
+    out: list[tuple[Text, ...]] = []
     for r in sorted(results, key=lambda r: r.ended_at):
         label = result_label(r)
         out.append(
@@ -50,7 +50,7 @@ class SummaryScreen(Screen[None]):
             f"{len(self.results) - passed} not passed",
             id="summary-title",
         )
-        table = DataTable(cursor_type="row", id="summary-table")
+        table: DataTable[Text] = DataTable(cursor_type="row", id="summary-table")
         table.add_columns(*COLUMNS)
         table.add_rows(summary_rows(self.results))
         yield table
