@@ -153,6 +153,49 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Fingerprint:
+    """Hashes of a seeded sample of blocks taken before the erase: a firmware erase must change
+    every one that held data. Kept in the journal (a resumed job keeps its fingerprint) and in
+    the record."""
+
+    seed: int
+    block_size: int
+    offsets: tuple[int, ...]
+    sha256: tuple[str, ...]
+    #: the block held one byte value throughout: no data to prove a change on
+    uniform: tuple[bool, ...]
+    algorithm: str = "sha256"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "algorithm": self.algorithm,
+            "block_size": self.block_size,
+            "seed": self.seed,
+            "offsets": list(self.offsets),
+            "sha256": list(self.sha256),
+            "uniform": list(self.uniform),
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Fingerprint | None:
+        """The journal's copy, or None when it is not a whole fingerprint (never half of one)."""
+        try:
+            assert isinstance(data, dict)
+            fp = cls(
+                seed=int(data["seed"]),
+                block_size=int(data["block_size"]),
+                offsets=tuple(int(o) for o in data["offsets"]),
+                sha256=tuple(str(h) for h in data["sha256"]),
+                uniform=tuple(bool(u) for u in data["uniform"]),
+                algorithm=str(data.get("algorithm", "sha256")),
+            )
+        except (AssertionError, KeyError, TypeError, ValueError):
+            return None
+        same = len(fp.offsets) == len(fp.sha256) == len(fp.uniform)
+        return fp if same else None
+
+
+@dataclass(frozen=True)
 class HiddenAreas:
     """HPA and DCO as the probe read them (sectors); ``None`` where the drive did not say."""
 
@@ -251,7 +294,7 @@ class JobResult:
     fallbacks: tuple[str, ...] = ()  # "nvme sanitize refused (0x4001) → nvme format SES=1"
     bad_ranges: tuple[ByteRange, ...] = ()
     resumed_from: dict[str, object] | None = None  # {"offset": int, "pass": int, "at": iso}
-    fingerprint: dict[str, object] | None = None  # pre-wipe sample hashes
+    fingerprint: Fingerprint | None = None  # pre-wipe sample hashes
     health: dict[str, object] | None = None  # SMART summary from the probe
     #: the medium the plan's level was chosen for (planning.medium_of)
     medium: str = ""

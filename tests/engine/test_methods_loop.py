@@ -63,11 +63,11 @@ def test_fingerprint_is_taken_before_erasing(make_loop, make_engine):
     assert engine.wait(timeout=120)
     fp = engine.results()[job].fingerprint
     assert fp is not None
-    assert fp["algorithm"] == "sha256"
-    assert fp["offsets"][0] == 0
-    assert fp["offsets"][-1] == (SIZE // 4096 - 1) * 4096
+    assert fp.algorithm == "sha256"
+    assert fp.offsets[0] == 0
+    assert fp.offsets[-1] == (SIZE // 4096 - 1) * 4096
     zero_hash = __import__("hashlib").sha256(bytes(4096)).hexdigest()
-    assert zero_hash not in fp["sha256"]  # hashed the customer data, not the result
+    assert zero_hash not in fp.sha256  # hashed the customer data, not the result
     assert read_all(dev).count(0) == SIZE
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 import jsonschema
 from wipestation.model import (
     Drive,
+    Fingerprint,
     IdentitySource,
     JobResult,
     JobState,
@@ -105,7 +106,7 @@ def job(passed: bool = True, **kw: object) -> JobResult:
         fallbacks=("ata sanitize block erase not supported → crypto scramble",),
         health={"power_on_hours": 12034, "reallocated_sectors": 0, "percentage_used": 7},
         hpa_dco={"hidden_before": False, "hidden_after": False},
-        fingerprint={"samples": 64, "sha256": "ab" * 32},
+        fingerprint=Fingerprint(7, 4096, (0, 4096), ("ab" * 32, "cd" * 32), (False, True)),
     )
     # A job with steps ran its method (the engine sets ``executed`` so); tests override both.
     kw.setdefault("executed", kw.get("method", base.method))

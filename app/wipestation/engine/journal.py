@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from wipestation.discovery.identity import safe_filename
+from wipestation.model import Fingerprint
 from wipestation.reports.atomic import mkdirs_durable
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class JournalEntry:
     step_index: int = 0
     offset: int = 0
     updated_at: str = ""
-    fingerprint: dict[str, object] | None = None
+    fingerprint: Fingerprint | None = None
     resumes: list[dict[str, object]] = field(default_factory=list)
     version: int = VERSION
 
@@ -126,14 +127,13 @@ class Journal:
             return None
         if data.get("version") != VERSION or data.get("identity") != identity:
             return None
-        return JournalEntry(**data)
+        return entry_of(data)
 
     def entries(self) -> list[JournalEntry]:
         out = []
         for p in sorted(self.directory.glob("*.json")):
             try:
-                data = json.loads(p.read_text(encoding="utf-8"))
-                out.append(JournalEntry(**data))
+                out.append(entry_of(json.loads(p.read_text(encoding="utf-8"))))
             except (OSError, ValueError, TypeError):
                 continue
         return out
@@ -145,7 +145,7 @@ class Journal:
         # is otherwise lost with everything in it when the power goes within writeback time.
         mkdirs_durable(directory)
         name = f"{safe_filename(entry.identity)}.json"
-        _write_durably(directory / name, json.dumps(asdict(entry)))
+        _write_durably(directory / name, json.dumps(entry_json(entry)))
         _sync_dir(directory)
 
     def remove(self, identity: str) -> None:
@@ -155,6 +155,19 @@ class Journal:
         except FileNotFoundError:
             return
         _sync_dir(directory)
+
+
+def entry_of(data: dict[str, object]) -> JournalEntry:
+    """A journal file's JSON → its entry; the fingerprint typed (dropped when not whole: a
+    resumed firmware erase then has no proof of change and fails closed)."""
+    fp = Fingerprint.from_json(data.pop("fingerprint", None))
+    return JournalEntry(**data, fingerprint=fp)  # type: ignore[arg-type]
+
+
+def entry_json(entry: JournalEntry) -> dict[str, object]:
+    data = asdict(entry)
+    data["fingerprint"] = entry.fingerprint.to_json() if entry.fingerprint else None
+    return data
 
 
 def _write_durably(path: Path, text: str) -> None:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from wipestation.model import ByteRange, VerifyResult
+from wipestation.model import ByteRange, Fingerprint, VerifyResult
 from wipestation.steps.blockio import (
     GONE_ERRNOS,
     BlockIO,
@@ -50,7 +50,7 @@ class VerifyRequest:
     stream_key: bytes = b""
     percent: float = 10.0
     seed: int = 0
-    fingerprint: dict[str, object] | None = None
+    fingerprint: Fingerprint | None = None
     buffer_size: int = 4 * MiB
 
 
@@ -97,8 +97,8 @@ def fingerprint_offsets(size: int, seed: int) -> list[int]:
 
 
 def take_fingerprint(
-    io: BlockIO, size: int, seed: int, offsets: list[int] | None = None
-) -> dict[str, object]:
+    io: BlockIO, size: int, seed: int, offsets: tuple[int, ...] | None = None
+) -> Fingerprint:
     """Hashes of a fixed sample of blocks, taken before erasing.
 
     ``offsets`` re-reads the blocks of an earlier fingerprint (the size may have changed since:
@@ -107,7 +107,7 @@ def take_fingerprint(
     mem = aligned_buffer(FINGERPRINT_BLOCK)
     view = memoryview(mem)[:FINGERPRINT_BLOCK]
     hashes, uniform = [], []
-    offsets = fingerprint_offsets(size, seed) if offsets is None else offsets
+    offsets = tuple(fingerprint_offsets(size, seed)) if offsets is None else offsets
     try:
         for off in offsets:
             if off + FINGERPRINT_BLOCK > size:
@@ -127,14 +127,7 @@ def take_fingerprint(
             uniform.append(data.count(data[:1]) == len(data))
     finally:
         release(mem)
-    return {
-        "algorithm": "sha256",
-        "block_size": FINGERPRINT_BLOCK,
-        "seed": seed,
-        "offsets": list(offsets),
-        "sha256": hashes,
-        "uniform": uniform,
-    }
+    return Fingerprint(seed, FINGERPRINT_BLOCK, offsets, tuple(hashes), tuple(uniform))
 
 
 @dataclass
@@ -362,31 +355,25 @@ class Verifier:
         fp = self.req.fingerprint
         if not fp:
             return False, "no pre-erase fingerprint: a change cannot be proven", []
-        offsets = [int(str(o)) for o in _items(fp["offsets"])]
-        now = take_fingerprint(self.io, self.req.size, int(str(fp["seed"])), offsets)
+        now = take_fingerprint(self.io, self.req.size, fp.seed, fp.offsets)
         same: list[ByteRange] = []
         informative = 0
         for off, before, after, uniform in zip(
-            fp["offsets"], fp["sha256"], now["sha256"], fp["uniform"], strict=True
-        ):  # type: ignore[call-overload]
+            fp.offsets, fp.sha256, now.sha256, fp.uniform, strict=True
+        ):
             if after == UNREADABLE:  # unreadable now is not "changed": it is a read error
-                self._read_error(int(off), FINGERPRINT_BLOCK, OSError(errno.EIO, "unreadable"))
+                self._read_error(off, FINGERPRINT_BLOCK, OSError(errno.EIO, "unreadable"))
                 continue
             if uniform or after == BEYOND_END:
                 continue  # a block that held one byte value carried no data to prove a change on
             informative += 1
             if before == after:
-                same.append((int(off), FINGERPRINT_BLOCK))
+                same.append((off, FINGERPRINT_BLOCK))
         if same:
             return False, f"{len(same)} of {informative} fingerprint blocks unchanged", same
         if not informative:
             return True, "every fingerprint block was uniform before the erase (no data seen)", []
         return True, f"all {informative} data-bearing fingerprint blocks changed", []
-
-
-def _items(value: object) -> list[object]:
-    """A JSON list from the journal's fingerprint (anything else: no offsets)."""
-    return list(value) if isinstance(value, list) else []
 
 
 def chunked(ranges: list[ByteRange], size: int) -> Iterator[tuple[int, int]]:

@@ -192,7 +192,7 @@ def build_record(
             "decision": list(result.decision),
             "fallbacks": list(result.fallbacks),
             "resumed_from": _jsonable(result.resumed_from),
-            "pre_wipe_fingerprint": _jsonable(result.fingerprint),
+            "pre_wipe_fingerprint": result.fingerprint.to_json() if result.fingerprint else None,
         },
         "steps": [_step(s) for s in result.steps],
         "verification": _verification(result.verification),
