@@ -7,15 +7,19 @@ from collections.abc import Callable
 import pytest
 from wipestation.config import StationConfig
 from wipestation.model import Drive, Transport
+from wipestation.planning.catalogue import ALL, EVERY_MEDIUM_CLEAR, Method, MethodKind
+from wipestation.planning.medium import Medium
+from wipestation.steps.plan import Expect, Expectation
 from wipestation.tui.app import WipestationApp
-from wipestation.tui.catalog import MethodInfo
 
-from tests.tui.fakes import GB, FakeEngine, FakeInventory, FakeWatcher, make_drive
+from tests.tui.fakes import GB, FakeEngine, FakeWatcher, make_drive, services
 
 METHODS = (
-    MethodInfo("nist-clear", "NIST 800-88 Clear", "clear"),
-    MethodInfo("nvme-sanitize", "NVMe sanitize (block erase)", "purge", ("nvme",)),
-)
+    Method("nist-clear", "NIST 800-88 Clear", "", MethodKind.OVERWRITE, EVERY_MEDIUM_CLEAR,
+           "test", ALL, Expectation(Expect.ZEROS)),
+    Method("nvme-sanitize", "NVMe sanitize (block erase)", "", MethodKind.FIRMWARE,
+           {Medium.NVME: "purge"}, "test", (Transport.NVME,), Expectation(Expect.CHANGED)),
+)  # fmt: skip
 FIXED_CLOCK = 1_767_261_600.0  # 2026-01-01 10:00 UTC
 
 
@@ -37,15 +41,23 @@ def make_app() -> Callable[..., tuple[WipestationApp, FakeEngine, FakeWatcher]]:
         engine: FakeEngine | None = None,
         config: StationConfig | None = None,
         ascii_only: bool = True,
+        writer: object = None,
+        udev_busy: Callable[[], bool] | None = None,
+        stick_arrived: Callable[[], bool] | None = None,
     ) -> tuple[WipestationApp, FakeEngine, FakeWatcher]:
         engine = engine or FakeEngine()
         watcher = FakeWatcher()
         app = WipestationApp(
-            engine=engine,
-            inventory=FakeInventory(rack() if drives is None else drives),
-            config=config or StationConfig(station="bay-3", method="nist-clear"),
-            watcher=watcher,
+            services=services(
+                engine,
+                rack() if drives is None else drives,
+                config,
+                watcher=watcher,
+                writer=writer,
+                udev_busy=udev_busy,
+            ),
             methods=METHODS,
+            stick_arrived=stick_arrived,
             clock=lambda: FIXED_CLOCK,
             ascii_only=ascii_only,
         )

@@ -10,9 +10,23 @@ from collections.abc import Callable
 from dataclasses import replace
 from types import SimpleNamespace
 
+from wipestation.assembly import wire_removals
+from wipestation.config import StationConfig
 from wipestation.discovery.monitor import DriveEvent
+from wipestation.engine.resume import Interrupted
 from wipestation.errors import UnsupportedError
-from wipestation.model import Drive, IdentitySource, JobResult, JobState, Progress, Transport
+from wipestation.model import (
+    Drive,
+    IdentitySource,
+    JobResult,
+    JobState,
+    Progress,
+    Transport,
+    VerifyMode,
+)
+from wipestation.planning.capabilities import Capabilities
+from wipestation.services import Services
+from wipestation.steps.plan import Expect, Expectation, Plan
 
 GB = 1000**3
 
@@ -48,6 +62,47 @@ def make_drive(
     )
 
 
+class FakePlanner:
+    """Plans with no steps: the screen only needs a plan's names, level and reasons."""
+
+    def __init__(self, probed: list[str] | None = None) -> None:
+        self.probed = probed if probed is not None else []
+
+    def plan(self, drive: Drive, method: str, verify: VerifyMode) -> Plan:
+        return Plan(
+            method, "clear", "test", (), Expectation(Expect.NOTHING), verify, requested=method
+        )
+
+    def capabilities(self, drive: Drive) -> Capabilities:
+        self.probed.append(drive.name)
+        return Capabilities(path=drive.path, transport=str(drive.transport))
+
+
+def services(
+    engine: FakeEngine,
+    drives: list[Drive],
+    config: StationConfig | None = None,
+    *,
+    watcher: FakeWatcher | None = None,
+    writer: object = None,
+    planner: object = None,
+    udev_busy: Callable[[], bool] | None = None,
+) -> Services:
+    """The station's services over fakes (the real ``Services`` class, fake collaborators),
+    wired as ``assembly`` wires the real ones."""
+    if watcher is not None:
+        wire_removals(watcher, engine)  # type: ignore[arg-type]
+    return Services(
+        config=config or StationConfig(station="bay-3", method="nist-clear"),
+        inventory=FakeInventory(drives),
+        planner=planner or FakePlanner(),  # type: ignore[arg-type]
+        engine=engine,  # type: ignore[arg-type]
+        watcher=watcher,  # type: ignore[arg-type]
+        reports=writer,  # type: ignore[arg-type]
+        udev_busy=udev_busy or (lambda: False),
+    )
+
+
 class FakeInventory:
     def __init__(self, drives: list[Drive]) -> None:
         self._drives = list(drives)
@@ -80,21 +135,34 @@ class FakeEngine:
         self.started: list[tuple[str, str, str]] = []  # (drive name, method, verify)
         self.cancelled: list[str] = []
         self.removed: list[str] = []
+        self.resumed: list[bool] = []
+        #: identity → interrupted wipe, as the journal would tell it
+        self.interrupted_wipes: dict[str, Interrupted] = {}
         self._snap: dict[str, Progress] = {}
         self._results: dict[str, JobResult] = {}
         self._drives: dict[str, Drive] = {}
         self._subs: list[Callable[[Progress], None]] = []
 
-    def start(
-        self, drive: Drive, method: str, verify: str = "sample", *, resume: bool = False
-    ) -> str:
+    def start(self, drive: Drive, plan: Plan, *, resume: bool = False) -> str:
         if drive.name in self.refuse:
             raise UnsupportedError(self.refuse[drive.name])
+        method, verify = plan.asked_for, plan.verify
+        self.resumed.append(resume)
         job_id = f"{drive.name}-job{len(self.started)}"
         self.started.append((drive.name, method, verify))
         self._drives[job_id] = drive
         self._snap[job_id] = Progress(job_id, drive.path, drive.identity, JobState.QUEUED, method)
         return job_id
+
+    def start_method(self, drive: Drive, method: str, verify: VerifyMode = "sample") -> str:
+        """A job started elsewhere (before a screen restart, by another front end)."""
+        return self.start(drive, FakePlanner().plan(drive, method, verify))
+
+    def interrupted(self, drive: Drive) -> Interrupted | None:
+        return self.interrupted_wipes.get(drive.identity)
+
+    def check_target(self, drive: Drive) -> None:
+        return None
 
     def job_of(self, name: str) -> str:
         return next(j for j, d in reversed(self._drives.items()) if d.name == name)

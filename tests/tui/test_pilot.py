@@ -17,7 +17,15 @@ from wipestation.tui.messages import DriveAdded, DriveRemoved, JobChanged
 from wipestation.tui.screens.confirm import ConfirmWipeScreen
 
 from tests.tui.conftest import rack
-from tests.tui.fakes import GB, FakeEngine, FakeWriter, make_drive
+from tests.tui.fakes import (
+    GB,
+    FakeEngine,
+    FakePlanner,
+    FakeWatcher,
+    FakeWriter,
+    make_drive,
+    services,
+)
 
 SIZE = (120, 40)
 
@@ -216,8 +224,8 @@ def test_restarted_ui_reattaches_running_jobs(make_app) -> None:
     """A new App on the same engine (after a UI crash) shows the jobs that kept running."""
     engine = FakeEngine()
     for d in rack()[1:3]:  # sdb, sdc
-        engine.start(d, "nist-clear")
-    engine.start(make_drive("sdx"), "nist-clear")  # a drive no longer present: not shown
+        engine.start_method(d, "nist-clear")
+    engine.start_method(make_drive("sdx"), "nist-clear")  # a drive no longer present: not shown
     engine.advance(engine.job_of("sdb"), state=JobState.ERASING, bytes_done=GB, bytes_total=4 * GB)
     engine.advance(engine.job_of("sdc"), state=JobState.PASSED)
     app, _, _ = make_app(engine=engine)
@@ -318,8 +326,8 @@ def test_quit_with_running_wipes_asks_first(make_app) -> None:
 
 
 def test_header_shows_report_target_and_label_is_reprinted(make_app) -> None:
-    app, engine, _ = make_app()
-    app.report_writer = writer = FakeWriter(target="absent", pending=2)
+    writer = FakeWriter(target="absent", pending=2)
+    app, engine, _ = make_app(writer=writer)
 
     async def scenario() -> None:
         async with app.run_test(size=SIZE) as pilot:
@@ -365,9 +373,11 @@ def test_table_scrolls_to_keep_the_cursor_visible(make_app) -> None:
 def test_unattended_poweroff_waits_for_every_job(make_app, monkeypatch) -> None:
     monkeypatch.setattr("wipestation.tui.app.POWEROFF_QUIET_S", 0.0)
     config = StationConfig(station="conveyor", unattended=True, poweroff=True, method="nist-clear")
+    reading = [False]
     app, engine, _ = make_app(
         drives=[make_drive("sdb", "ZA1", 2000 * GB), make_drive("sdc", "ZA2", 1000 * GB)],
         config=config,
+        udev_busy=lambda: reading[0],
     )
 
     async def scenario() -> None:
@@ -380,12 +390,12 @@ def test_unattended_poweroff_waits_for_every_job(make_app, monkeypatch) -> None:
             await pilot.pause()
             assert app.is_running  # one drive is still being wiped: no power-off yet
             engine.advance(engine.job_of("sdc"), notify=True, state=JobState.PASSED)
-            app.udev_busy = lambda: True  # udev still reading devices: more may be arriving
+            reading[0] = True  # udev still reading devices: more may be arriving
             for _ in range(2):
                 app.tick()
                 await pilot.pause()
             assert app.is_running
-            app.udev_busy = lambda: False
+            reading[0] = False
             app.tick()
             await pilot.pause()
             app.tick()
@@ -399,18 +409,12 @@ def test_the_first_list_comes_from_the_watcher_when_it_has_one() -> None:
     """The watcher listed the drives when it started and followed udev since: the screen does
     not ask udev again (the inventory here would list a stale, different rack)."""
     from tests.tui.conftest import METHODS
-    from tests.tui.fakes import FakeInventory, FakeWatcher
 
     current = rack()
     stale = [make_drive("sdz", "GONE-0001", 8 * GB)]
     watcher = FakeWatcher({d.name: d for d in reversed(current)})
     app = WipestationApp(
-        engine=FakeEngine(),
-        inventory=FakeInventory(stale),
-        config=StationConfig(station="bay-3", method="nist-clear"),
-        watcher=watcher,
-        methods=METHODS,
-        ascii_only=True,
+        services=services(FakeEngine(), stale, watcher=watcher), methods=METHODS, ascii_only=True
     )
 
     async def scenario() -> None:
@@ -428,19 +432,15 @@ def test_probes_wait_for_the_first_frame_and_follow_identification() -> None:
     from wipestation.discovery.inventory import NOT_IDENTIFIED
 
     from tests.tui.conftest import METHODS
-    from tests.tui.fakes import FakeInventory, FakeWatcher
 
     probed: list[str] = []
     late = make_drive("sdd", "LATE-0001", 100 * GB, protected=(NOT_IDENTIFIED,))
     watcher = FakeWatcher()
+    planner = FakePlanner(probed)
     app = WipestationApp(
-        engine=FakeEngine(),
-        inventory=FakeInventory([*rack(), late]),
-        config=StationConfig(station="bay-3", method="nist-clear"),
-        watcher=watcher,
+        services=services(FakeEngine(), [*rack(), late], watcher=watcher, planner=planner),
         methods=METHODS,
         ascii_only=True,
-        probe=lambda d: probed.append(d.name),
     )
 
     async def scenario() -> None:
@@ -459,17 +459,12 @@ def test_probes_wait_for_the_first_frame_and_follow_identification() -> None:
 def test_an_empty_list_says_looking_while_udev_reads_then_none_found() -> None:
     """The station starts before udev: at that moment "no drives" means "none found yet"."""
     from tests.tui.conftest import METHODS
-    from tests.tui.fakes import FakeInventory, FakeWatcher
 
     reading = [True]
     app = WipestationApp(
-        engine=FakeEngine(),
-        inventory=FakeInventory([]),
-        config=StationConfig(station="bay-3", method="nist-clear"),
-        watcher=FakeWatcher(),
+        services=services(FakeEngine(), [], watcher=FakeWatcher(), udev_busy=lambda: reading[0]),
         methods=METHODS,
         ascii_only=True,
-        udev_busy=lambda: reading[0],
     )
 
     async def scenario() -> None:

@@ -11,12 +11,13 @@ import os
 from pathlib import Path
 
 from textual.message import Message
-from wipestation import methods
 from wipestation.config import StationConfig
 from wipestation.discovery.inventory import Inventory
 from wipestation.engine.jobs import Engine
 from wipestation.model import Drive, JobState
+from wipestation.planning.planner import Planner
 from wipestation.reports.writer import ReportWriter
+from wipestation.services import Services
 from wipestation.tui.app import WipestationApp
 from wipestation.tui.messages import JobChanged
 
@@ -43,14 +44,8 @@ def test_full_wipe_of_two_loop_devices_reaches_pass(make_loop, tmp_path: Path) -
     writer = ReportWriter(tmp_path / "reports")
     engine = Engine(inventory, journal_dir=tmp_path / "journal", report_writer=writer)
     config = StationConfig(station="test-bay", method="overwrite-zero", verify="full")
-    app = WipestationApp(
-        engine=engine,
-        inventory=OnlyThese(inventory, devs),
-        config=config,
-        report_writer=writer,
-        planner=methods.build_plan,
-        ascii_only=True,
-    )
+    services = Services(config, OnlyThese(inventory, devs), Planner(), engine, reports=writer)
+    app = WipestationApp(services=services, ascii_only=True)
     seen: list[Message] = []
 
     async def scenario() -> None:

@@ -1,18 +1,18 @@
-"""A crash of the screen never stops the wipes: ``wipestation tui`` logs it and restarts the App
-on the same engine, which reattaches the running jobs. Run headless, with fakes."""
+"""A crash of the screen never stops the wipes: the supervisor logs it and restarts the App on
+the same services, which reattaches the running jobs. Run headless, with fakes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from wipestation.cli import tui_cmd
+from wipestation import paths, supervisor
 from wipestation.config import StationConfig
 from wipestation.model import JobState
 from wipestation.tui.app import WipestationApp
 
 from tests.tui.conftest import METHODS, rack
-from tests.tui.fakes import FakeEngine, FakeInventory
+from tests.tui.fakes import FakeEngine, services
 
 
 class CrashOnce(WipestationApp):
@@ -32,21 +32,25 @@ class CrashOnce(WipestationApp):
 def test_ui_crash_restarts_on_the_same_engine(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(tui_cmd, "CRASH_LOG", tmp_path / "tui-crash.log")
-    monkeypatch.setattr(tui_cmd, "RESTART_PAUSE_S", 0)
-    monkeypatch.setattr(tui_cmd, "SESSION_LOG", tmp_path / "station.log")
+    monkeypatch.setattr(paths, "CRASH_LOG", tmp_path / "tui-crash.log")
+    monkeypatch.setattr(supervisor, "RESTART_PAUSE_S", 0)
+    monkeypatch.setattr(paths, "STATION_LOG", tmp_path / "station.log")
     engine = FakeEngine()
     drives = rack()
-    job = engine.start(drives[1], "nist-clear")
+    job = engine.start_method(drives[1], "nist-clear")
     engine.advance(job, state=JobState.ERASING, bytes_done=1, bytes_total=2)
-    parts = {"engine": engine, "inventory": FakeInventory(drives), "methods": METHODS}
+    cfg = StationConfig(station="t")
     CrashOnce.runs = []
 
-    code = tui_cmd.run_station(
-        StationConfig(station="t"), parts=parts, app_class=CrashOnce, headless=True
+    result = supervisor.run_station(
+        cfg,
+        services=services(engine, drives, cfg),
+        app_class=CrashOnce,
+        headless=True,
+        extra={"methods": METHODS},
     )
 
-    assert code == 0
+    assert result is None  # the screen asked for neither a power-off nor a restart
     assert len(CrashOnce.runs) == 2
     assert CrashOnce.runs[1]["sdb"] == "erasing"  # the job survived and was reattached
     assert "a bug in the screen" in (tmp_path / "tui-crash.log").read_text()

@@ -50,7 +50,7 @@ def busy_engine(drives: list[Drive]) -> FakeEngine:
         "sde": dict(state=JobState.QUEUED),
     }
     for name, changes in states.items():
-        job = engine.start(by_name[name], "nist-clear")
+        job = engine.start_method(by_name[name], "nist-clear")
         engine.advance(job, **changes)
     return engine
 

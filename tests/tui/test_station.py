@@ -7,18 +7,18 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 from wipestation.model import JobState
-from wipestation.tui.catalog import MethodInfo, supported_by
+from wipestation.tui.catalog import supported_by
 from wipestation.tui.health import health_word
 from wipestation.tui.joblog import ENGINE_LOGGER, JobLogRelay
 from wipestation.tui.screens.confirm import phrase_matches
 from wipestation.tui.station import Station, natural_key
 
-from tests.tui.conftest import rack
-from tests.tui.fakes import FakeEngine, make_drive
+from tests.tui.conftest import METHODS, rack
+from tests.tui.fakes import FakeEngine, make_drive, services
 
 
 def station(engine: FakeEngine | None = None) -> Station:
-    s = Station(engine or FakeEngine(), clock=lambda: 0.0)
+    s = Station(services(engine or FakeEngine(), rack()), clock=lambda: 0.0)
     s.load(rack())
     return s
 
@@ -103,8 +103,9 @@ def test_health_word_from_smart() -> None:
 
 
 def test_method_support_counts_drives() -> None:
-    nvme_only = MethodInfo("nvme-sanitize", "NVMe sanitize", "purge", ("nvme",))
+    nist_clear, nvme_only = METHODS
     assert supported_by(nvme_only, rack()) == (1, 4)
+    assert supported_by(nist_clear, rack()) == (4, 4)
 
 
 def test_a_state_seen_first_on_a_tick_is_still_logged() -> None:
@@ -138,7 +139,7 @@ def test_first_state_change_before_start_confirmation_is_kept() -> None:
     ok, _ = s.claim([s.rows["sdb"]])
     assert s.rows["sdb"].state == "starting"
     assert "already running" in s.toggle("sdb")
-    job = engine.start(ok[0].drive, "nist-clear")
+    job = engine.start_method(ok[0].drive, "nist-clear")
     s.apply(engine.advance(job, state=JobState.PROBING))  # the engine's thread was quicker
     s.started("sdb", job, "nist-clear")
     assert s.rows["sdb"].state == "probing"

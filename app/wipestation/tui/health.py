@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from wipestation.model import Drive
+from wipestation.planning.capabilities import Capabilities
+from wipestation.planning.medium import medium_of
+
 
 def health_word(caps: Any) -> str:
     """ "OK", "WARN", "FAILING", "n/a" (no SMART on this transport) or "?"."""
@@ -22,12 +26,13 @@ def health_word(caps: Any) -> str:
     return "OK" if smart.passed else "?"
 
 
-def health_lines(caps: Any) -> list[str]:
-    """The SMART summary and capability notes for the details view."""
+def health_lines(drive: Drive, caps: Capabilities | None) -> list[str]:
+    """The SMART summary and capability notes for the details view; the medium is planning's
+    word for it (the one the plan's level and the record use)."""
     if caps is None:
         return ["not probed yet"]
-    smart = getattr(caps, "smart", None)
-    lines = [f"medium: {caps.medium}"]
+    smart = caps.smart
+    lines = [f"medium: {medium_of(drive, caps)}"]
     if smart is None:
         lines.append("SMART: not available on this transport")
     else:
@@ -43,8 +48,8 @@ def health_lines(caps: Any) -> list[str]:
                 lines.append(f"  {label}: {value}")
         if smart.security_frozen:
             lines.append("  ATA security: FROZEN (firmware erase needs a suspend/resume)")
-    lines += [f"missing tool: {e}" for e in getattr(caps, "availability_errors", ())]
-    lines += [f"note: {n}" for n in getattr(caps, "notes", ())]
+    lines += [f"missing tool: {e}" for e in caps.availability_errors]
+    lines += [f"note: {n}" for n in caps.notes]
     return lines
 
 

@@ -11,11 +11,11 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from wipestation.errors import WipestationError
-from wipestation.model import Drive, JobState, Progress
-from wipestation.tui.ports import EngineLike
+from wipestation.model import Drive, JobState, Progress, VerifyMode
+from wipestation.planning.capabilities import Capabilities
+from wipestation.services import Services
 
 _LABELS = {
     JobState.PASSED: "PASS",
@@ -36,7 +36,7 @@ class Row:
     refused: str = ""  # why the engine refused to start, shown until the next attempt
     starting: bool = False  # handed to the start worker, no job id yet
     health: str = "-"  # one word from the probe (health.health_word)
-    caps: Any = None  # the probe's Capabilities, for the details view
+    caps: Capabilities | None = None  # what the probe read, for the details view
 
     @property
     def name(self) -> str:
@@ -84,7 +84,7 @@ class Counts:
 
 @dataclass
 class Station:
-    engine: EngineLike
+    services: Services
     clock: Callable[[], float] = time.time
     rows: dict[str, Row] = field(default_factory=dict)
     jobs: dict[str, str] = field(default_factory=dict)  # job id → drive name
@@ -193,12 +193,13 @@ class Station:
         if row is not None:
             row.starting, row.refused = False, error
 
-    def start(self, rows: Iterable[Row], method: str, verify: str) -> list[str]:
+    def start(self, rows: Iterable[Row], method: str, verify: VerifyMode) -> list[str]:
         """Start synchronously (tests, scripts); the App uses claim + a worker instead."""
         ok, errors = self.claim(rows)
         for row in ok:
             try:
-                self.started(row.name, self.engine.start(row.drive, method, verify), method)
+                job = self.services.start(row.drive, method, verify)
+                self.started(row.name, job.job_id, job.method)
             except (WipestationError, OSError) as e:
                 self.refused_start(row.name, str(e))
                 errors.append(f"{row.drive.path}: not started: {e}")
@@ -208,7 +209,7 @@ class Station:
         n = 0
         for row in rows:
             if row.busy:
-                self.engine.cancel(row.job_id)
+                self.services.engine.cancel(row.job_id)
                 n += 1
         return n
 

@@ -11,16 +11,17 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from wipestation.model import Drive
-from wipestation.tui.catalog import MethodInfo, supported_by
+from wipestation.planning.catalogue import Method
+from wipestation.tui.catalog import supported_by
 from wipestation.tui.format import fit
 
 
-def method_prompt(m: MethodInfo, drives: list[Drive], current: str) -> Text:
+def method_prompt(m: Method, drives: list[Drive], current: str) -> Text:
     ok, total = supported_by(m, drives)
     t = Text()
     t.append("> " if m.name == current else "  ", style="bold")
     t.append(fit(m.name, 16), style="bold")
-    t.append(fit(m.level, 12), style="green" if "purge" in m.level else "")
+    t.append(fit(m.level_text, 12), style="green" if "purge" in m.level_text else "")
     t.append(fit(m.title, 26))
     if total:
         t.append(f" {ok}/{total} ok", style="" if ok == total else "bold yellow")
@@ -33,7 +34,7 @@ class MethodScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Back")]
     AUTO_FOCUS = "#method-list"
 
-    def __init__(self, methods: tuple[MethodInfo, ...], drives: list[Drive], current: str) -> None:
+    def __init__(self, methods: tuple[Method, ...], drives: list[Drive], current: str) -> None:
         super().__init__()
         self.methods = methods
         self.drives = drives

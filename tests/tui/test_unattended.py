@@ -1,0 +1,79 @@
+"""The screen's unattended mode is the shared ``Autopilot``: it resumes an interrupted wipe from
+the journal with its own method, and a boot stick that arrives late restarts the station (at
+once when nothing runs, after the running wipes otherwise — never by cancelling them)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from wipestation.config import StationConfig
+from wipestation.engine.resume import Interrupted
+from wipestation.model import JobState
+from wipestation.tui import RESTART
+
+from tests.tui.fakes import GB, make_drive
+
+SIZE = (120, 40)
+
+
+def test_the_screen_resumes_an_interrupted_wipe_with_its_own_method(make_app) -> None:
+    config = StationConfig(station="conveyor", unattended=True, method="nist-clear")
+    cut, fresh = make_drive("sdb", "CUT0001", 2000 * GB), make_drive("sdc", "NEW0001", 1000 * GB)
+    app, engine, _ = make_app(drives=[cut, fresh], config=config)
+    engine.interrupted_wipes[cut.identity] = Interrupted("overwrite-random", "full", 1 << 30, 0)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    assert sorted(engine.started) == [
+        ("sdb", "overwrite-random", "full"),  # the journal's method and verification
+        ("sdc", "nist-clear", "sample"),  # the station's
+    ]
+    by_drive = dict(zip([s[0] for s in engine.started], engine.resumed, strict=True))
+    assert by_drive == {"sdb": True, "sdc": False}
+
+
+def test_a_late_boot_stick_restarts_an_idle_station(make_app) -> None:
+    arrived = [False]
+    app, engine, _ = make_app(stick_arrived=lambda: arrived[0])
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.tick()
+            assert app.is_running  # no stick yet
+            arrived[0] = True
+            app.tick()
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    assert app.return_value == RESTART
+    assert engine.cancelled == []
+
+
+def test_a_late_boot_stick_waits_for_the_running_wipes(make_app) -> None:
+    arrived = [False]
+    app, engine, _ = make_app(stick_arrived=lambda: arrived[0])
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            job = engine.start_method(app.station.rows["sdb"].drive, "nist-clear")
+            engine.advance(job, notify=True, state=JobState.ERASING)
+            await pilot.pause()
+            arrived[0] = True
+            app.tick()
+            await pilot.pause()
+            assert app.is_running  # a wipe runs: never cancelled for new settings
+            assert "apply after a restart" in str(app.drives_screen.message.render())
+            engine.advance(job, notify=True, state=JobState.PASSED)
+            await pilot.pause()
+            app.tick()
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    assert app.return_value == RESTART
+    assert engine.cancelled == []
