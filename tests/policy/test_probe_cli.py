@@ -61,3 +61,27 @@ def test_probe_with_the_real_tools_on_a_loop_device_records_their_errors(
     assert caps.nvme is None
     assert caps.ata is None
     assert caps.smart is None
+
+
+def test_probe_details_screen_and_record_agree(make_loop, engine, capsys):
+    """One drive, three faces: ``wipestation probe``, the details screen and the record name the
+    same plan and the same medium, because all three take them from the planner."""
+    from wipestation.planning.planner import Planner
+    from wipestation.reports.record import StationInfo, build_record
+    from wipestation.tui.screens.details import plan_lines
+
+    from tests.engine.conftest import drive_of
+
+    dev = make_loop(4 << 20, b"payload")
+    assert cli.run(["probe", dev, "--json"]) == 0
+    probed = json.loads(capsys.readouterr().out)
+    drive = drive_of(dev)
+    shown = plan_lines(Planner().plan(drive, "auto", "sample"))
+    assert shown[0] == f"medium     {probed['medium']}"
+    assert shown[1].startswith(f"plan: {probed['plan']['method']} ({probed['plan']['level']}")
+    job = engine.start(drive, "auto", "sample")
+    assert engine.wait(timeout=120)
+    result = engine.results()[job]
+    assert result.executed == probed["plan"]["method"]
+    record = build_record(result, StationInfo(station_id="t"))
+    assert record["drive"]["media_type"] == probed["medium"] == probed["plan"]["medium"]
