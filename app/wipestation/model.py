@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from wipestation.tools.smartctl import SmartSummary
+
 #: How much of the medium is read back after a plan: nothing, a seeded sample, every byte.
 VerifyMode = Literal["none", "sample", "full"]
 VERIFY_MODES: tuple[VerifyMode, ...] = ("none", "sample", "full")
@@ -227,8 +229,8 @@ class DriveFacts:
     drive's SMART health, hidden areas, and why something could not be asked."""
 
     medium: str
-    #: the SMART summary as the record states it (``smartctl.SmartSummary.to_json``)
-    health: dict[str, object] | None = None
+    #: the drive's SMART summary (None: the drive or its transport gave none)
+    health: SmartSummary | None = None
     hidden: HiddenAreas | None = None
     notes: tuple[str, ...] = ()
 
@@ -295,7 +297,7 @@ class JobResult:
     bad_ranges: tuple[ByteRange, ...] = ()
     resumed_from: dict[str, object] | None = None  # {"offset": int, "pass": int, "at": iso}
     fingerprint: Fingerprint | None = None  # pre-wipe sample hashes
-    health: dict[str, object] | None = None  # SMART summary from the probe
+    health: SmartSummary | None = None  # SMART summary from the probe
     #: the medium the plan's level was chosen for (planning.medium_of)
     medium: str = ""
     hpa_dco: dict[str, object] | None = None

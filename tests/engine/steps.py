@@ -6,8 +6,7 @@ import os
 from dataclasses import dataclass
 
 from wipestation.errors import ToolFailedError
-from wipestation.model import StepRecord
-from wipestation.model import now_iso
+from wipestation.model import StepRecord, now_iso
 
 
 def record(name: str, ok: bool = True) -> StepRecord:

@@ -93,7 +93,8 @@ def test_rate_meter_uses_a_sliding_window():
 
 def test_engine_and_cli_never_import_textual():
     code = (
-        "import sys, wipestation.engine.jobs, wipestation.planning.planner, wipestation.cli.wipe_cmd, "
+        "import sys, wipestation.engine.jobs, wipestation.planning.planner, "
+        "wipestation.cli.wipe_cmd, "
         "wipestation.cli.methods_cmd; print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 from wipestation.engine import records
-from wipestation.model import JobState, StepRecord
-from wipestation.planning.policy import hidden_areas
+from wipestation.model import JobState, StepRecord, now_iso
 from wipestation.planning.capabilities import Capabilities
+from wipestation.planning.policy import hidden_areas
 from wipestation.steps.blockio import FdBlockIO
-from wipestation.model import now_iso
 from wipestation.steps.overwrite import OverwriteStep
 from wipestation.steps.patterns import ZEROS
 from wipestation.steps.plan import Expect, Expectation, Plan

@@ -80,8 +80,8 @@ def test_health_and_hpa_come_from_a_single_probe(make_loop, engine, sim):
     assert result.state == JobState.PASSED, result.reason
     assert smartctl_calls(sim) == 1  # check, start and the worker shared one probe
     assert result.health is not None
-    assert result.health["power_on_hours"] == 14551  # the simulated drive's SMART fixture
-    assert result.health["model"] == "Samsung SSD 860 EVO 500GB"
+    assert result.health.power_on_hours == 14551  # the simulated drive's SMART fixture
+    assert result.health.model == "Samsung SSD 860 EVO 500GB"
     assert result.hpa_dco is not None
     assert result.hpa_dco["hpa"]["hidden"] == 0
     assert result.hpa_dco["hidden_before"] is False

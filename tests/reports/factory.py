@@ -16,6 +16,7 @@ from wipestation.model import (
     VerifyResult,
 )
 from wipestation.reports.record import Record, StationInfo, load_schema
+from wipestation.tools.smartctl import SmartSummary
 
 GB = 1000**3
 T0 = "2026-11-27T03:00:00+01:00"
@@ -104,7 +105,24 @@ def job(passed: bool = True, **kw: object) -> JobResult:
         ),
         verification=verify,
         fallbacks=("ata sanitize block erase not supported → crypto scramble",),
-        health={"power_on_hours": 12034, "reallocated_sectors": 0, "percentage_used": 7},
+        health=SmartSummary(
+            "ATA",
+            "sat",
+            "Samsung SSD 870 EVO 500GB",
+            "S6PYNX0T123456A",
+            "SVT02B6Q",
+            True,
+            12034,
+            0,
+            None,
+            7,
+            None,
+            0,
+            True,
+            False,
+            False,
+            0,
+        ),  # fmt: skip
         hpa_dco={"hidden_before": False, "hidden_after": False},
         fingerprint=Fingerprint(7, 4096, (0, 4096), ("ab" * 32, "cd" * 32), (False, True)),
     )

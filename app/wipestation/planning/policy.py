@@ -159,7 +159,7 @@ def facts_of(drive: Drive, caps: Capabilities) -> DriveFacts:
     """What the record states about the drive as probed (never a reason to refuse)."""
     return DriveFacts(
         medium=str(medium_of(drive, caps)),
-        health=caps.smart.to_json() if caps.smart is not None else None,
+        health=caps.smart,
         hidden=hidden_areas(caps),
         notes=probe_notes(caps),
     )

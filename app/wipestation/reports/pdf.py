@@ -217,10 +217,30 @@ def verification_rows(record: Record) -> list[tuple[str, object]]:
 
 
 def dict_row(label: str, data: dict[str, Any] | None) -> tuple[str, object]:
-    """A free-form engine dict (SMART, HPA/DCO) as one line."""
-    if not data:
+    """A free-form engine dict (SMART, HPA/DCO) as one line; what the drive did not say (None,
+    nothing) is left out rather than printed as "None"."""
+    said = {k: v for k, v in (data or {}).items() if v not in (None, "", [], {})}
+    if not said:
         return (label, "not available")
-    return (label, " · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in data.items()))
+    return (label, " · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in said.items()))
+
+
+#: What the certificate shows of the SMART summary (the identity is in its own section; the
+#: record keeps the whole summary).
+SMART_SHOWN = (
+    "passed",
+    "power_on_hours",
+    "reallocated_sectors",
+    "pending_sectors",
+    "media_errors",
+    "percentage_used",
+)
+
+
+def smart_of(health: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not health:
+        return None
+    return {k: health.get(k) for k in SMART_SHOWN}
 
 
 def clock(ts: str) -> str:
@@ -308,7 +328,10 @@ def story(record: Record, width: float) -> list[Flowable]:
     out += [*heading(s, "Media"), kv_table(s, media_rows(record), width)]
     out += [*heading(s, "Sanitization"), kv_table(s, sanitization_rows(record), width)]
     out += [*heading(s, "Verification"), kv_table(s, verification_rows(record), width)]
-    health = [dict_row("SMART", record["health"]), dict_row("HPA / DCO", record["hpa_dco"])]
+    health = [
+        dict_row("SMART", smart_of(record["health"])),
+        dict_row("HPA / DCO", record["hpa_dco"]),
+    ]
     out += [*heading(s, "Health and hidden areas"), kv_table(s, health, width, 1)]
     out += [*heading(s, f"Steps executed ({len(record['steps'])})")]
     out.append(steps_table(s, record, width) if record["steps"] else s.p("none recorded"))

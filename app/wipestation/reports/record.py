@@ -179,7 +179,7 @@ def build_record(
         "asset_tag": asset_tag,
         "job_id": result.job_id,
         "drive": _drive(result.drive, media_type_of(result)),
-        "health": _jsonable(result.health),
+        "health": result.health.to_json() if result.health else None,
         "hpa_dco": _jsonable(result.hpa_dco),
         "sanitization": {
             "level": result.level,
