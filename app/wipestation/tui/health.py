@@ -6,14 +6,12 @@ per drive; this module only turns its answer into text.
 
 from __future__ import annotations
 
-from typing import Any
-
 from wipestation.model import Drive
 from wipestation.planning.capabilities import Capabilities
 from wipestation.planning.medium import medium_of
 
 
-def health_word(caps: Any) -> str:
+def health_word(caps: Capabilities) -> str:
     """ "OK", "WARN", "FAILING", "n/a" (no SMART on this transport) or "?"."""
     smart = getattr(caps, "smart", None)
     if smart is None:

@@ -9,28 +9,26 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any
 
 from wipestation.config import StationConfig
 from wipestation.errors import ReportError
+from wipestation.reports.writer import ReportWriter
 from wipestation.tui.ports import ReportStatus
 
 MIN_FREE = 32 * 1024 * 1024  # below this a report stick counts as full
 
 
-def report_status_of(writer: Any, config: StationConfig) -> ReportStatus:
-    status = getattr(writer, "status", None) if writer is not None else None
-    if callable(status):
-        status = status()
-    if status is not None and hasattr(status, "target"):
-        return ReportStatus(
-            target=_target(str(status.target)),
-            where=str(getattr(status, "target_detail", "")),
-            pending=int(getattr(status, "pending", 0)),
-            printer=str(getattr(status, "printer", "none")),
-            detail=str(getattr(status, "last_error", "")),
-        )
-    return _from_dir(config.report_dir)
+def report_status_of(writer: ReportWriter | None, config: StationConfig) -> ReportStatus:
+    if writer is None:
+        return _from_dir(config.report_dir)
+    status = writer.status
+    return ReportStatus(
+        target=_target(status.target),
+        where=status.target_detail,
+        pending=status.pending,
+        printer=status.printer,
+        detail=status.last_error,
+    )
 
 
 def _target(state: str) -> str:
@@ -52,29 +50,27 @@ def _from_dir(report_dir: str) -> ReportStatus:
     return ReportStatus(target="present", where=report_dir)
 
 
-def reprint_label(writer: Any, job_id: str) -> None:
+def reprint_label(writer: ReportWriter | None, job_id: str) -> None:
     """Queue the label of ``job_id``'s record on the writer's printer again.
 
     Raises:
         ReportError: no printer, or no record of that job in this session.
     """
-    printer = getattr(writer, "printer", None)
-    if printer is None:
+    if writer is None or writer.printer is None:
         raise ReportError("no label printer is configured on this station (wipestation.printer)")
-    records = [*getattr(writer, "delivered", []), *writer.spool.pending()]
+    records = [*writer.delivered, *writer.spool.pending()]
     record = next((r for r in records if r.get("job_id") == job_id), None)
     if record is None:
         raise ReportError("the record of this wipe is not in this session's reports")
-    printer.submit(record)
+    writer.printer.submit(record)
 
 
-def delivery_of(writer: Any, job_id: str) -> str:
+def delivery_of(writer: ReportWriter | None, job_id: str) -> str:
     """ "saved" when the job's record reached the target, "waiting" while spooled, else ""."""
     if writer is None or not job_id:
         return ""
-    if any(r.get("job_id") == job_id for r in getattr(writer, "delivered", [])):
+    if any(r.get("job_id") == job_id for r in writer.delivered):
         return "saved"
-    spool = getattr(writer, "spool", None)
-    if spool is not None and any(r.get("job_id") == job_id for r in spool.pending()):
+    if any(r.get("job_id") == job_id for r in writer.spool.pending()):
         return "waiting"
     return ""
