@@ -14,3 +14,8 @@ STICK_COPY = RUN_DIR / "stick-wipestation.toml"
 STATION_LOG = RUN_DIR / "station.log"
 #: Where a crashed screen's traceback goes (never onto the console).
 CRASH_LOG = RUN_DIR / "tui-crash.log"
+#: Where report sticks are mounted while a record is written (or the journal lives there).
+MOUNT_ROOT = RUN_DIR / "mnt"
+#: Records that have no report target yet wait here (and in memory): tmpfs, so it survives a
+#: restart of the station's process, not a reboot (the stick is for that).
+SPOOL_DIR = RUN_DIR / "spool"

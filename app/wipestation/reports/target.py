@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from wipestation import paths
 from wipestation.discovery.safety import BOOT_LABEL, REPORT_LABEL
 from wipestation.errors import ReportError, ToolError
 from wipestation.reports.atomic import syncfs
@@ -32,7 +33,6 @@ _MOUNTING = threading.RLock()
 #: Space a delivery needs at least (one record + certificate + summary, with room to spare).
 MIN_FREE_BYTES = 2 * 1024 * 1024
 FAT_TYPES = ("vfat", "exfat", "msdos")
-MOUNT_ROOT = "/run/wipestation/mnt"
 
 
 class TargetState(StrEnum):
@@ -160,7 +160,7 @@ class StickTarget:
     """The report stick (``WIPEREPORTS``), else the boot stick's FAT partition (``WIPESTATION``)."""
 
     labels: tuple[str, ...] = (REPORT_LABEL, BOOT_LABEL)
-    mount_root: Path = Path(MOUNT_ROOT)
+    mount_root: Path = paths.MOUNT_ROOT
     #: Which devices may be used at all (tests restrict it to their own loop devices).
     device_filter: Callable[[str], bool] = lambda _dev: True
     probe: Callable[[], list[Partition]] = probe_partitions

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wipestation import paths
 from wipestation.config import StationConfig
 from wipestation.discovery.identity import safe_filename
 from wipestation.model import JobResult
@@ -41,8 +42,6 @@ if TYPE_CHECKING:  # signing loads OpenSSL's bindings: imported with the first r
 
 log = logging.getLogger(__name__)
 REPORTS_DIR = "reports"
-#: tmpfs on the station: survives an app restart, not a reboot (the stick is for that).
-DEFAULT_SPOOL = "/run/wipestation/spool"
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ class ReportWriter:
         cls,
         cfg: StationConfig,
         *,
-        spool_dir: str | Path | None = DEFAULT_SPOOL,
+        spool_dir: str | Path | None = paths.SPOOL_DIR,
         time_source: str = "system clock",
     ) -> ReportWriter:
         """The station's writer: ``report_dir`` if configured, else the report/boot stick."""
