@@ -189,3 +189,26 @@ def test_not_idle_while_a_drive_waits_for_its_journal() -> None:
         offer.join(5)
     assert engine.started == [qemu("sata").identity]
     assert conv.idle()
+
+
+def test_running_jobs_report_progress_at_least_every_30_s() -> None:
+    """A 20-minute verification must not look like a hang on the headless console."""
+    out, engine, now = io.StringIO(), FakeEngine(), [0.0]
+    cfg = StationConfig(station="t", unattended=True)
+    services = Services(cfg, None, FakePlanner(), engine)  # type: ignore[arg-type]
+    conv = Conveyor(services, out, clock=lambda: now[0])
+    sata = qemu("sata")
+    engine._snap["job9"] = Progress(
+        "job9", sata.path, sata.identity, JobState.VERIFYING, "nist-clear", "verify", 2, 2,
+        600 << 20, 1000 << 20, 150e6, 2.8,
+    )  # fmt: skip
+    conv.report_running()
+    assert "PROGRESS" not in out.getvalue()  # not yet 30 s
+    now[0] = 30.0
+    conv.report_running()
+    line = out.getvalue().strip().splitlines()[-1]
+    assert line.startswith("PROGRESS SATA0001 /dev/sda verifying phase=verify pass=2/2 done=60.0%")
+    assert line.endswith("eta=3s")
+    now[0] = 45.0
+    conv.report_running()
+    assert out.getvalue().count("PROGRESS") == 1  # at most every 30 s

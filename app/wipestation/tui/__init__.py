@@ -1,7 +1,8 @@
-"""The station screen: a Textual front end over the same engine the CLI uses.
+"""The station screen: a Textual front end over the same ``Services`` the CLI and the conveyor use.
 
-Nothing here decides how a drive is erased; the engine and the policy do. Only this package may
-import Textual (tests/test_import_hygiene.py checks it), so the headless CLI never pays for it.
+Nothing here decides how a drive is erased; planning does, and the engine runs its plans. Only
+this package may import Textual (tests/test_architecture.py checks it), so the headless CLI never
+pays for it.
 """
 
 #: What the App returns when it exits on purpose (the supervisor acts on it): power off, or
