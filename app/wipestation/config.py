@@ -17,6 +17,7 @@ from typing import Any
 
 from wipestation.errors import ConfigError
 from wipestation.model import VERIFY_MODES, VerifyMode, verify_mode
+from wipestation.reports.printer import PrinterSpec
 
 PAPER_SIZES = ("A4", "Letter")
 UI_MODES = ("tui", "headless")
@@ -103,8 +104,8 @@ def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) 
         raise ValueError("must be A4 or Letter")
     if name == "method" and not known_method(s):
         raise ValueError(f"unknown method {s!r} (see 'wipestation methods')")
-    if name == "printer" and s and not re.fullmatch(r"(escpos|zpl):/dev/[\w/.-]+(:\d+)?", s):
-        raise ValueError("expected escpos:/dev/ttyS1[:baud] or zpl:/dev/usb/lp0")
+    if name == "printer" and s:
+        PrinterSpec.parse(s)  # PrinterSpecError is a ValueError: one line, and no printer
     return s
 
 

@@ -1,16 +1,18 @@
 """The label printer: a background queue that never blocks or fails a wipe.
 
 ``escpos:/dev/ttyS1:9600`` or ``zpl:/dev/usb/lp0`` (config key ``printer``). Serial ports go
-through pyserial (any pyserial URL works too, e.g. ``loop://`` in tests); USB printer-class
-devices (``/dev/usb/lp*``) and plain files are written raw. A failing printer (off, no paper,
-unplugged) is shown in ``state`` and the label is retried with growing pauses until it prints or
-the station shuts down; jobs queue behind it in order.
+through pyserial, and so does any pyserial URL (``escpos:socket://host:9100``,
+``escpos:rfc2217://host:2217[:19200]``, ``loop://`` in tests); USB printer-class devices
+(``/dev/usb/lp*``) and plain files are written raw. A failing printer (off, no paper, unplugged)
+is shown in ``state`` and the label is retried with growing pauses until it prints or the
+station shuts down; jobs queue behind it in order.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -29,22 +31,92 @@ LANGUAGES = ("escpos", "zpl")
 RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
 
 
+#: The rates a serial line can be set to (termios / pyserial); anything else is a typo.
+BAUD_RATES = tuple(serial.Serial.BAUDRATES)
+DEFAULT_BAUD = 9600
+#: pyserial's URL handlers (``serial.urlhandler.protocol_*``).
+URL_SCHEMES = ("alt", "cp2110", "hwgrep", "loop", "rfc2217", "socket", "spy")
+#: ``HOST[:PORT][:BAUD]`` after ``scheme://``: a bracketed IPv6 host or a name without colons.
+_NETLOC = re.compile(
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/?#\[\]@\s]*)(?::(?P<port>[0-9]+))?(?::(?P<baud>[0-9]+))?"
+)
+FORMS = "escpos:/dev/ttyS1[:9600], zpl:/dev/usb/lp0 or escpos:socket://HOST:9100"
+
+
+class PrinterSpecError(ReportError, ValueError):
+    """A printer spec that cannot be used; a ValueError too, so the configuration layer reports
+    it like any other bad value and keeps the station without a printer."""
+
+
+def _baud(text: str, spec: str) -> int:
+    """A standard rate only: a typo such as ``96000`` would open the port and print garbage, and
+    a huge number used to overflow inside termios."""
+    rate = int(text) if len(text) <= 8 else -1
+    if rate not in BAUD_RATES:
+        common = ", ".join(str(b) for b in BAUD_RATES if 1200 <= b <= 115200)
+        raise PrinterSpecError(
+            f"printer {spec!r}: baud rate {text[:12]}{'…' if len(text) > 12 else ''} is not a "
+            f"standard rate (common: {common})"
+        )
+    return rate
+
+
+def _split_url(rest: str, spec: str) -> tuple[str, int]:
+    """``scheme://HOST:PORT`` whole, an optional ``:BAUD`` after the port (rfc2217 sets the
+    remote line speed); URLs with a path or options (``spy://``, ``hwgrep://``) are kept as is."""
+    scheme, _, after = rest.partition("://")
+    if scheme not in URL_SCHEMES:
+        raise PrinterSpecError(
+            f"printer {spec!r}: unknown URL scheme {scheme!r} (pyserial knows "
+            f"{', '.join(s + '://' for s in URL_SCHEMES)})"
+        )
+    if scheme in ("loop", "spy", "hwgrep", "alt", "cp2110") or any(c in after for c in "/?#"):
+        return rest, DEFAULT_BAUD
+    m = _NETLOC.fullmatch(after)
+    if m is None or not m["host"] or not m["port"]:
+        raise PrinterSpecError(f"printer {spec!r}: expected {scheme}://HOST:PORT[:BAUD]")
+    if not 0 < (int(m["port"]) if len(m["port"]) <= 5 else 0) < 65536:
+        raise PrinterSpecError(f"printer {spec!r}: TCP port {m['port'][:8]} is not 1-65535")
+    baud = _baud(m["baud"], spec) if m["baud"] else DEFAULT_BAUD
+    return f"{scheme}://{m['host']}:{int(m['port'])}", baud
+
+
+def _split_path(rest: str, spec: str) -> tuple[str, int]:
+    """``/dev/ttyS1[:BAUD]``; by-path names contain colons (``pci-0000:00:14.0-…-port0``), so
+    a path that exists is taken whole and otherwise only an all-digit last part is a baud."""
+    port, baud = rest, DEFAULT_BAUD
+    head, _, tail = rest.rpartition(":")
+    if head and not os.path.exists(rest):
+        if re.fullmatch(r"[0-9]+", tail):
+            port, baud = head, _baud(tail, spec)
+        elif re.fullmatch(r"[+-]?[0-9][0-9_.,eE+-]*", tail):
+            raise PrinterSpecError(
+                f"printer {spec!r}: baud rate {tail[:12]!r} is not a whole number"
+            )
+    if port != "-" and not port.startswith("/"):  # "-": print-label --output without a printer
+        raise PrinterSpecError(f"printer {spec!r}: expected {FORMS}")
+    return port, baud
+
+
 @dataclass(frozen=True)
 class PrinterSpec:
     language: str
     port: str
-    baud: int = 9600
+    baud: int = DEFAULT_BAUD
 
     @classmethod
     def parse(cls, text: str) -> PrinterSpec:
-        """``LANG:PORT[:BAUD]``; PORT may be a pyserial URL such as ``loop://``."""
-        language, _, rest = text.strip().partition(":")
-        if language not in LANGUAGES or not rest:
-            raise ReportError(f"printer {text!r}: expected escpos:/dev/ttyS1[:9600] or zpl:PORT")
-        port, baud = rest, 9600
-        head, _, tail = rest.rpartition(":")
-        if head and tail.isdigit():
-            port, baud = head, int(tail)
+        """``LANG:PORT[:BAUD]``; PORT a device path, a file, or a pyserial URL.
+
+        Raises:
+            PrinterSpecError: one line naming the spec and what is wrong with it.
+        """
+        spec = text.strip()
+        name = spec if len(spec) <= 80 else spec[:79] + "…"  # for messages
+        language, _, rest = spec.partition(":")
+        if language not in LANGUAGES or not rest or any(c.isspace() or c == "\0" for c in rest):
+            raise PrinterSpecError(f"printer {name!r}: expected {FORMS}")
+        port, baud = _split_url(rest, name) if "://" in rest else _split_path(rest, name)
         return cls(language, port, baud)
 
     def __str__(self) -> str:
@@ -105,7 +177,7 @@ def print_once(spec: PrinterSpec, record: Record, opener: Callable[[PrinterSpec]
             port.flush()
         finally:
             port.close()
-    except (OSError, serial.SerialException) as e:
+    except (OSError, ValueError, serial.SerialException) as e:  # ValueError: pyserial URL options
         raise ReportError(f"label printer {spec.port}: {e}") from e
 
 
