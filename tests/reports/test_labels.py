@@ -47,7 +47,7 @@ def test_escpos_label_survives_non_ascii_and_missing_serial() -> None:
     d = decode(build_escpos_label(build_record(job(passed=False, drive=odd), STATION)))
     assert d.lines[0] == "FAIL"
     assert "Serial: (none) Disk@pci-1#9" in d.text
-    assert "Model: Ünïc?dé ?? MMMM" in d.text  # CP437 has most accents, no ø and no CJK
+    assert "Model: Ünïc?dé ??\n  MMMM" in d.text  # CP437 has most accents, no ø and no CJK
     assert d.barcodes == []  # no serial, no barcode
     assert all(len(line) <= 32 for line in d.lines)
 

@@ -2,12 +2,12 @@
 
 Byte-level and printer-agnostic: the QR is printer-native (``GS ( k``, no bitmap rendering, no
 Pillow on the station), text is CP437 because receipt printers have no UTF-8 (what cannot be
-encoded becomes ``?``), and the serial is also a Code128 barcode for hand scanners.
+encoded becomes ``?``), and the serial is also a Code128 barcode for hand scanners. Text is
+wrapped by ``label_text.wrap`` (a serial is never split when it fits on a line), and the barcode
+is narrowed — or left out, the QR still carries the serial — so it fits the paper.
 """
 
 from __future__ import annotations
-
-import textwrap
 
 from wipestation.reports.label_text import label_lines, label_serial
 from wipestation.reports.record import Record, qr_payload
@@ -37,15 +37,30 @@ def qr_native(data: bytes, module: int = 5, ec: int = 0x31) -> bytes:
     )
 
 
-def code128(data: str) -> bytes:
-    """``GS k 73``: CODE128, code set B (HRI below); empty for what code set B cannot carry."""
+#: 58 mm paper: 384 printable dots, 32 columns of font A (12 dots).
+PAPER_DOTS = 384
+
+
+def code128_modules(data: str) -> int:
+    """Width of a code set B symbol in modules: start, 11 per character, check, stop (13)."""
+    return 11 * (len(data) + 2) + 13
+
+
+def code128(data: str, paper_dots: int = PAPER_DOTS) -> bytes:
+    """``GS k 73``: CODE128, code set B (HRI below), 2-dot modules, 1-dot when 2 would not fit
+    the paper; empty for what code set B cannot carry or the paper cannot hold (a printer drops
+    a symbol wider than the paper without a word)."""
     raw = data.encode("ascii", "replace")
     if not data or not data.isascii() or not data.isprintable() or len(raw) > 250:
         return b""
+    module = next((m for m in (2, 1) if code128_modules(data) * m <= paper_dots), 0)
+    if not module:
+        return b""
     payload = b"{B" + raw
     return (
-        GS + b"h\x50" + GS + b"w\x02" + GS + b"H\x02" + GS + b"kI" + bytes([len(payload)]) + payload
-    )
+        GS + b"h\x50" + GS + b"w" + bytes([module]) + GS + b"H\x02" + GS + b"kI"
+        + bytes([len(payload)]) + payload
+    )  # fmt: skip
 
 
 def text(s: str) -> bytes:
@@ -56,9 +71,8 @@ def build_escpos_label(record: Record, *, width: int = 32, cut: bool = True) -> 
     """The whole label: headline, facts, serial barcode, QR, feed and cut."""
     out = [INIT, CODEPAGE_CP437, ALIGN_CENTER, BOLD_ON, SIZE_DOUBLE]
     out += [text(record["result"]["status"]), LF, SIZE_NORMAL, BOLD_OFF, ALIGN_LEFT]
-    for line in label_lines(record):
-        for part in textwrap.wrap(line, width, subsequent_indent="  ") or [""]:
-            out += [text(part), LF]
+    for line in label_lines(record, width):
+        out += [text(line), LF]
     out += [ALIGN_CENTER, code128(label_serial(record)), LF]
     out += [qr_native(qr_payload(record).encode("ascii", "replace")), LF]
     out += [ESC + b"d\x04"]

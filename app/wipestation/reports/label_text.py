@@ -1,9 +1,28 @@
-"""What a drive label says, shared by every printer language so they never disagree."""
+"""What a drive label says, shared by every printer language so they never disagree.
+
+Both printers lay text out in fixed columns (ESC/POS: 32 characters on 58 mm paper; ZPL: the
+field box width over the font's character cell), so one wrapper serves both. It breaks between
+words; a word — a serial, a model number, an identity — is only broken when it is longer than a
+whole line, and then after punctuation (``-``, ``_``, ``/``, ``:`` …) or between letters and
+digits before anywhere else: an operator must be able to read a serial off the label in one go.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from wipestation.reports.record import Record
 from wipestation.units import human_size as human_capacity
+
+INDENT = "  "
+#: A piece of an over-long word may end after one of these (``WD_PC_SN740_`` ``SDDQNQD-``).
+BREAK_AFTER = "-_/:.#@,;|)+="
+
+
+@dataclass(frozen=True)
+class LabelField:
+    key: str
+    value: str
 
 
 def label_serial(record: Record) -> str:
@@ -11,15 +30,66 @@ def label_serial(record: Record) -> str:
     return serial
 
 
-def label_lines(record: Record) -> list[str]:
-    """Model, serial, capacity, method (level), result, date, station."""
+def label_fields(record: Record) -> list[LabelField]:
+    """Model, serial, asset tag and lot (when the record has them), capacity, method (level),
+    result, date, station."""
     d, z = record["drive"], record["sanitization"]
-    return [
-        f"Model: {d['model'] or '-'}",
-        f"Serial: {d['serial'] or '(none) ' + d['identity']}",
-        f"Capacity: {human_capacity(d['capacity_bytes'])}",
-        f"Method: {z.get('executed') or z['method']} ({z['level']})",  # what ran
-        f"Result: {record['result']['status']} {record['result']['erasure_status']}",
-        f"Date: {(z['ended_at'] or record['created_at'])[:10]}",
-        f"Station: {record['station']['id']}",
+    fields = [
+        LabelField("Model", d["model"] or "-"),
+        LabelField("Serial", d["serial"] or f"(none) {d['identity']}"),
     ]
+    if record.get("asset_tag"):
+        fields.append(LabelField("Asset tag", str(record["asset_tag"])))
+    if record.get("lot_id"):
+        fields.append(LabelField("Lot", str(record["lot_id"])))
+    return (
+        fields
+        + [
+            LabelField("Capacity", human_capacity(d["capacity_bytes"])),
+            LabelField("Method", f"{z.get('executed') or z['method']} ({z['level']})"),  # what ran
+            LabelField(
+                "Result", f"{record['result']['status']} {record['result']['erasure_status']}"
+            ),
+            LabelField("Date", (z["ended_at"] or record["created_at"])[:10]),
+            LabelField("Station", record["station"]["id"]),
+        ]
+    )
+
+
+def _cut(word: str, room: int, *, hard: bool = True) -> int:
+    """Where to end the first piece of ``word`` (at most ``room`` characters): after punctuation,
+    else between a letter and a digit, else at ``room`` (or 0 when not ``hard``)."""
+    after_punct = [i for i in range(1, room + 1) if word[i - 1] in BREAK_AFTER]
+    if after_punct:
+        return after_punct[-1]
+    class_change = [i for i in range(1, room + 1) if word[i - 1].isdigit() != word[i].isdigit()]
+    return class_change[-1] if class_change else room if hard else 0
+
+
+def wrap(field: LabelField, width: int) -> list[str]:
+    """``Key: value`` in lines of at most ``width`` characters (continuations indented)."""
+    lines = [f"{field.key}:"]
+    for word in field.value.split():
+        line = lines[-1]
+        if len(line) + 1 + len(word) <= width:
+            lines[-1] = f"{line} {word}"
+        elif len(word) <= width - len(INDENT):
+            lines.append(INDENT + word)
+        elif len(word) <= width:
+            lines.append(word)  # a whole line of its own rather than a broken identity
+        else:
+            room = width - len(line) - 1  # broken anyway: start on this line if it breaks well
+            cut = _cut(word, min(room, len(word) - 1), hard=False) if room >= 4 else 0
+            if cut:
+                lines[-1], word = f"{line} {word[:cut]}", word[cut:]
+            while len(word) > width - len(INDENT):
+                cut = _cut(word, width - len(INDENT))
+                lines.append(INDENT + word[:cut])
+                word = word[cut:]
+            lines.append(INDENT + word)
+    return lines
+
+
+def label_lines(record: Record, width: int = 1000) -> list[str]:
+    """Every line of the label's text, wrapped to ``width`` characters."""
+    return [line for field in label_fields(record) for line in wrap(field, width)]
