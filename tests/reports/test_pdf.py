@@ -141,9 +141,10 @@ def test_long_model_missing_serial_non_ascii_and_many_steps_lay_out(tmp_path: Pa
 
 
 def test_missing_glyph_is_shown_as_its_code_point(tmp_path: Path) -> None:
-    rec = validate(build_record(job(drive=drive(model="型号 X1")), STATION))
+    """Yi and Tibetan are in neither DejaVu nor the CJK fallback: their codes, never a box."""
+    rec = validate(build_record(job(drive=drive(model="\ua000\u0f00 X1")), STATION))
     text = text_of(pdf_of(tmp_path, render_certificate(rec)))
-    assert "<U+578B><U+53F7> X1" in text
+    assert "<U+A000><U+0F00> X1" in text
 
 
 def test_session_summary_csv_and_pdf(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from wipestation import config
 from wipestation.cli import run as cli_run
 from wipestation.reports.printer import PrinterSpec, PrinterSpecError, open_port, print_once
 from wipestation.reports.record import build_record, qr_payload, serialize
+from wipestation.reports.sign import Signer
 
 from tests.reports.escpos_decode import decode
 from tests.reports.factory import STATION, job
@@ -121,7 +122,7 @@ def test_cli_print_label_with_a_bad_spec_is_one_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rec = tmp_path / "r.json"
-    rec.write_bytes(serialize(RECORD))
+    rec.write_bytes(serialize(Signer.generate().sign(RECORD)))  # print-label wants it signed
     code = cli_run(["print-label", str(rec), "--printer", "escpos:/dev/ttyS1:" + "9" * 30])
     err = capsys.readouterr().err
     assert code != 0

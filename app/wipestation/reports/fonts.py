@@ -1,20 +1,40 @@
-"""Fonts for the PDFs: DejaVu (Debian's fonts-dejavu-core) so any model name or operator renders.
+"""Fonts for the PDFs: DejaVu for Latin, Greek and Cyrillic, Droid Sans Fallback for CJK.
 
-Models, customers and operators arrive in any script; the PDF core fonts cover Latin-1 only and
-would print black boxes. When DejaVu is missing the PDF falls back to Helvetica and replaces what
-it cannot show, so a certificate is still produced.
+Models, customers, operators and station names arrive in any script; the PDF core fonts cover
+Latin-1 only and would print black boxes. DejaVu (Debian ``fonts-dejavu-core``) has no Chinese,
+Japanese or Korean, so text it cannot draw is set in Droid Sans Fallback (Debian
+``fonts-droid-fallback``: all 20,902 CJK unified ideographs, kana and all 11,172 Hangul
+syllables in one 3.4 MB TrueType file). It was chosen by its cost to the boot payload: Noto CJK
+is ~90 MB, WenQuanYi Micro Hei 5.2 MB; reportlab's built-in CID fonts cost nothing but embed no
+glyphs, so a certificate would depend on the reader's fonts. The image keeps the font
+xz-compressed (1.2 MB; the base layer's lz4 would only get it to 2.3 MB) and it is unpacked in
+memory the first time a PDF needs it. Both fonts are embedded (subset) in the PDF with their
+Unicode maps, so any viewer shows, and ``pdftotext`` extracts, the same characters.
+
+When DejaVu is missing the PDF falls back to Helvetica and replaces what it cannot show, so a
+certificate is still produced; a character no font has is shown as its code (``<U+XXXX>``).
 """
 
 from __future__ import annotations
 
+import io
+import lzma
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import groupby
+from xml.sax.saxutils import escape
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 DEJAVU_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
+CJK_NAME = "DroidSansFallback"
+CJK_FILES = (
+    "/usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf",
+    "/usr/share/fonts/truetype/droid/DroidSansFallback.ttf",
+)
 
 
 @dataclass(frozen=True)
@@ -25,15 +45,35 @@ class FontSet:
     unicode: bool
     #: Code points the regular font has glyphs for (empty: Latin-1 core font).
     covered: frozenset[int] = frozenset()
+    #: The font for what ``covered`` lacks (CJK), "" when there is none, and what it covers.
+    fallback: str = ""
+    fallback_covered: frozenset[int] = frozenset()
+
+    def font_of(self, c: str) -> str:
+        """ "" for the text's own font, else the fallback font's name."""
+        if c in "\n\t" or ord(c) in self.covered or ord(c) not in self.fallback_covered:
+            return ""
+        return self.fallback
 
     def text(self, s: str) -> str:
         """``s`` as this font set can draw it; a missing glyph shows as its code, never a box."""
         if not self.unicode:
             return s.encode("latin-1", "replace").decode("latin-1")
-        if all(ord(c) in self.covered or c in "\n\t" for c in s):
+        known = self.covered | self.fallback_covered
+        if all(ord(c) in known or c in "\n\t" for c in s):
             return s
+        return "".join(c if ord(c) in known or c in "\n\t" else f"<U+{ord(c):04X}>" for c in s)
+
+    def runs(self, s: str) -> Iterator[tuple[str, str]]:
+        """``(font, text)`` runs of ``self.text(s)``; font "" means the caller's own font."""
+        for font, chars in groupby(self.text(s), key=self.font_of):
+            yield font, "".join(chars)
+
+    def markup(self, s: str) -> str:
+        """Paragraph markup of ``s``: escaped, CJK runs set in the fallback font."""
         return "".join(
-            c if ord(c) in self.covered or c in "\n\t" else f"<U+{ord(c):04X}>" for c in s
+            f'<font name="{font}">{escape(run)}</font>' if font else escape(run)
+            for font, run in self.runs(s)
         )
 
 
@@ -42,6 +82,21 @@ def _find(name: str) -> str | None:
         p = os.path.join(d, name)
         if os.path.exists(p):
             return p
+    return None
+
+
+def load_face(name: str, path: str) -> TTFont:
+    """A TrueType font from ``path``, or from ``path`` + ``.xz`` as the image keeps it."""
+    if os.path.exists(path):
+        return TTFont(name, path)
+    with lzma.open(path + ".xz") as f:
+        return TTFont(name, io.BytesIO(f.read()))
+
+
+def cjk_face() -> TTFont | None:
+    for path in CJK_FILES:
+        if os.path.exists(path) or os.path.exists(path + ".xz"):
+            return load_face(CJK_NAME, path)
     return None
 
 
@@ -58,4 +113,11 @@ def fonts() -> FontSet:
     for face in faces.values():
         pdfmetrics.registerFont(face)
     covered = frozenset(faces["DejaVuSans"].face.charToGlyph)
-    return FontSet("DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono", True, covered)
+    cjk = cjk_face()
+    if cjk is None:
+        return FontSet("DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono", True, covered)
+    pdfmetrics.registerFont(cjk)
+    cjk_covered = frozenset(cjk.face.charToGlyph) - covered
+    return FontSet(
+        "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono", True, covered, CJK_NAME, cjk_covered
+    )

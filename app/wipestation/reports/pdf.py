@@ -2,15 +2,17 @@
 
 Drawn only from the record (never from engine objects), so a stored JSON can be re-rendered
 and the two always agree. The layout survives what real drives send: 200-character model names,
-no serial at all, non-Latin text (DejaVu) and hundreds of steps (tables split across pages with
-repeated headers, every page names the serial and its page number).
+no serial at all, text in any script (DejaVu, CJK from a fallback font: reports/fonts.py) and
+hundreds of steps (tables split across pages with repeated headers). A one-drive certificate
+fits one page with its signature block; every page is footed with the drive's identity, the
+result, the record's SHA-256 and "page N of M" (a canvas that keeps its pages until it knows M).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -19,6 +21,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -54,13 +57,15 @@ def human_bytes(n: int) -> str:
 
 
 class Styles:
-    """Paragraph styles bound to the font set in use."""
+    """Paragraph styles bound to the font set in use; ``compact`` a size smaller, for a
+    certificate that would otherwise leave its last lines alone on a second page."""
 
-    def __init__(self, f: FontSet) -> None:
+    def __init__(self, f: FontSet, compact: bool = False) -> None:
         self.f = f
-        self.body = ParagraphStyle("body", fontName=f.regular, fontSize=8, leading=9.6)
+        size = 7.2 if compact else 8
+        self.body = ParagraphStyle("body", fontName=f.regular, fontSize=size, leading=size * 1.2)
         self.key = ParagraphStyle("key", parent=self.body, fontName=f.bold)
-        self.mono = ParagraphStyle("mono", parent=self.body, fontName=f.mono, fontSize=7.5)
+        self.mono = ParagraphStyle("mono", parent=self.body, fontName=f.mono, fontSize=size - 0.5)
         self.serial = ParagraphStyle("serial", fontName=f.bold, fontSize=12, leading=14)
         self.title = ParagraphStyle("title", fontName=f.bold, fontSize=15, leading=18)
         self.h2 = ParagraphStyle(
@@ -68,8 +73,8 @@ class Styles:
             fontName=f.bold,
             fontSize=10.5,
             leading=13,
-            spaceBefore=6,
-            spaceAfter=2,
+            spaceBefore=3 if compact else 6,
+            spaceAfter=1 if compact else 2,
         )
         self.headline = ParagraphStyle(
             "headline", fontName=f.bold, fontSize=26, leading=29, textColor=colors.white
@@ -79,7 +84,7 @@ class Styles:
         )
 
     def p(self, text: object, style: ParagraphStyle | None = None) -> Paragraph:
-        return Paragraph(escape(self.f.text(str(text))).replace("\n", "<br/>"), style or self.body)
+        return Paragraph(self.f.markup(str(text)).replace("\n", "<br/>"), style or self.body)
 
 
 def qr_drawing(payload: str, size: float) -> Drawing:
@@ -103,10 +108,12 @@ def serial_barcode(serial: str, max_width: float) -> Flowable | None:
 
 
 def serial_row(s: Styles, record: Record, width: float) -> Table:
-    """Serial as big text beside its Code128 (or a clear note when there is none)."""
+    """Serial as big text beside its Code128; without a serial, the identity across the page."""
     text = [s.p("Serial number", s.key), s.p(display_serial(record), s.serial)]
     code = serial_barcode(record["drive"]["serial"], width * 0.55)
-    t = Table([[text, code or ""]], colWidths=[width * 0.42, width * 0.58])
+    if code is None:
+        return Table([[text]], colWidths=[width])
+    t = Table([[text, code]], colWidths=[width * 0.42, width * 0.58])
     t.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (1, 0), (1, 0), "RIGHT")])
     )
@@ -164,7 +171,7 @@ def media_rows(record: Record) -> list[tuple[str, object]]:
     return [
         ("Manufacturer", d["manufacturer"]),
         ("Model", d["model"]),
-        ("Serial number", display_serial(record)),
+        ("Serial number", d["serial"] or "none (see Identity)"),
         ("WWN", d["wwn"]),
         ("Firmware", d["firmware"]),
         ("Media type", d["media_type"]),
@@ -320,8 +327,8 @@ def signature_block(s: Styles, record: Record, width: float) -> KeepTogether:
     )
 
 
-def story(record: Record, width: float) -> list[Flowable]:
-    s = Styles(fonts())
+def story(record: Record, width: float, compact: bool = False) -> list[Flowable]:
+    s = Styles(fonts(), compact)
     out: list[Flowable] = [s.p("Certificate of Sanitization", s.title), Spacer(1, 4)]
     out += [headline(s, record, width), Spacer(1, 6)]
     out.append(serial_row(s, record, width))
@@ -350,23 +357,87 @@ def extras(s: Styles, record: Record, width: float) -> list[Flowable]:
     return [*heading(s, "Exceptions and notes"), kv_table(s, rows, width, 1)] if rows else []
 
 
-def page_decorator(record: Record, paper: str) -> Any:
-    f = fonts()
-    label = f.text(f"Serial {display_serial(record)} · {record['result']['status']}")[:90]
+def text_width(f: FontSet, text: str, font: str, size: float) -> float:
+    return sum(pdfmetrics.stringWidth(run, rf or font, size) for rf, run in f.runs(text))
 
-    def draw(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+
+def fitted(f: FontSet, text: str, font: str, size: float, width: float) -> str:
+    """``f.text(text)`` cut (with an ellipsis) to ``width`` points."""
+    text = f.text(text)
+    if text_width(f, text, font, size) <= width:
+        return text
+    while text and text_width(f, text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def draw_text(
+    canvas: Canvas, f: FontSet, at: tuple[float, float], text: str, font: str, size: float
+) -> None:
+    """``text`` at ``x, y``, each run in the font that has its glyphs (CJK in the fallback)."""
+    x, y = at
+    for run_font, run in f.runs(text):
+        canvas.setFont(run_font or font, size)
+        canvas.drawString(x, y, run)
+        x += pdfmetrics.stringWidth(run, run_font or font, size)
+
+
+def footer(record: Record, paper: str) -> Callable[[Canvas, int, int], None]:
+    """What every page says at its foot: identity, result, record hash, page N of M."""
+    f = fonts()
+    who = f"Serial {display_serial(record)} · {record['result']['status']}"
+    digest = f"Record SHA-256 {record_hash(record)}"
+
+    def draw(canvas: Canvas, page: int, pages: int) -> None:
         w, _h = page_size(paper)
+        left, right = 16 * mm, w - 16 * mm
+        number = f"Wipestation · page {page} of {pages}"
+        room = right - left - pdfmetrics.stringWidth(number, f.regular, 7.5) - 12
         canvas.saveState()
+        draw_text(canvas, f, (left, 10 * mm), fitted(f, who, f.regular, 7.5, room), f.regular, 7.5)
         canvas.setFont(f.regular, 7.5)
-        canvas.drawString(doc.leftMargin, 10 * mm, label)
-        canvas.drawRightString(w - doc.rightMargin, 10 * mm, f"Wipestation · page {doc.page}")
+        canvas.drawRightString(right, 10 * mm, number)
+        canvas.setFont(f.mono, 6.5)
+        canvas.drawString(left, 6.5 * mm, digest)
         canvas.restoreState()
 
     return draw
 
 
+def numbered_canvas(draw: Callable[[Canvas, int, int], None]) -> type[Canvas]:
+    """A canvas that holds its pages until the document ends, so each can say "of M"."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._held: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+            self._held.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            for state in self._held:
+                self.__dict__.update(state)
+                draw(self, self._pageNumber, len(self._held))
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
 def render_certificate(record: Record, paper: str = "A4") -> bytes:
-    """The certificate PDF for one record."""
+    """The certificate PDF for one record: on one page whenever a size smaller gets it there."""
+    pdf, pages = build_pdf(record, paper)
+    if pages == 2:
+        compact, compact_pages = build_pdf(record, paper, compact=True)
+        if compact_pages == 1:
+            return compact
+    return pdf
+
+
+def build_pdf(record: Record, paper: str, compact: bool = False) -> tuple[bytes, int]:
+    """The PDF and its page count."""
     buf = io.BytesIO()
     size = page_size(paper)
     doc = SimpleDocTemplate(
@@ -380,6 +451,6 @@ def render_certificate(record: Record, paper: str = "A4") -> bytes:
         author="Wipestation",
         subject=record["report_id"],
     )
-    deco = page_decorator(record, paper)
-    doc.build(story(record, doc.width), onFirstPage=deco, onLaterPages=deco)
-    return buf.getvalue()
+    canvas = numbered_canvas(footer(record, paper))
+    doc.build(story(record, doc.width, compact), canvasmaker=canvas)
+    return buf.getvalue(), doc.page
