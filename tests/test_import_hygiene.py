@@ -82,6 +82,13 @@ LATE = (
     "wipestation.reports.summary",
     "wipestation.reports.sign",
     "wipestation.cli.verify_report_cmd",
+    # lots are reconciled on request (``wipestation lot``), never at a station's start-up
+    "wipestation.custody.sources",
+    "wipestation.custody.trust",
+    "wipestation.custody.lot",
+    "wipestation.custody.lot_record",
+    "wipestation.custody.lot_pdf",
+    "wipestation.cli.lot_cmd",
 )
 
 

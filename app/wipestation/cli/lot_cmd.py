@@ -1,0 +1,159 @@
+"""``wipestation lot reconcile``: which of the customer's drives have proof, offline.
+
+    wipestation lot reconcile --manifest FILE.csv [--lot ID] --trust FILE... SOURCE...
+                              [--fingerprint FP] [--out DIR] [--json]
+
+SOURCE directories (report sticks, copies from several stations) are searched recursively; every
+record is verified against the trusted keys only (``custody/trust.py`` says what a ``--trust``
+file may hold) and a record that fails is listed as rejected, never counted. ``--trust`` takes
+files; what follows it that is not a file is a source, so ``--trust a.pub b.pub /media/stick``
+works. With
+``--out`` the signed lot record and the lot PDF are written there, signed with this machine's
+own key (``--key-dir``, created on first use; its fingerprint is printed).
+
+Exit status: 0 the lot is complete, 3 incomplete, 2 bad input (manifest, trust file, source).
+Runs without root, on any machine with the package installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from wipestation.custody.lot import COMPLETE, Lot, Reconciliation, reconcile
+from wipestation.custody.manifest import ManifestError, load_manifest
+from wipestation.custody.sources import SourceError, collect
+from wipestation.custody.trust import TrustError, trusted_fingerprints
+from wipestation.reports.record import now_iso
+
+EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_BAD_INPUT = 0, 3, 2
+
+
+def default_key_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "wipestation" / "keys"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="lot_command", metavar="ACTION", required=True)
+    r = sub.add_parser(
+        "reconcile",
+        help="match signed records to the customer's manifest; write the lot certificate",
+        description="Match signed records to the customer's manifest; write the lot certificate.",
+    )
+    r.add_argument("sources", nargs="*", metavar="SOURCE", help="directory of records (recursive)")
+    r.add_argument("--manifest", required=True, metavar="FILE.csv", help="the customer's manifest")
+    r.add_argument(
+        "--lot",
+        default="",
+        metavar="ID",
+        help="only records of this lot (and untagged ones that match)",
+    )
+    r.add_argument(
+        "--trust",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
+        help="trusted station key: fingerprint file, PEM public key or station identity JSON",
+    )
+    r.add_argument(
+        "--fingerprint",
+        action="append",
+        default=[],
+        metavar="FP",
+        help="trust this key fingerprint (as printed on the certificates; repeatable)",
+    )
+    r.add_argument("--out", metavar="DIR", help="write the signed lot record and PDF here")
+    r.add_argument("--json", action="store_true", help="print the summary as JSON")
+    r.add_argument("--paper", choices=("A4", "Letter"), default="A4")
+    r.add_argument(
+        "--key-dir",
+        metavar="DIR",
+        help=f"this machine's signing key for lot records (default {default_key_dir()})",
+    )
+    r.add_argument("--signer", default="", metavar="NAME", help="key name (default: host name)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return reconcile_cmd(args)
+    except (ManifestError, SourceError, TrustError) as e:
+        print(f"wipestation: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def split_sources(args: argparse.Namespace) -> tuple[list[str], list[Path]]:
+    """``--trust`` files, and what followed them that is not a file (sources: a directory, or
+    a path that does not exist, which is then reported as a missing source by name)."""
+    files = [t for t in args.trust if Path(t).is_file()]
+    sources = [Path(t) for t in args.trust if not Path(t).is_file()]
+    sources += [Path(s) for s in args.sources]
+    return files, sources
+
+
+def reconcile_cmd(args: argparse.Namespace) -> int:
+    trust_files, sources = split_sources(args)
+    if not sources:
+        raise SourceError("name at least one SOURCE directory of records")
+    trusted = trusted_fingerprints(trust_files, args.fingerprint)
+    if not trusted:
+        raise TrustError("no trusted key: give --trust FILE or --fingerprint FP")
+    manifest = load_manifest(args.manifest)
+    found = collect(sources, trusted)
+    rec = reconcile(
+        Lot(lot_id=args.lot, manifest=manifest), found.records, found.rejected, closed_at=now_iso()
+    )
+    if not rec.lot.lot_id:  # records of no single lot: the lot is named after its manifest
+        rec = replace(rec, lot=replace(rec.lot, lot_id=Path(args.manifest).stem))
+    written = write(rec, trusted, args) if args.out else Written((), "")
+    print_summary(rec, written, args.json)
+    return EXIT_COMPLETE if rec.status == COMPLETE else EXIT_INCOMPLETE
+
+
+@dataclass(frozen=True)
+class Written:
+    paths: tuple[str, ...]
+    key_fingerprint: str
+
+
+def write(rec: Reconciliation, trusted: tuple[str, ...], args: argparse.Namespace) -> Written:
+    from wipestation.custody.lot_record import office_signer, sign_lot, write_lot
+
+    key_dir = Path(args.key_dir) if args.key_dir else default_key_dir()
+    signer = office_signer(key_dir, args.signer or f"lot-{socket.gethostname()}")
+    paths = write_lot(Path(args.out), sign_lot(rec, trusted, signer), args.paper)
+    return Written(tuple(str(p) for p in paths), signer.fingerprint)
+
+
+def print_summary(rec: Reconciliation, written: Written, as_json: bool) -> None:
+    from wipestation.custody.lot_record import summary_json
+
+    s = summary_json(rec)
+    if as_json:
+        s.update(written=list(written.paths), signed_by=written.key_fingerprint)
+        print(json.dumps(s, indent=2, ensure_ascii=False))
+        return
+    print(
+        f"lot {rec.lot.lot_id}: {s['status']} — {s['expected']} expected, {s['passed']} passed, "
+        f"{s['destroyed']} destroyed, {s['failed']} failed, {len(s['missing'])} not seen, "
+        f"{len(s['unexpected'])} not on the manifest, {len(s['rejected'])} rejected"
+    )
+    for e in rec.not_done:
+        print(f"  not done: manifest line {e.entry.line}: {e.entry.label} ({e.outcome})")
+    for u in rec.unexpected:
+        r = u.record
+        print(f"  not on the manifest: {r.file}: {r.label} {r.outcome} ({u.reason})")
+    for j in rec.rejected:
+        print(f"  rejected: {j.file}: {j.reason}")
+    for g in rec.chain_gaps:
+        print(f"  record chain: {g.kind}: {g.detail}")
+    for path in written.paths:
+        print(f"  written: {path}")
+    if written.key_fingerprint:
+        print(f"  lot record signed by key {written.key_fingerprint}")
