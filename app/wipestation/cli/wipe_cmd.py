@@ -3,6 +3,11 @@
 Every target is checked (method supported, not protected, same identity) before anything is
 written; one refused target refuses the whole command. Without ``--yes`` it asks for a typed
 confirmation on a terminal and refuses otherwise. Exit status 0 only if every job passed.
+
+A drive named twice (directly, or through an alias: a ``/dev/disk/by-id`` link, a by-path link,
+``/dev/loopN`` and its realpath) is refused before anything is written. ``--config FILE`` reads
+the station config the image reads; ``--lot``, ``--operator``, ``--customer``, ``--location``
+and ``--asset-tag DEVICE=TAG`` put the chain of custody on every record, and override the file.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ import argparse
 import json
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
+from wipestation import config
 from wipestation.assembly import build_services
 from wipestation.cli import add_exclude_argument
 from wipestation.config import StationConfig
@@ -20,6 +27,8 @@ from wipestation.discovery.inventory import Inventory
 from wipestation.engine.journal import Journal, journal_dir_for
 from wipestation.errors import WipestationError
 from wipestation.model import VERIFY_MODES, Drive, JobResult, Progress
+from wipestation.planning import catalogue
+from wipestation.reports.record import StationInfo
 from wipestation.reports.writer import ReportWriter
 from wipestation.services import Services
 
@@ -30,26 +39,93 @@ CONFIRM_WORD = "ERASE"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("devices", nargs="*", metavar="DEVICE", help="whole-disk device, e.g. /dev/sdb")
     p.add_argument("--method", help="erase method (see 'wipestation methods')")
-    p.add_argument("--verify", choices=VERIFY_MODES, default="sample")
+    p.add_argument("--verify", choices=VERIFY_MODES, help="default sample (or the config's)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--report-dir", default="", help=f"default {DEFAULT_REPORT_DIR}")
     p.add_argument("--json-progress", action="store_true", help="one JSON object per event")
     p.add_argument("--resume", action="store_true", help="continue interrupted wipes")
     p.add_argument("--journal-dir", default="", help="default: <report dir>/.journal")
-    p.add_argument("--sample-percent", type=float, default=10.0, help="share read in sample mode")
+    p.add_argument("--sample-percent", type=float, help="share read in sample mode (default 10)")
     add_exclude_argument(p)
+    p.add_argument("--config", metavar="FILE", help="station config (wipestation.toml) to read")
+    p.add_argument("--lot", default="", metavar="ID", help="the customer's lot on every record")
+    p.add_argument("--operator", default="", metavar="NAME", help="technician on every record")
+    p.add_argument("--customer", default="", metavar="NAME", help="customer on every record")
+    p.add_argument("--location", default="", metavar="TEXT", help="where the station stands")
+    p.add_argument(
+        "--asset-tag",
+        action="append",
+        default=[],
+        metavar="DEVICE=TAG",
+        help="asset tag of one of the DEVICEs, as named on the command line (repeatable)",
+    )
+
+
+def station_config(args: argparse.Namespace) -> StationConfig:
+    """The ``--config`` file as the station reads it (problems are shown, defaults kept), with
+    the command line's values over it."""
+    cfg = StationConfig()
+    if args.config:
+        if not Path(args.config).is_file():
+            raise WipestationError(f"--config {args.config}: no such file")
+        cfg = config.load(toml_paths=(args.config,), known_method=catalogue.known)
+        for problem in cfg.errors:
+            print(f"wipestation: config: {problem}", file=sys.stderr)
+        args.method = args.method or cfg.method
+    args.verify = args.verify or cfg.verify
+    args.sample_percent = args.sample_percent or cfg.verify_percent
+    report_dir = args.report_dir or cfg.report_dir or DEFAULT_REPORT_DIR
+    return replace(
+        cfg,
+        report_dir=report_dir,
+        verify_percent=args.sample_percent,
+        exclude=(*cfg.exclude, *args.exclude),
+        operator=args.operator or cfg.operator,
+        customer=args.customer or cfg.customer,
+    )
+
+
+def station_info(cfg: StationConfig, args: argparse.Namespace) -> StationInfo:
+    """Who signs for these wipes: the station, operator, customer, location and lot."""
+    # location and lot are read from the config when it has them (the unattended station's)
+    location = args.location or str(getattr(cfg, "location", "") or "")
+    lot_id = args.lot or str(getattr(cfg, "lot_id", "") or getattr(cfg, "lot", "") or "")
+    return StationInfo(
+        station_id=cfg.station,
+        operator=cfg.operator,
+        customer=cfg.customer,
+        location=location,
+        lot_id=lot_id,
+    )
+
+
+class TaggingWriter(ReportWriter):
+    """The report writer that puts each target's asset tag (``--asset-tag``) on its record."""
+
+    def __init__(self, *args: object, asset_tags: dict[str, str], **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self.asset_tags = asset_tags  # drive identity → tag
+
+    def write(self, result: JobResult, *, asset_tag: str = "") -> list[Path]:
+        tag = asset_tag or self.asset_tags.get(result.drive.identity, "")
+        return super().write(result, asset_tag=tag)
 
 
 def run(args: argparse.Namespace) -> int:
-    report_dir = Path(args.report_dir or DEFAULT_REPORT_DIR)
+    cfg = station_config(args)
+    report_dir = Path(cfg.report_dir)
     journal_dir = journal_dir_for(report_dir, args.journal_dir or None)
-    targets = resolve_targets(Inventory(args.exclude), args, Journal(journal_dir))
-    cfg = StationConfig(
-        report_dir=str(report_dir), verify_percent=args.sample_percent, exclude=args.exclude
+    inventory = Inventory(cfg.exclude)
+    targets = resolve_targets(inventory, args, Journal(journal_dir))
+    tags = asset_tags(inventory, args.asset_tag, [d for d, _ in targets])
+    writer = TaggingWriter(
+        report_dir,
+        station=station_info(cfg, args),
+        printer=cfg.printer or None,
+        paper=cfg.paper,
+        asset_tags=tags,
     )
-    services = build_services(
-        cfg, writer=ReportWriter(report_dir), journal=journal_dir, watcher_required=False
-    )
+    services = build_services(cfg, writer=writer, journal=journal_dir, watcher_required=False)
     try:
         refused = [f"{d.path}: {e}" for d, m in targets if (e := services.check(d, m, args.verify))]
         if refused:
@@ -71,6 +147,7 @@ def resolve_targets(
         raise WipestationError("name at least one DEVICE (or use --resume)")
     if args.devices:
         drives = [find_drive(inventory, dev) for dev in args.devices]
+        refuse_twice_named(args.devices, drives)
     else:
         by_identity = {d.identity: d for d in inventory.drives()}
         drives = [by_identity[e.identity] for e in journal.entries() if e.identity in by_identity]
@@ -83,6 +160,38 @@ def resolve_targets(
         if not method:
             raise WipestationError(f"--method is required for {d.path}")
         out.append((d, method))
+    return out
+
+
+def refuse_twice_named(names: list[str], drives: list[Drive]) -> None:
+    """One drive named twice would be wiped by the first job and fail the second: refused here,
+    before anything is written ("every target is checked first")."""
+    first: dict[tuple[int, int], str] = {}
+    for name, d in zip(names, drives, strict=True):
+        key = d.devnum if d.devnum != (0, 0) else (hash(d.path), -1)
+        if key in first:
+            raise WipestationError(
+                f"{name} is {first[key]} again (both are {d.path}): name each drive once; "
+                "nothing was written"
+            )
+        first[key] = name
+
+
+def asset_tags(inventory: Inventory, specs: list[str], targets: list[Drive]) -> dict[str, str]:
+    """``DEVICE=TAG`` values → drive identity → tag; DEVICE must be one of the targets."""
+    by_devnum = {d.devnum: d for d in targets}
+    out: dict[str, str] = {}
+    for spec in specs:
+        dev, sep, tag = spec.partition("=")
+        if not sep or not dev.strip() or not tag.strip():
+            raise WipestationError(f"--asset-tag {spec!r}: expected DEVICE=TAG")
+        drive = inventory.get(dev.strip())
+        target = by_devnum.get(drive.devnum) if drive else None
+        if target is None:
+            raise WipestationError(f"--asset-tag {spec!r}: {dev} is not one of the drives to wipe")
+        if target.identity in out:
+            raise WipestationError(f"--asset-tag {spec!r}: {target.path} already has a tag")
+        out[target.identity] = tag.strip()
     return out
 
 

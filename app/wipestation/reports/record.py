@@ -37,6 +37,8 @@ class StationInfo:
     operator: str = ""
     customer: str = ""
     location: str = ""
+    #: The customer's lot the drives belong to (``wipestation lot reconcile`` matches on it).
+    lot_id: str = ""
     #: How the station's clock was set: "system clock (not synchronised)", "NTP", "RTC" ...
     time_source: str = "system clock"
 
@@ -177,6 +179,7 @@ def build_record(
         "operator": station.operator,
         "customer": station.customer,
         "asset_tag": asset_tag,
+        "lot_id": station.lot_id,
         "job_id": result.job_id,
         "drive": _drive(result.drive, media_type_of(result)),
         "health": result.health.to_json() if result.health else None,
