@@ -81,6 +81,8 @@ LATE = (
     "wipestation.reports.pdf",
     "wipestation.reports.summary",
     "wipestation.reports.sign",
+    "wipestation.reports.identity",
+    "wipestation.reports.trust",
     "wipestation.cli.verify_report_cmd",
     # lots are reconciled on request (``wipestation lot``), never at a station's start-up
     "wipestation.custody.sources",

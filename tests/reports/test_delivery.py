@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from wipestation.discovery.inventory import Inventory
 from wipestation.discovery.monitor import DriveWatcher
-from wipestation.reports.sign import KEY_DIR, trusted_from_dir, verify_bytes
+from wipestation.reports.sign import verify_bytes
 from wipestation.reports.target import StickTarget
+from wipestation.reports.trust import load_trust
 from wipestation.reports.writer import ReportWriter
 
 from tests.reports.factory import STATION, drive, job, validate
@@ -92,7 +93,10 @@ def test_no_target_then_stick_appears_delivers_every_record(
 ) -> None:
     make, mine = sticks
     spool = tmp_path / "spool"
-    writer = ReportWriter(station=STATION, target=target_for(tmp_path, mine), spool_dir=spool)
+    keys = tmp_path / "keys"
+    writer = ReportWriter(
+        station=STATION, target=target_for(tmp_path, mine), spool_dir=spool, key_home=keys
+    )
     for result in jobs(3):
         assert writer.write(result) == []
     st = writer.status
@@ -114,7 +118,8 @@ def test_no_target_then_stick_appears_delivers_every_record(
     root = read_stick(dev, tmp_path / "check")
     records = sorted((root / "reports").glob("*/SER*.json"))
     assert [p.stem for p in records] == ["SER0", "SER1", "SER2"]
-    trusted = trusted_from_dir(root / KEY_DIR)
+    assert not list(root.rglob("*.ed25519.pem"))  # the key never travels on the report stick
+    trusted = load_trust(list(keys.glob("*.pub.pem"))).fingerprints
     assert len(trusted) == 1
     for p in records:
         v = verify_bytes(p.read_bytes(), trusted)

@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from wipestation.discovery.inventory import Inventory
-from wipestation.reports.sign import KEY_DIR, trusted_from_dir, verify_bytes
+from wipestation.reports.sign import verify_bytes
+from wipestation.reports.trust import load_trust
 from wipestation.reports.writer import ReportWriter
 
 from tests.engine.conftest import planned_engine
@@ -25,7 +26,7 @@ def test_engine_wipe_produces_a_valid_signed_record(make_loop, tmp_path: Path) -
     inventory = Inventory()
     drive = inventory.get(os.path.basename(dev))
     assert drive is not None
-    writer = ReportWriter(tmp_path / "out")
+    writer = ReportWriter(tmp_path / "out", key_home=tmp_path / "keys")
     engine = planned_engine(journal_dir=tmp_path / "journal", report_writer=writer)
     try:
         engine.start(drive, "overwrite-zero", "full")
@@ -34,7 +35,8 @@ def test_engine_wipe_produces_a_valid_signed_record(make_loop, tmp_path: Path) -
         engine.close()
         writer.close()
     (path,) = [p for p in (tmp_path / "out" / "reports").glob("*/*.json")]
-    v = verify_bytes(path.read_bytes(), trusted_from_dir(tmp_path / "out" / KEY_DIR))
+    trusted = load_trust(list((tmp_path / "keys").glob("*.pub.pem"))).fingerprints
+    v = verify_bytes(path.read_bytes(), trusted)
     assert v.ok, v.reason
     record = validate(json.loads(path.read_bytes()))
     assert record["result"]["status"] == "PASS"

@@ -16,6 +16,7 @@ from wipestation.reports.label_escpos import build_escpos_label
 from wipestation.reports.label_zpl import build_zpl_label
 from wipestation.reports.printer import LabelPrinter, PrinterSpec, open_port, print_once
 from wipestation.reports.record import build_record, qr_payload, serialize
+from wipestation.reports.sign import Signer
 
 from tests.reports.escpos_decode import decode
 from tests.reports.factory import STATION, drive, job, validate
@@ -179,7 +180,7 @@ def test_spec_parsing() -> None:
 
 def test_cli_print_label(tmp_path: Path) -> None:
     rec = tmp_path / "r.json"
-    rec.write_bytes(serialize(RECORD))
+    rec.write_bytes(serialize(Signer.generate().sign(RECORD)))  # print-label wants a signed one
     lp = tmp_path / "lp0"
     lp.write_bytes(b"")
     assert cli_run(["print-label", str(rec), "--printer", f"escpos:{lp}"]) == 0

@@ -7,14 +7,9 @@ from pathlib import Path
 
 import pytest
 from wipestation.cli import run as cli_run
+from wipestation.reports.keystore import file_signer
 from wipestation.reports.record import build_record, serialize
-from wipestation.reports.sign import (
-    KEY_DIR,
-    Signer,
-    trusted_from_dir,
-    verify_bytes,
-    verify_record,
-)
+from wipestation.reports.sign import Signer, verify_bytes, verify_record
 
 from tests.reports.factory import STATION, job, validate
 
@@ -84,14 +79,13 @@ def test_whitespace_only_change_is_detected(signed_bytes: bytes) -> None:
 
 
 def test_station_key_is_created_once_and_reused(tmp_path: Path) -> None:
-    key_dir = tmp_path / KEY_DIR
-    first = Signer.load_or_create(key_dir, "bench-2")
-    again = Signer.load_or_create(key_dir, "bench-2")
+    key_dir = tmp_path / "keys"
+    first = file_signer(key_dir, "bench-2")
+    again = file_signer(key_dir, "bench-2")
     assert first.fingerprint == again.fingerprint
-    assert trusted_from_dir(key_dir) == (first.fingerprint,)
     pem = key_dir / "bench-2.ed25519.pem"
     assert pem.stat().st_mode & 0o077 == 0
-    assert Signer.load_or_create(key_dir, "other").fingerprint != first.fingerprint
+    assert file_signer(key_dir, "other").fingerprint != first.fingerprint
 
 
 def test_cli_verify_report_exit_codes(

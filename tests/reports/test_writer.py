@@ -7,17 +7,19 @@ from pathlib import Path
 from wipestation.config import StationConfig
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.model import IdentitySource
-from wipestation.reports.sign import KEY_DIR, Signer, trusted_from_dir, verify_bytes
+from wipestation.reports.sign import Signer, verify_bytes
+from wipestation.reports.trust import load_trust
 from wipestation.reports.writer import ReportWriter
 
 from tests.reports.factory import STATION, drive, job, validate
 
 
 def test_engine_contract_writes_signed_json_and_pdf(tmp_path: Path) -> None:
-    paths = ReportWriter(tmp_path).write(job())
+    paths = ReportWriter(tmp_path, key_home=tmp_path.parent / "keys").write(job())
     assert [p.name for p in paths] == ["S6PYNX0T123456A.json", "S6PYNX0T123456A.pdf"]
     assert paths[0].parent == tmp_path / "reports" / "2026-11-27"
-    v = verify_bytes(paths[0].read_bytes(), trusted_from_dir(tmp_path / KEY_DIR))
+    trusted = load_trust(list((tmp_path.parent / "keys").glob("*.pub.pem"))).fingerprints
+    v = verify_bytes(paths[0].read_bytes(), trusted)
     assert v.ok, v.reason
     validate(v.record)
     assert paths[1].read_bytes().startswith(b"%PDF")
@@ -46,12 +48,15 @@ def test_hostile_identity_gives_a_safe_name_inside_the_day_directory(tmp_path: P
 
 def test_same_station_key_signs_every_record_and_a_given_signer_is_used(tmp_path: Path) -> None:
     signer = Signer.generate()
-    writer = ReportWriter(tmp_path / "a", signer=signer)
+    writer = ReportWriter(tmp_path / "a", signer=signer, key_home=tmp_path / "ka")
     a = verify_bytes(writer.write(job())[0].read_bytes())
     assert a.fingerprint == signer.fingerprint
-    own = ReportWriter(tmp_path / "b")
+    own = ReportWriter(tmp_path / "b", key_home=tmp_path / "kb")
     b1 = verify_bytes(own.write(job())[0].read_bytes())
-    b2 = verify_bytes(ReportWriter(tmp_path / "b").write(job())[0].read_bytes())
+    # another report directory, the same key directory: the same station key
+    b2 = verify_bytes(
+        ReportWriter(tmp_path / "c", key_home=tmp_path / "kb").write(job())[0].read_bytes()
+    )
     assert b1.fingerprint == b2.fingerprint != signer.fingerprint
 
 

@@ -28,9 +28,11 @@ from wipestation.engine.journal import Journal, journal_dir_for
 from wipestation.errors import WipestationError
 from wipestation.model import VERIFY_MODES, Drive, JobResult, Progress
 from wipestation.planning import catalogue
+from wipestation.reports.keystore import DEFAULT_KEY_DIR, KeyHome
 from wipestation.reports.record import StationInfo
 from wipestation.reports.writer import ReportWriter
 from wipestation.services import Services
+from wipestation.tools import tpm2
 
 DEFAULT_REPORT_DIR = "/var/lib/wipestation/reports"
 CONFIRM_WORD = "ERASE"
@@ -42,6 +44,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verify", choices=VERIFY_MODES, help="default sample (or the config's)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--report-dir", default="", help=f"default {DEFAULT_REPORT_DIR}")
+    p.add_argument(
+        "--key-dir",
+        default="",
+        help=f"station key and record counter (never the report dir); default {DEFAULT_KEY_DIR}",
+    )
     p.add_argument("--json-progress", action="store_true", help="one JSON object per event")
     p.add_argument("--resume", action="store_true", help="continue interrupted wipes")
     p.add_argument("--journal-dir", default="", help="default: <report dir>/.journal")
@@ -59,6 +66,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DEVICE=TAG",
         help="asset tag of one of the DEVICEs, as named on the command line (repeatable)",
     )
+
+
+def station_key(key_dir: str) -> KeyHome:
+    """The key directory (the machine's TPM when it has one); never the report directory."""
+    return KeyHome.directory(key_dir or DEFAULT_KEY_DIR, tpm2.station_tcti())
 
 
 def station_config(args: argparse.Namespace) -> StationConfig:
@@ -121,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
     writer = TaggingWriter(
         report_dir,
         station=station_info(cfg, args),
+        key_home=station_key(args.key_dir),
         printer=cfg.printer or None,
         paper=cfg.paper,
         asset_tags=tags,

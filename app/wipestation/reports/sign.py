@@ -1,11 +1,18 @@
-"""Tamper evidence: Ed25519 signatures over the canonical record, and their verification.
+"""Tamper evidence: signatures over the canonical record, and their verification.
 
-The station key is created on first use and kept on the report medium (``wipestation-keys/``), so
-the stick that carries the certificates also carries the means to check them; its fingerprint is
-printed on every certificate, which is what an auditor compares. Verification is strict on
-purpose: a record file must be *exactly* the bytes the station wrote (any byte changed, even
-whitespace, is a failure), and every field of the signature block except the signature value is
-itself covered by the signature.
+Two kinds of station key sign records, and every signature block says which
+(``algorithm``) and how the key is kept (``key_protection``), so an auditor can weigh it:
+
+- ``tpm``: ECDSA P-256 (``ECDSA-P256-SHA256``), created inside the station's TPM 2.0 and never
+  exportable; the TPM signs (``tools/tpm2.py``).
+- ``file``: Ed25519, a key file on the station's boot stick (``reports/keystore.py``) — never on
+  the report stick that travels to the office.
+
+Verification is strict on purpose: a record file must be *exactly* the bytes the station wrote
+(any byte changed, even whitespace, is a failure), and every field of the signature block
+except the signature value is itself covered by the signature. A valid signature proves
+integrity only; *origin* needs a trust anchor the verifier got elsewhere (``reports/trust.py``):
+a key carried beside the records proves nothing, since whoever carries them can carry a key.
 """
 
 from __future__ import annotations
@@ -15,29 +22,30 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from wipestation.discovery.identity import safe_filename
 from wipestation.errors import ReportError
-from wipestation.reports.atomic import mkdirs_durable, write_atomic
+from wipestation.reports.readrecord import parse_object
 from wipestation.reports.record import Record, now_iso, record_hash, serialize
+from wipestation.tools import tpm2
 
-KEY_DIR = "wipestation-keys"
-ALGORITHM = "Ed25519"
+ED25519 = "Ed25519"
+ECDSA_P256 = "ECDSA-P256-SHA256"
+ALGORITHM = ED25519  # the file key's algorithm
+#: algorithm → length of its raw public key (Ed25519: 32 bytes; P-256: uncompressed point)
+PUBLIC_LENGTH = {ED25519: 32, ECDSA_P256: 65}
+PROTECTIONS = ("tpm", "file")
 
 
 def fingerprint_of(public_raw: bytes) -> str:
     """128 bits of SHA-256 of the raw public key, as 8 groups of 4 hex digits."""
     h = hashlib.sha256(public_raw).hexdigest()[:32]
     return ":".join(h[i : i + 4] for i in range(0, 32, 4))
-
-
-def _raw_public(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def signed_bytes(record: Record) -> bytes:
@@ -47,71 +55,149 @@ def signed_bytes(record: Record) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def raw_of_public(key: object) -> tuple[str, bytes]:
+    """(algorithm, raw public bytes) of an Ed25519 or P-256 public key object."""
+    if isinstance(key, Ed25519PublicKey):
+        return ED25519, key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        point = key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return ECDSA_P256, point
+    raise ReportError("not an Ed25519 or ECDSA P-256 public key")
+
+
+def public_from_pem(pem: bytes) -> tuple[str, bytes]:
+    """(algorithm, raw public bytes) of a PEM public key; ReportError when it is not one."""
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError) as e:
+        raise ReportError("not a PEM public key") from e
+    return raw_of_public(key)
+
+
+def pem_of(algorithm: str, raw: bytes) -> bytes:
+    key: Ed25519PublicKey | ec.EllipticCurvePublicKey
+    if algorithm == ED25519:
+        key = Ed25519PublicKey.from_public_bytes(raw)
+    else:
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+class StationSigner(Protocol):
+    """What the writer and the identity command need of a station key, wherever it lives."""
+
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def protection(self) -> str: ...
+    @property
+    def public_raw(self) -> bytes: ...
+    @property
+    def fingerprint(self) -> str: ...
+    def sign_bytes(self, data: bytes) -> bytes: ...
+    def sign(self, record: Record, signed_at: str | None = None) -> Record: ...
+
+
+def sign_record(signer: StationSigner, record: Record, signed_at: str | None = None) -> Record:
+    """A copy of ``record`` with ``signer``'s signature block."""
+    body = {k: v for k, v in record.items() if k != "signature"}
+    sig = {
+        "algorithm": signer.algorithm,
+        "key_protection": signer.protection,
+        "public_key": base64.b64encode(signer.public_raw).decode(),
+        "key_fingerprint": signer.fingerprint,
+        "record_sha256": record_hash(body),
+        "signed_at": signed_at or now_iso(),
+    }
+    out = {**body, "signature": sig}
+    sig["value"] = base64.b64encode(signer.sign_bytes(signed_bytes(out))).decode()
+    return out
+
+
 @dataclass(frozen=True)
 class Signer:
-    """A station's Ed25519 key pair."""
+    """A station's Ed25519 key pair, kept in a file (``key_protection: "file"``)."""
 
     private_key: Ed25519PrivateKey
+    algorithm: str = ED25519
+    protection: str = "file"
 
     @property
     def public_raw(self) -> bytes:
-        return _raw_public(self.private_key.public_key())
+        return raw_of_public(self.private_key.public_key())[1]
 
     @property
     def fingerprint(self) -> str:
         return fingerprint_of(self.public_raw)
+
+    @property
+    def public_pem(self) -> bytes:
+        return pem_of(self.algorithm, self.public_raw)
 
     @classmethod
     def generate(cls) -> Signer:
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
-    def load_or_create(cls, key_dir: str | Path, station_id: str) -> Signer:
-        """The station's key from ``key_dir``, created (and written durably) on first use."""
-        key_dir = Path(key_dir)
-        path = key_dir / f"{safe_filename(station_id)}.ed25519.pem"
-        if path.exists():
-            try:
-                key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            except (ValueError, OSError) as e:
-                raise ReportError(f"station key {path} is unreadable ({e})") from e
-            if not isinstance(key, Ed25519PrivateKey):
-                raise ReportError(f"station key {path} is not an Ed25519 key")
-            return cls(key)
-        signer = cls.generate()
-        signer._save(key_dir, path)
-        return signer
+    def from_pem(cls, pem: bytes, where: str) -> Signer:
+        try:
+            key = serialization.load_pem_private_key(pem, password=None)
+        except (ValueError, TypeError) as e:
+            raise ReportError(f"station key {where} is unreadable ({e})") from e
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ReportError(f"station key {where} is not an Ed25519 key")
+        return cls(key)
 
-    def _save(self, key_dir: Path, path: Path) -> None:
-        mkdirs_durable(key_dir)
-        pem = self.private_key.private_bytes(
+    def private_pem(self) -> bytes:
+        return self.private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        write_atomic(path, pem, mode=0o600)
-        pub = self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        write_atomic(path.with_name(path.name.replace(".pem", ".pub.pem")), pub)
-        write_atomic(
-            path.with_name(path.name.replace(".pem", ".fingerprint")),
-            f"{self.fingerprint}\n".encode(),
-        )
+
+    def sign_bytes(self, data: bytes) -> bytes:
+        return self.private_key.sign(data)
 
     def sign(self, record: Record, signed_at: str | None = None) -> Record:
         """A copy of ``record`` with its signature block."""
-        body = {k: v for k, v in record.items() if k != "signature"}
-        sig = {
-            "algorithm": ALGORITHM,
-            "public_key": base64.b64encode(self.public_raw).decode(),
-            "key_fingerprint": self.fingerprint,
-            "record_sha256": record_hash(body),
-            "signed_at": signed_at or now_iso(),
-        }
-        out = {**body, "signature": sig}
-        sig["value"] = base64.b64encode(self.private_key.sign(signed_bytes(out))).decode()
-        return out
+        return sign_record(self, record, signed_at)
+
+
+@dataclass(frozen=True)
+class TpmSigner:
+    """The station's ECDSA P-256 key inside its TPM (``key_protection: "tpm"``)."""
+
+    tcti: str
+    public_raw: bytes
+    handle: int = tpm2.HANDLE
+    algorithm: str = ECDSA_P256
+    protection: str = "tpm"
+
+    @classmethod
+    def open(cls, tcti: str, handle: int = tpm2.HANDLE) -> TpmSigner:
+        """The TPM's station key, created there on first use. Raises TpmError."""
+        algorithm, raw = public_from_pem(tpm2.load_or_create_key(tcti, handle))
+        if algorithm != ECDSA_P256:
+            raise ReportError(f"the TPM key at 0x{handle:08x} is not an ECDSA P-256 key")
+        return cls(tcti, raw, handle)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.public_raw)
+
+    @property
+    def public_pem(self) -> bytes:
+        return pem_of(self.algorithm, self.public_raw)
+
+    def sign_bytes(self, data: bytes) -> bytes:
+        return tpm2.sign_digest(self.tcti, hashlib.sha256(data).digest(), self.handle)
+
+    def sign(self, record: Record, signed_at: str | None = None) -> Record:
+        return sign_record(self, record, signed_at)
 
 
 @dataclass(frozen=True)
@@ -120,6 +206,7 @@ class Verdict:
     reason: str
     fingerprint: str = ""
     record: Record | None = field(default=None, repr=False)
+    protection: str = ""
 
 
 def _b64(text: object, what: str) -> bytes:
@@ -135,49 +222,60 @@ def _b64(text: object, what: str) -> bytes:
     return raw
 
 
-def _check_block(record: Record) -> tuple[bytes, bytes]:
+def _check_block(record: Record) -> tuple[str, bytes, bytes]:
     sig = record.get("signature")
     if not isinstance(sig, dict):
         raise ReportError("the record carries no signature")
-    if sig.get("algorithm") != ALGORITHM:
-        raise ReportError(f"unknown signature algorithm {sig.get('algorithm')!r}")
+    algorithm = sig.get("algorithm")
+    if not isinstance(algorithm, str) or algorithm not in PUBLIC_LENGTH:
+        raise ReportError(f"unknown signature algorithm {str(algorithm)[:40]!r}")
+    protection = sig.get("key_protection", "file")
+    if protection not in PROTECTIONS or (protection == "tpm" and algorithm != ECDSA_P256):
+        raise ReportError(f"key protection {str(protection)[:20]!r} does not fit {algorithm}")
     pub = _b64(sig.get("public_key"), "public key")
     value = _b64(sig.get("value"), "signature value")
-    if len(pub) != 32:
+    if len(pub) != PUBLIC_LENGTH[algorithm]:
         raise ReportError("public key has the wrong length")
     if sig.get("key_fingerprint") != fingerprint_of(pub):
         raise ReportError("key fingerprint does not match the public key")
     if sig.get("record_sha256") != record_hash(record):
         raise ReportError("record hash does not match the record content (record was changed)")
-    return pub, value
+    return algorithm, pub, value
+
+
+def _signature_valid(algorithm: str, pub: bytes, value: bytes, data: bytes) -> bool:
+    try:
+        if algorithm == ED25519:
+            Ed25519PublicKey.from_public_bytes(pub).verify(value, data)
+        else:
+            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), pub)
+            key.verify(value, data, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def verify_record(record: Record, trusted_fingerprints: tuple[str, ...] = ()) -> Verdict:
     """Check the signature of a parsed record (and, if given, that the key is a trusted one)."""
     try:
-        pub, value = _check_block(record)
+        algorithm, pub, value = _check_block(record)
     except ReportError as e:
         return Verdict(False, str(e))
     fp = fingerprint_of(pub)
-    try:
-        Ed25519PublicKey.from_public_bytes(pub).verify(value, signed_bytes(record))
-    except InvalidSignature:
+    protection = str(record["signature"].get("key_protection", "file"))
+    if not _signature_valid(algorithm, pub, value, signed_bytes(record)):
         return Verdict(False, "signature does not match the record (record was changed)", fp)
     if trusted_fingerprints and fp not in trusted_fingerprints:
         return Verdict(False, f"signed by an unknown key {fp}", fp)
-    return Verdict(True, "signature valid", fp, record)
+    return Verdict(True, "signature valid", fp, record, protection)
 
 
 def verify_bytes(data: bytes, trusted_fingerprints: tuple[str, ...] = ()) -> Verdict:
     """Verify a record file: parseable, signed, and byte-identical to what was signed."""
     try:
-        record = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        return Verdict(False, f"not UTF-8 text at byte {e.start}")
-    except json.JSONDecodeError as e:
-        return Verdict(False, f"not valid JSON ({e.msg} at line {e.lineno} column {e.colno})")
-    if not isinstance(record, dict):
-        return Verdict(False, "not a Wipestation record (top level is not an object)")
+        record = parse_object(data)
+    except ReportError as e:
+        return Verdict(False, str(e))
     verdict = verify_record(record, trusted_fingerprints)
     if verdict.ok and serialize(record) != data:
         at = next(
@@ -189,14 +287,3 @@ def verify_bytes(data: bytes, trusted_fingerprints: tuple[str, ...] = ()) -> Ver
             False, f"file bytes differ from the signed record {where}", verdict.fingerprint
         )
     return verdict
-
-
-def trusted_from_dir(key_dir: str | Path) -> tuple[str, ...]:
-    """Fingerprints of every station key found in a ``wipestation-keys`` directory."""
-    out: list[str] = []
-    for p in sorted(Path(key_dir).glob("*.fingerprint")):
-        try:
-            out.append(p.read_text(encoding="ascii").strip())
-        except (OSError, UnicodeDecodeError):
-            continue
-    return tuple(out)

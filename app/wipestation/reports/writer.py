@@ -38,7 +38,8 @@ from wipestation.reports.target import (
 
 if TYPE_CHECKING:  # signing loads OpenSSL's bindings: imported with the first report
     from wipestation.discovery.monitor import DriveEvent, DriveWatcher
-    from wipestation.reports.sign import Signer
+    from wipestation.reports.keystore import KeyHome, StationKey
+    from wipestation.reports.sign import StationSigner
 
 log = logging.getLogger(__name__)
 REPORTS_DIR = "reports"
@@ -97,7 +98,8 @@ class ReportWriter:
         *,
         station: StationInfo | None = None,
         target: ReportTarget | None = None,
-        signer: Signer | None = None,
+        signer: StationSigner | None = None,
+        key_home: KeyHome | str | Path | None = None,
         printer: LabelPrinter | str | None = None,
         paper: str = "A4",
         spool_dir: str | Path | None = None,
@@ -108,6 +110,10 @@ class ReportWriter:
         self.target = target
         self.station = station or StationInfo(station_id=socket.gethostname())
         self.signer = signer
+        #: Where the station key and its record counter live: never the report target
+        #: (reports/keystore.py); a path is a key directory, None the default one.
+        self.key_home = key_home
+        self._key: StationKey | None = None
         self.printer = LabelPrinter.from_spec(printer) if isinstance(printer, str) else printer
         self.paper = paper
         self.pdf_enabled = pdf_enabled
@@ -138,9 +144,12 @@ class ReportWriter:
         target: ReportTarget = (
             DirectoryTarget(Path(cfg.report_dir)) if cfg.report_dir else StickTarget()
         )
+        from wipestation.reports.keystore import station_key_home
+
         return cls(
             station=station,
             target=target,
+            key_home=station_key_home(cfg.report_dir),
             printer=cfg.printer or None,
             paper=cfg.paper,
             spool_dir=spool_dir,
@@ -180,19 +189,34 @@ class ReportWriter:
 
     def _flush_locked(self, target: ReportTarget) -> dict[str, list[Path]]:
         out: dict[str, list[Path]] = {}
-        with target.open() as root:
-            from wipestation.reports.sign import KEY_DIR, Signer  # see TYPE_CHECKING above
-
-            signer = self.signer or Signer.load_or_create(root / KEY_DIR, self.station.station_id)
+        with target.open() as root, self.station_key().session() as key:
             for record in self.spool.pending():
-                signed = signer.sign(record)
+                signed = key.sign_next(record)  # numbered in the station's chain
                 out[record["report_id"]] = self._deliver(root, signed)
                 self.spool.remove(record["report_id"])
                 self.delivered.append(signed)
+            from wipestation.reports.identity import IDENTITY_DIR, write_identity
+
+            write_identity(root / IDENTITY_DIR, key.signer, self.station.station_id)
             self._write_summary(root)
             syncfs(root)
             self._set_target(TargetState.PRESENT, target.description)
         return out
+
+    def station_key(self) -> StationKey:
+        """The station key and record chain, loaded from their home on first use."""
+        if self._key is None:
+            from wipestation.reports.keystore import (  # see TYPE_CHECKING above
+                DEFAULT_KEY_DIR,
+                KeyHome,
+                StationKey,
+            )
+
+            home = self.key_home
+            if not isinstance(home, KeyHome):
+                home = KeyHome.directory(home or DEFAULT_KEY_DIR)
+            self._key = StationKey(home, self.station.station_id, self.signer)
+        return self._key
 
     def _deliver(self, root: Path, record: Record) -> list[Path]:
         directory = day_dir(root, record)
