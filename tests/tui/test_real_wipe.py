@@ -80,8 +80,18 @@ def test_full_wipe_of_two_loop_devices_reaches_pass(make_loop, tmp_path: Path) -
     for dev in devs:
         with open(dev, "rb") as f:
             assert f.read(64 * 1024) == bytes(64 * 1024)
-    records = sorted((tmp_path / "reports").rglob("*.json"))
+    records = sorted((tmp_path / "reports" / "reports").rglob("*.json"))
     assert len(records) == 2  # one signed record per drive (the journal lives elsewhere)
+    # besides them only the station's public identity, never a key
+    others = {
+        p.relative_to(tmp_path / "reports").parts[0] for p in (tmp_path / "reports").rglob("*")
+    }
+    assert others == {"reports", "wipestation-identity"}, others
+    assert not [p for p in (tmp_path / "reports").rglob("*") if "PRIVATE KEY" in _text(p)]
     assert {p.with_suffix(".pdf").is_file() for p in records} == {True}
     passed = [m for m in seen if isinstance(m, JobChanged) and m.progress.state == JobState.PASSED]
     assert len(passed) == 2
+
+
+def _text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.is_file() else ""
