@@ -72,6 +72,11 @@ class StickSpec:
         out = [dev_disk / "by-partuuid" / self.partuuid] if self.partuuid else []
         return [*out, dev_disk / "by-label" / self.label]
 
+    def arrived(self) -> bool:
+        """The stick is here now, or another terminal's instance has already copied its
+        settings (both instances wait for it; the first to see it copies them)."""
+        return self.present() is not None or paths.STICK_COPY.exists()
+
     def present(self, dev_disk: Path = Path("/dev/disk")) -> Path | None:
         for link in self.candidates(dev_disk):
             if link.exists():
@@ -240,7 +245,7 @@ def run(tty: str = "", out: TextIO = sys.stdout, inp: TextIO = sys.stdin) -> int
     boottimes.mark("python-started")
     cmdline = Path("/proc/cmdline")
     spec = StickSpec.from_cmdline(cmdline.read_text(encoding="utf-8", errors="replace"))
-    stick, cfg = boot_config(spec, cmdline, out)
+    stick, cfg, read = boot_config(spec, cmdline, out)
     print(banner(cfg, tty, stick, read_uptime(), spec), file=out, flush=True)
     boottimes.mark("banner")
     with contextlib.suppress(OSError, termios.error, ValueError):
@@ -248,15 +253,20 @@ def run(tty: str = "", out: TextIO = sys.stdout, inp: TextIO = sys.stdin) -> int
     if cfg.errors:
         print(describe_errors(cfg), file=out, flush=True)
         time.sleep(5)  # long enough to read before the screen is taken over
-    pending = spec if spec.named and stick is None and not paths.STICK_COPY.exists() else None
+    # Held for a stick that is not here: restart when it (or another terminal's copy of its
+    # settings) arrives. A stick that is here but unreadable is shown, not waited for.
+    pending = spec if spec.named and stick is None and not read else None
     if tty and tty != cfg.console:
         boottimes.startup_done()
         return run_log_view(cfg, out, pending=pending)
     return run_front_end(cfg, out, pending)
 
 
-def boot_config(spec: StickSpec, cmdline: Path, out: TextIO) -> tuple[Path | None, StationConfig]:
-    """The boot stick (waited for visibly when named) and the configuration it completes."""
+def boot_config(
+    spec: StickSpec, cmdline: Path, out: TextIO
+) -> tuple[Path | None, StationConfig, bool]:
+    """The boot stick (waited for visibly when named), the configuration it completes, and
+    whether its settings were read (now, or earlier in this boot)."""
     copied = paths.STICK_COPY
     # After a restart the stick may be gone (it may be pulled once the station is up): keep the
     # configuration this boot started with instead of waiting for it again.
@@ -270,7 +280,7 @@ def boot_config(spec: StickSpec, cmdline: Path, out: TextIO) -> tuple[Path | Non
     cfg = load_station_config(cmdline, paths.IMAGE_CONFIG, stick_config, (problem,) * bool(problem))
     if spec.named and stick_config is None:  # not here yet, or unreadable: settings unknown
         cfg = hold_for_stick(cfg, spec)
-    return stick, cfg
+    return stick, cfg, stick_config is not None
 
 
 def _tell(out: TextIO, line: str) -> None:
@@ -287,7 +297,7 @@ def run_front_end(cfg: StationConfig, out: TextIO, pending: StickSpec | None) ->
         return run_headless(build_services(cfg), Tee(out, paths.STATION_LOG))
     from wipestation import supervisor
 
-    arrived = (lambda: pending.present() is not None) if pending else None
+    arrived = pending.arrived if pending else None
     supervisor.run_station(cfg, extra={"stick_arrived": arrived})  # startup_done once it is up
     return 0
 
@@ -320,7 +330,7 @@ def run_log_view(
     out.write(f"This terminal shows the station log; the station is operated on {cfg.console}.\n")
     out.flush()
     pos = 0
-    while pending is None or pending.present() is None:
+    while pending is None or not pending.arrived():
         try:
             with log_path.open(encoding="utf-8", errors="replace") as f:
                 f.seek(pos if pos <= log_path.stat().st_size else 0)

@@ -59,8 +59,9 @@ def test_boot_config_without_the_named_stick(monkeypatch, tmp_path: Path) -> Non
     cmdline = tmp_path / "cmdline"
     cmdline.write_text("wipestation.auto=1 wipestation.boot=PARTUUID=abcd1234-01\n")
     out = io.StringIO()
-    stick, cfg = station.boot_config(SPEC, cmdline, out)
+    stick, cfg, read = station.boot_config(SPEC, cmdline, out)
     assert stick is None
+    assert not read
     assert not cfg.unattended
     assert "waiting for the boot stick (PARTUUID=abcd1234-01)" in out.getvalue()
 
@@ -86,3 +87,14 @@ def test_the_log_view_returns_when_the_stick_arrives(tmp_path: Path) -> None:
     view.join(10)
     assert not view.is_alive()
     assert "The boot stick arrived: restarting with its settings." in out.getvalue()
+
+
+def test_a_copy_made_by_the_other_terminal_counts_as_arrived(monkeypatch, tmp_path: Path) -> None:
+    """Both terminals' instances wait for the stick; the one that sees it first copies its
+    settings. The other, already held, must restart on that copy, not wait for a link it
+    may have missed."""
+    monkeypatch.setattr(paths, "STICK_COPY", tmp_path / "stick-wipestation.toml")
+    monkeypatch.setattr(station.StickSpec, "present", lambda self, dev_disk=None: None)
+    assert not SPEC.arrived()
+    paths.STICK_COPY.write_text('console = "ttyS0"\n')
+    assert SPEC.arrived()

@@ -2,7 +2,8 @@
 
 Disks are scanned in full for the fill pattern; FAT sticks are read with mtools; records are
 validated against the JSON schema and their Ed25519 signatures verified with the station keys
-found on the same stick (``wipestation-keys/``), exactly as an auditor would.
+published on the same stick (``wipestation-identity/``, self-signed), and the station's record
+chain is checked for gaps and forks; no private key may be on the stick.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 
 import jsonschema
 from wipestation.reports import sign
+from wipestation.reports.chain import check_chain
 from wipestation.reports.record import load_schema
+from wipestation.reports.trust import fingerprint_of_file
 
 from tests.vm.rack import MIB, PATTERN, Disk
 
@@ -127,12 +130,16 @@ class Reports:
     pdf_paths: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, stick: Stick) -> Reports:
+    def load(cls, stick: Stick, trusted: tuple[str, ...] = ()) -> Reports:
+        """``trusted``: the station's enrolled key fingerprints; by default the identities the
+        station published on the stick (self-signed, checked), which proves integrity and that
+        one station signed them all, while no private key may be on the stick."""
         files = stick.files()
-        keys = [p for p in files if p.startswith("/wipestation-keys/")]
-        assert keys, f"no station key on the stick: {files}"
-        trusted = tuple(stick.read(p).decode().strip() for p in keys if p.endswith(".fingerprint"))
-        assert trusted, f"no key fingerprint on the stick: {keys}"
+        assert not [p for p in files if b"PRIVATE KEY" in stick.read(p)[:4096]], (
+            f"a private key travels on the report stick: {files}"
+        )
+        trusted = trusted or published_identities(stick, files)
+        assert trusted, f"no station identity on the stick: {files}"
         validator = jsonschema.Draft202012Validator(load_schema())
         out = cls(stick)
         for path in files:
@@ -152,6 +159,9 @@ class Reports:
             assert serial not in out.records, f"two records for {serial}: {path}"
             out.records[serial] = record
             out.json_paths[serial] = path
+        named = [(out.json_paths[serial], rec) for serial, rec in out.records.items()]
+        problems = check_chain(named)
+        assert not problems, f"the station's record chain is broken: {[str(p) for p in problems]}"
         return out
 
     def check_drive(self, disk: Disk) -> dict[str, Any]:
@@ -172,6 +182,20 @@ class Reports:
         if disk.wwn:
             assert drive["wwn"].lower().endswith(disk.wwn.lower().removeprefix("0x")), drive
         return rec
+
+
+def published_identities(stick: Stick, files: list[str]) -> tuple[str, ...]:
+    """Fingerprints of the ``wipestation.identity/1`` files on the stick, each self-signature
+    checked (``reports/trust.py``)."""
+    found = []
+    for path in (p for p in files if p.startswith("/wipestation-identity/")):
+        local = Path(os.environ.get("TMPDIR", "/tmp")) / f"identity-{os.getpid()}.json"
+        local.write_bytes(stick.read(path))
+        try:
+            found.append(fingerprint_of_file(local))
+        finally:
+            local.unlink()
+    return tuple(dict.fromkeys(found))
 
 
 def result_of(record: dict[str, Any]) -> str:

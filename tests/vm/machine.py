@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tests.vm import cpio
+from tests.vm.hostcheck import BOOT_FAT, Stick
 from tests.vm.rack import (
     Disk,
     Prepared,
@@ -114,6 +115,15 @@ class Boot:
         return cls(image, "usb", firmware=firmware, **kw)
 
 
+#: Where the boot stick's FAT partition starts (GRUB's boot code lies before it).
+BOOT_FAT_OFFSET = 1024 * 1024
+
+
+def head_sha256(path: Path, size: int) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read(size)).hexdigest()
+
+
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -166,6 +176,8 @@ class Machine:
         self._console: socket.socket | None = None
         #: sha256 of the attached boot stick copy as it was handed to QEMU (tests compare it)
         self.stick_sha256_before = ""
+        self.stick_head_before = ""
+        self.stick_files_before: dict[str, str] = {}
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -246,7 +258,7 @@ class Machine:
                     ["cp", "--sparse=always", str(self.boot.image.usb), str(stick)], check=True
                 )
             self._put_on_stick(stick)
-            self.stick_sha256_before = file_sha256(stick)
+            self._remember_stick(stick)
             boot = ",bootindex=0" if self.boot.mode == "usb" else ""
             args += blockdev_args("bootstick", stick)
             args += [
@@ -534,8 +546,14 @@ class Machine:
             subprocess.run(
                 ["mcopy", "-o", "-i", f"{stick}@@1M", str(src), f"::/{name}"], check=True, env=env
             )
-        self.stick_sha256_before = file_sha256(stick)
+        self._remember_stick(stick)
         return stick
+
+    def _remember_stick(self, stick: Path) -> None:
+        """The boot stick as handed to QEMU: its boot code (before the FAT) and every file."""
+        self.stick_sha256_before = file_sha256(stick)
+        self.stick_head_before = head_sha256(stick, BOOT_FAT_OFFSET)
+        self.stick_files_before = Stick(stick, BOOT_FAT).snapshot()
 
     def hot_add_boot_stick(self, stick: Path | None = None) -> Path:
         """Plug the boot stick into the xHCI, as a stick that enumerates late would appear:

@@ -28,7 +28,7 @@ from tests.vm.hostcheck import (
     result_of,
     trace_span,
 )
-from tests.vm.machine import Boot, Image, Machine, file_sha256
+from tests.vm.machine import BOOT_FAT_OFFSET, Boot, Image, Machine, head_sha256
 from tests.vm.rack import PATTERN, Disk, Fault, Rack, ReportStick
 
 pytestmark = pytest.mark.vm
@@ -118,16 +118,30 @@ def assert_only_new_report_files(stick: Stick) -> None:
     its wipe journal)."""
     files = stick.files()
     assert stick.read(OLD_FILE[0]) == OLD_FILE[1]
-    own = ("/reports/", "/wipestation-keys/", "/.wipestation/")
+    own = ("/reports/", "/wipestation-identity/", "/.wipestation/")
     strays = [p for p in files if p != OLD_FILE[0] and not p.startswith(own)]
     assert not strays, f"unexpected files on the report stick: {strays}"
 
 
+#: What the station keeps on its boot stick: its key (no TPM here) and the record counter.
+STATION_KEY_FILES = (
+    r"/wipestation-keys/[^/]+\.(ed25519\.pem|pub\.pem|fingerprint|protection)"
+    r"|/wipestation-keys/chain-[0-9a-f]+\.json"
+)
+
+
 def assert_boot_stick_unchanged(m: Machine) -> None:
+    """Never wiped, never changed but for the station's own key home: the boot code, every
+    file the stick came with byte for byte, and nothing new outside ``wipestation-keys/``."""
     stick = m.dir / "boot-stick.img"
     assert m.stick_sha256_before, "no boot stick was attached"
-    assert file_sha256(stick) == m.stick_sha256_before, "the boot stick was modified"
-    assert Stick(stick, BOOT_FAT).files(), "the boot stick's FAT is unreadable"
+    assert head_sha256(stick, BOOT_FAT_OFFSET) == m.stick_head_before, "boot code modified"
+    now = Stick(stick, BOOT_FAT).snapshot()
+    assert now, "the boot stick's FAT is unreadable"
+    theirs = {p: h for p, h in now.items() if not p.startswith("/wipestation-keys/")}
+    assert theirs == m.stick_files_before, "the boot stick's files were modified"
+    strays = [p for p in now if p not in theirs and not re.fullmatch(STATION_KEY_FILES, p)]
+    assert not strays, f"unexpected files in the boot stick's key home: {strays}"
 
 
 # ---- 1. the mixed rack, unattended --------------------------------------------------------
