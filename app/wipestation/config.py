@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from wipestation import paths
 from wipestation.errors import ConfigError
 from wipestation.model import VERIFY_MODES, VerifyMode, verify_mode
 from wipestation.reports.printer import PrinterSpec
@@ -49,6 +50,13 @@ class StationConfig:
     """Technician's name for the certificates (the TUI can ask for it)."""
     customer: str = ""
     """Customer / job reference for the certificates."""
+    lot: str = ""
+    """The customer's lot every record of this station belongs to (``wipestation.lot=``)."""
+    location: str = ""
+    """Where the station stands (site, bay), printed on every record (``wipestation.location=``)."""
+    manifest: str = ""
+    """The lot's manifest CSV: an absolute path, or one relative to the boot stick's copy
+    directory (``/run/wipestation``), where the boot wiring copies the stick's files."""
     paper: str = "A4"
     """Certificate paper size: A4 or Letter."""
     shell: bool = False
@@ -104,9 +112,17 @@ def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) 
         raise ValueError("must be A4 or Letter")
     if name == "method" and not known_method(s):
         raise ValueError(f"unknown method {s!r} (see 'wipestation methods')")
+    if name == "manifest" and s:
+        return manifest_path(s)
     if name == "printer" and s:
         PrinterSpec.parse(s)  # PrinterSpecError is a ValueError: one line, and no printer
     return s
+
+
+def manifest_path(value: str) -> str:
+    """An absolute manifest path; a relative one names a file the boot stick brought along."""
+    path = Path(value)
+    return str(path if path.is_absolute() else paths.RUN_DIR / path)
 
 
 def apply(

@@ -139,6 +139,8 @@ class ReportWriter:
             station_id=cfg.station,
             operator=cfg.operator,
             customer=cfg.customer,
+            location=cfg.location,
+            lot_id=cfg.lot,
             time_source=time_source,
         )
         target: ReportTarget = (
