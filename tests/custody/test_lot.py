@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from wipestation.custody.chain import chain_issues
-from wipestation.custody.lot import COMPLETE, INCOMPLETE, Lot, reconcile
+from wipestation.custody.lot import COMPLETE, INCOMPLETE, Lot, chain_links, reconcile
 from wipestation.custody.manifest import Manifest, parse_manifest
 from wipestation.custody.records import FoundRecord
+from wipestation.reports.chain import check_links
 
 BASE = FoundRecord(
     file="r.json", kind="wipe", outcome="PASS", serial="", asset_tag="", model="Samsung SSD 870",
@@ -141,7 +141,7 @@ def test_lot_metadata_is_filled_from_its_records():
     assert r.lot.closed_at == "2026-11-28T00:00:00Z"
 
 
-def test_chain_gap_fork_and_broken_link_are_named():
+def test_chain_gap_fork_and_replaced_are_named():
     chain = [
         rec(1, serial="A", sequence=1),
         rec(2, serial="B", sequence=2, previous_sha256=f"{1:064x}"),
@@ -151,15 +151,44 @@ def test_chain_gap_fork_and_broken_link_are_named():
         rec(7, serial="G", sequence=6, previous_sha256="f" * 64),  # 6 does not follow 5? (fork)
         rec(8, serial="H", sequence=7, previous_sha256="e" * 64),  # 7 does not follow 6
     ]
-    issues = chain_issues(chain)
-    kinds = [(i.kind, i.sequence) for i in issues]
-    assert kinds == [("gap", 3), ("fork", 5), ("broken-link", 7)]
-    assert "record 3 of bench-2" in issues[0].detail
-    assert issues[1].files == ("r5.json", "r6.json")
-    assert issues[2].files == ("r7.json", "r8.json")
+    issues = check_links(chain_links(chain))
+    kinds = [(i.kind, i.sequences) for i in issues]
+    assert kinds == [("gap", (3,)), ("fork", (5,)), ("replaced", (6, 7))]
+    assert "station bench-2" in issues[0].message
+    assert "record(s) 3 missing" in issues[0].message
+    assert issues[1].names == ("r5.json", "r6.json")
+    assert issues[2].names == ("r7.json", "r8.json")
 
 
 def test_no_chain_fields_no_chain_issues():
-    assert chain_issues([rec(1, serial="A"), rec(2, serial="B")]) == []
+    assert check_links(chain_links([rec(1, serial="A"), rec(2, serial="B")])) == []
     m = manifest("serial\nA\n")
     assert reconcile(Lot("L1", manifest=m), [rec(1, serial="A")]).chain_gaps == ()
+
+
+def test_chain_problems_in_the_lot_record_and_its_pdf(tmp_path):
+    """The lot record carries the one chain-problem shape (schema-valid); its PDF names them."""
+    import subprocess
+
+    import jsonschema
+    from wipestation.custody.lot_record import build_lot_record, load_schema, write_lot
+    from wipestation.reports.sign import Signer
+
+    m = manifest("serial\nA\nD\n")
+    chain = [rec(1, serial="A", sequence=1), rec(4, serial="D", sequence=4)]
+    r = reconcile(Lot("L1", manifest=m), chain, closed_at="2026-11-28T00:00:00Z")
+    lot = build_lot_record(r, (BASE.key_fingerprint,))
+    jsonschema.validate(lot, load_schema(), cls=jsonschema.Draft202012Validator)
+    (gap,) = lot["chain_gaps"]
+    assert gap["kind"] == "gap"
+    assert gap["key_fingerprint"] == BASE.key_fingerprint
+    assert gap["station"] == "bench-2"
+    assert gap["sequences"] == [2, 3]
+    assert gap["names"] == ["r1.json", "r4.json"]
+    assert "record(s) 2-3 missing" in gap["message"]
+    assert lot["counts"]["chain_gaps"] == 1
+    pdf = write_lot(tmp_path, Signer.generate().sign(lot))[1]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout
+    assert b"Record-chain issues: 1" in text
+    assert b"record(s) 2-3" in text
+    assert b"between r1.json and r4.json" in text

@@ -4,7 +4,7 @@
                               [--fingerprint FP] [--out DIR] [--json]
 
 SOURCE directories (report sticks, copies from several stations) are searched recursively; every
-record is verified against the trusted keys only (``custody/trust.py`` says what a ``--trust``
+record is verified against the trusted keys only (``reports/trust.py`` says what a ``--trust``
 file may hold) and a record that fails is listed as rejected, never counted. ``--trust`` takes
 files; what follows it that is not a file is a source, so ``--trust a.pub b.pub /media/stick``
 works. With
@@ -28,8 +28,8 @@ from pathlib import Path
 from wipestation.custody.lot import COMPLETE, Lot, Reconciliation, reconcile
 from wipestation.custody.manifest import ManifestError, load_manifest
 from wipestation.custody.sources import SourceError, collect
-from wipestation.custody.trust import TrustError, trusted_fingerprints
 from wipestation.reports.record import now_iso
+from wipestation.reports.trust import TrustError, load_trust
 
 EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_BAD_INPUT = 0, 3, 2
 
@@ -101,7 +101,7 @@ def reconcile_cmd(args: argparse.Namespace) -> int:
     trust_files, sources = split_sources(args)
     if not sources:
         raise SourceError("name at least one SOURCE directory of records")
-    trusted = trusted_fingerprints(trust_files, args.fingerprint)
+    trusted = load_trust([Path(f) for f in trust_files], args.fingerprint).fingerprints
     if not trusted:
         raise TrustError("no trusted key: give --trust FILE or --fingerprint FP")
     manifest = load_manifest(args.manifest)
@@ -152,7 +152,7 @@ def print_summary(rec: Reconciliation, written: Written, as_json: bool) -> None:
     for j in rec.rejected:
         print(f"  rejected: {j.file}: {j.reason}")
     for g in rec.chain_gaps:
-        print(f"  record chain: {g.kind}: {g.detail}")
+        print(f"  record chain: {g}")
     for path in written.paths:
         print(f"  written: {path}")
     if written.key_fingerprint:

@@ -14,7 +14,7 @@ Matching rules (one place, tested in tests/custody/test_lot.py):
   they match an entry (a station that was not told the lot still wiped the customer's drive).
 
 The lot is COMPLETE only when every manifest entry is done (and, without a manifest, every drive
-seen). Chain issues are reported beside it, for a person to judge.
+seen). Record-chain problems (``reports/chain.py``) are reported beside it, for a person to judge.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from wipestation.custody.chain import ChainIssue, chain_issues
 from wipestation.custody.manifest import Manifest, ManifestEntry, size_matches
 from wipestation.custody.records import DESTROYED, MISSING, PASS, FoundRecord, moment
 from wipestation.custody.sources import Rejected
+from wipestation.reports.chain import ChainLink, ChainProblem, check_links
 
 COMPLETE, INCOMPLETE = "COMPLETE", "INCOMPLETE"
 
@@ -94,7 +94,7 @@ class Reconciliation:
     entries: tuple[EntryResult, ...]  # in manifest order
     unexpected: tuple[Unexpected, ...]
     rejected: tuple[Rejected, ...]
-    chain_gaps: tuple[ChainIssue, ...]
+    chain_gaps: tuple[ChainProblem, ...]
     #: verified records of other lots (or of none, matching no entry), passed over
     passed_over: int = 0
 
@@ -175,6 +175,18 @@ def unique(records: Iterable[FoundRecord]) -> list[FoundRecord]:
     return list(seen.values())
 
 
+def chain_links(records: Iterable[FoundRecord]) -> list[ChainLink]:
+    """The chain links of the records that carry one: a record from before stations numbered
+    their records has none, and is no chain problem in a lot (it proves its wipe all the same)."""
+    return [
+        ChainLink(
+            r.file, r.key_fingerprint, r.station or "?", seq, r.previous_sha256, r.record_sha256
+        )
+        for r in records
+        if (seq := r.sequence) is not None
+    ]
+
+
 def reconcile(
     lot: Lot,
     records: Iterable[FoundRecord],
@@ -213,6 +225,6 @@ def reconcile(
         entries=results,
         unexpected=tuple(sorted(unexpected, key=lambda u: moment(u.record.when))),
         rejected=tuple(rejected),
-        chain_gaps=tuple(chain_issues(everything)),
+        chain_gaps=tuple(check_links(chain_links(everything))),
         passed_over=passed_over,
     )

@@ -239,7 +239,7 @@ def story(lot: Record, width: float) -> list[Flowable]:
         out.append(_pairs(s, [(r["file"], r["reason"]) for r in lot["rejected"]], width))
     if lot["chain_gaps"]:
         out += heading(s, f"Record-chain issues: {len(lot['chain_gaps'])}")
-        out.append(_pairs(s, [(g["kind"], g["detail"]) for g in lot["chain_gaps"]], width))
+        out.append(_pairs(s, [(g["kind"], g["message"]) for g in lot["chain_gaps"]], width))
     return out
 
 

@@ -39,32 +39,57 @@ class ChainProblem:
     def __str__(self) -> str:
         return self.message
 
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "key_fingerprint": self.key_fingerprint,
+            "station": self.station,
+            "sequences": list(self.sequences),
+            "names": list(self.names),
+            "message": self.message,
+        }
+
 
 @dataclass(frozen=True)
-class _Link:
+class ChainLink:
+    """One record's place in its station's chain, however the caller read the record.
+
+    ``name`` is how problems call it (a file path); ``sha256`` its ``signature.record_sha256``.
+    """
+
     name: str
+    key_fingerprint: str
+    station: str
     sequence: int
-    previous: str
+    previous_sha256: str
     sha256: str
 
 
-def _link(name: str, record: Record) -> _Link | None:
-    chain = record.get("chain")
-    if not isinstance(chain, dict):
+def _signer(record: Record) -> tuple[str, str]:
+    """(signing key fingerprint or "", station id or "?") of a record."""
+    sig, station = record.get("signature"), record.get("station")
+    fp = str(sig.get("key_fingerprint", "")) if isinstance(sig, dict) else ""
+    return fp, str(station.get("id", "?")) if isinstance(station, dict) else "?"
+
+
+def link_of(name: str, record: Record) -> ChainLink | None:
+    """The record's chain link; None when it carries no usable ``chain`` or signing key."""
+    chain, (fp, sid) = record.get("chain"), _signer(record)
+    if not isinstance(chain, dict) or not fp:
         return None
     seq, prev = chain.get("sequence"), chain.get("previous_sha256")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or not isinstance(prev, str):
         return None
-    return _Link(name, seq, prev, record_hash(record))
+    return ChainLink(name, fp, sid, seq, prev, record_hash(record))
 
 
 def _span(seqs: tuple[int, ...]) -> str:
     return str(seqs[0]) if len(seqs) == 1 else f"{seqs[0]}-{seqs[-1]}"
 
 
-def _check_station(fp: str, station: str, links: list[_Link]) -> list[ChainProblem]:
+def _check_station(fp: str, station: str, links: list[ChainLink]) -> list[ChainProblem]:
     who = f"station {station} (key {fp})"
-    by_seq: dict[int, dict[str, _Link]] = defaultdict(dict)
+    by_seq: dict[int, dict[str, ChainLink]] = defaultdict(dict)
     for ln in links:  # identical copies (same hash) are one record
         by_seq[ln.sequence].setdefault(ln.sha256, ln)
     out: list[ChainProblem] = []
@@ -88,7 +113,7 @@ def _check_station(fp: str, station: str, links: list[_Link]) -> list[ChainProbl
             out.append(ChainProblem(GAP, fp, station, missing, names, msg))
         elif len(before) == 1 and len(after) == 1:
             (prev,), (nxt,) = before.values(), after.values()
-            if nxt.previous != prev.sha256:
+            if nxt.previous_sha256 != prev.sha256:
                 msg = (
                     f"replaced: {who} record {a} ({prev.name}) is not the one record {b} "
                     f"({nxt.name}) follows: it was replaced"
@@ -97,37 +122,45 @@ def _check_station(fp: str, station: str, links: list[_Link]) -> list[ChainProbl
     return out
 
 
+def check_links(links: Iterable[ChainLink]) -> list[ChainProblem]:
+    """Gaps, forks and replaced records in the station chains ``links`` describe.
+
+    Links are grouped per signing key (one key is one station); give links only of records
+    whose signatures you verified against trusted keys: this checks numbering and links only.
+    The same record found twice (same hash, a copy on another stick) counts once. Problems are
+    sorted by key, then sequence. A gap is only seen between two present records: records
+    before the lowest number given (earlier sticks) or after the highest are not expected.
+    """
+    groups: dict[str, list[ChainLink]] = defaultdict(list)
+    for link in links:
+        groups[link.key_fingerprint].append(link)
+    out: list[ChainProblem] = []
+    for fp in sorted(groups):
+        found = _check_station(fp, groups[fp][0].station, groups[fp])
+        out += sorted(found, key=lambda p: p.sequences[0])
+    return out
+
+
 def check_chain(records: Iterable[tuple[str, Record]]) -> list[ChainProblem]:
-    """Gaps, forks and replaced records in the station chains of ``records``.
+    """Problems in the station chains of ``records``; a record without a chain is one too.
 
     Args:
         records: ``(name, record)`` pairs — name is how you want the record called in the
-            problems (usually its file path); the record is the parsed JSON. Pass records whose
-            signatures you have already verified against trusted keys: this function checks
-            only the numbering and links, grouped per signing key
-            (``signature.key_fingerprint``). Records of several stations may be mixed, and the
-            same record found twice (a copy on another stick) counts once.
+            problems (usually its file path); the record is the parsed JSON, its signature
+            already verified (see ``check_links``). Records of several stations may be mixed.
 
     Returns:
-        Problems sorted by key and sequence; empty when every chain is whole. A gap is only
-        seen between two present records: records before the lowest number given (earlier
-        sticks) or after the highest (the newest) are not expected.
+        ``unchained`` problems first (in the order given), then ``check_links``' problems;
+        empty when every chain is whole.
     """
-    groups: dict[str, list[_Link]] = defaultdict(list)
-    stations: dict[str, str] = {}
+    links: list[ChainLink] = []
     out: list[ChainProblem] = []
     for name, record in records:
-        sig = record.get("signature")
-        fp = str(sig.get("key_fingerprint", "")) if isinstance(sig, dict) else ""
-        station = record.get("station")
-        sid = str(station.get("id", "?")) if isinstance(station, dict) else "?"
-        link = _link(name, record)
-        if link is None or not fp:
+        link = link_of(name, record)
+        if link is None:
+            fp, sid = _signer(record)
             msg = f"unchained: {name} carries no record chain (sequence, previous_sha256)"
             out.append(ChainProblem(UNCHAINED, fp, sid, (), (name,), msg))
-            continue
-        groups[fp].append(link)
-        stations.setdefault(fp, sid)
-    for fp in sorted(groups):
-        out += _check_station(fp, stations[fp], groups[fp])
-    return out
+        else:
+            links.append(link)
+    return out + check_links(links)

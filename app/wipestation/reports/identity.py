@@ -15,7 +15,13 @@ from wipestation.discovery.identity import safe_filename
 from wipestation.errors import ReportError
 from wipestation.reports.atomic import mkdirs_durable, write_atomic
 from wipestation.reports.record import Record, now_iso, serialize
-from wipestation.reports.sign import StationSigner, pem_of, verify_record
+from wipestation.reports.sign import (
+    StationSigner,
+    fingerprint_of,
+    pem_of,
+    public_from_pem,
+    verify_record,
+)
 
 SCHEMA_ID = "wipestation.identity/1"
 #: Where the writer leaves a copy on the report medium (public: enrolment material only).
@@ -54,16 +60,34 @@ def write_identity(directory: Path, signer: StationSigner, station_id: str) -> P
 
 
 def check_identity(record: Record) -> str:
-    """The fingerprint an identity record enrols; ReportError when it is not a sound one."""
+    """The fingerprint an identity record enrols; ReportError when it is not a sound one.
+
+    The key it names (``key.public_key_pem``, else ``key.fingerprint``) must be the key that
+    signed it: a damaged or altered identity is refused rather than trusted.
+    """
     if record.get("schema") != SCHEMA_ID:
         raise ReportError(f"not a station identity file ({SCHEMA_ID})")
+    named = _named_key(record.get("key"))
     verdict = verify_record(record)
-    if not verdict.ok:
-        raise ReportError(f"identity file: {verdict.reason}")
-    key = record.get("key")
-    if not isinstance(key, dict) or key.get("fingerprint") != verdict.fingerprint:
-        raise ReportError("identity file names another key than the one that signed it")
-    return verdict.fingerprint
+    if not verdict.ok or verdict.fingerprint != named:
+        why = verdict.reason if not verdict.ok else f"it is signed by {verdict.fingerprint}"
+        raise ReportError(f"the identity is not signed by the key it names ({why})")
+    return named
+
+
+def _named_key(key: object) -> str:
+    """The fingerprint of the key an identity names (computed from its PEM when it has one)."""
+    if not isinstance(key, dict):
+        raise ReportError("the identity names no key")
+    pem, given = key.get("public_key_pem"), key.get("fingerprint")
+    if isinstance(pem, str):
+        fp = fingerprint_of(public_from_pem(pem.encode())[1])
+        if given is not None and given != fp:
+            raise ReportError("the identity's key fingerprint is not its public key's")
+        return fp
+    if isinstance(given, str):
+        return given
+    raise ReportError("the identity names no key (key.public_key_pem)")
 
 
 def fingerprint_of_identity(data: bytes) -> str:
