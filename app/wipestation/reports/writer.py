@@ -120,6 +120,10 @@ class ReportWriter:
         self.spool = Spool(spool_dir)
         self.session_started = datetime.now().astimezone()
         self.delivered: list[Record] = []
+        #: Drive identity → asset tag / notes the station's screen learned from barcode scans;
+        #: they go on that drive's records (``tui/lot_model.py`` fills them).
+        self.asset_tags: dict[str, str] = {}
+        self.drive_notes: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._kick_thread: threading.Thread | None = None
         self._target_state = "unknown" if target else "off"
@@ -161,7 +165,10 @@ class ReportWriter:
 
     def write(self, result: JobResult, *, asset_tag: str = "") -> list[Path]:
         """Record one finished job; the paths written now (empty while the record waits)."""
-        record = build_record(result, self.station, asset_tag=asset_tag)
+        identity = result.drive.identity
+        tag = asset_tag or self.asset_tags.get(identity, "")
+        record = build_record(result, self.station, asset_tag=tag)
+        record["notes"] = [*record["notes"], *self.drive_notes.get(identity, ())]
         return self.submit(record)
 
     def submit(self, record: Record) -> list[Path]:

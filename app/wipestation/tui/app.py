@@ -30,8 +30,10 @@ from wipestation.tui import POWEROFF, RESTART
 from wipestation.tui.format import ascii_terminal, serial_terminal, use_ascii_scrollbars
 from wipestation.tui.health import health_word
 from wipestation.tui.joblog import JobLogRelay
+from wipestation.tui.lot_model import open_desk
 from wipestation.tui.messages import (
     CancelRequested,
+    CodeScanned,
     DriveAdded,
     DriveChanged,
     DriveRemoved,
@@ -97,6 +99,7 @@ class WipestationApp(App[str | None]):
         self._done_since: float | None = None
         self._restart_told = False
         self._probes_held: list[Drive] | None = []  # None once the first frame is up
+        self.lot, self._lot_problem = open_desk(self.config.manifest, self.report_writer)
 
         self.view = StationView(
             station=self.station,
@@ -108,6 +111,7 @@ class WipestationApp(App[str | None]):
             report_status=self.report_status,
             results=lambda: self.engine.results(),
             delivery=lambda job_id: delivery_of(self.report_writer, job_id),
+            lot=self.lot,
         )
         self.drives_screen = DrivesScreen(self.view)
         self._relay = JobLogRelay(self.post_message)
@@ -131,6 +135,8 @@ class WipestationApp(App[str | None]):
         self.request_probe([r.drive for r in self.station.rows.values()])
         self.set_interval(self.tick_s, self.tick)
         self.refresh_view()
+        if self._lot_problem:
+            self.show_error(self._lot_problem)
         self.call_after_refresh(self._screen_up)
 
     def initial_drives(self) -> list[Drive]:
@@ -236,6 +242,17 @@ class WipestationApp(App[str | None]):
     def on_method_chosen(self, message: MethodChosen) -> None:
         self.method = message.method
         self.show_info(f"Method for the next wipe: {message.method}")
+        self.refresh_view()
+
+    def on_code_scanned(self, message: CodeScanned) -> None:
+        """A barcode: the lot desk gives it its meaning (lot_model.LotDesk.scan)."""
+        rows = self.station.rows
+        here = rows[message.name].drive if message.name in rows else None
+        present = [r.drive for r in rows.values() if r.present]
+        outcome = self.lot.scan(message.code, present, here)
+        if outcome.select:
+            self.drives_screen.highlight(outcome.select)
+        self._say(outcome.text, outcome.error)
         self.refresh_view()
 
     def on_power_off_requested(self, _: PowerOffRequested) -> None:

@@ -129,3 +129,17 @@ class PlanWorkedOut(Message, bubble=False):
 
     name: str
     lines: list[str]
+
+
+@dataclass
+class CodeScanned(Message):
+    """A barcode (or the same characters typed) ended by Enter on the drives screen; ``name``
+    is the highlighted drive ('' when none). The App gives it its meaning (``lot_model``)."""
+
+    code: str
+    name: str
+
+
+@dataclass
+class LotCloseRequested(Message):
+    """The operator confirmed closing the lot: the App writes the lot record and its PDF."""

@@ -7,15 +7,19 @@ The table is refreshed by the App's tick (``show``), never by the engine's threa
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from wipestation.tui.lot_model import Custody, ScanBuffer, drive_states, lot_line
 from wipestation.tui.messages import (
     CancelRequested,
+    CodeScanned,
     LabelReprintRequested,
     MethodChosen,
     PowerOffRequested,
@@ -32,6 +36,17 @@ from wipestation.tui.station import Row
 from wipestation.tui.view import StationView
 from wipestation.tui.widgets.drive_table import DriveTable
 from wipestation.tui.widgets.status_bar import StatusBar
+
+
+def custody_hint(c: Custody | None) -> str:
+    """What the labels said about the drive ('' when nothing was scanned for it)."""
+    if c is None:
+        return ""
+    parts = ["label checked"] if c.label_checked else []
+    parts += [f"tag {c.asset_tag}"] if c.asset_tag else []
+    parts += [f"manifest line {c.entry.line}"] if c.entry else []
+    parts += [f"LABEL S/N {c.label_serial}"] if c.label_serial else []
+    return "  [" + ", ".join(parts) + "]" if parts else ""
 
 
 def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
@@ -51,6 +66,8 @@ def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
 
 
 class DrivesScreen(Screen[None]):
+    """Also takes barcode scans anywhere (``lot_model.ScanBuffer``): no input box needed."""
+
     BINDINGS = [
         Binding("space", "toggle_row", "Select"),
         Binding("a", "select_all", "All"),
@@ -63,6 +80,7 @@ class DrivesScreen(Screen[None]):
         Binding("question_mark,f1", "help", "Help"),
         Binding("p", "poweroff", "Off"),
     ]
+    BOUND = frozenset(k for b in BINDINGS if isinstance(b, Binding) for k in b.key.split(","))
 
     def __init__(self, view: StationView) -> None:
         super().__init__()
@@ -72,11 +90,14 @@ class DrivesScreen(Screen[None]):
         self.status = StatusBar(id="status")
         self.hint = Static("", id="hint")
         self.message = Static("", id="message")
+        self.lot = Static("", id="lot")
+        self.scans = ScanBuffer()
 
     def compose(self) -> ComposeResult:
         yield self.status
         yield Static(self._banner(), id="banner", classes="" if self._banner() else "hidden")
         yield self.table
+        yield self.lot
         yield self.hint
         yield self.message
         yield Footer(compact=True, show_command_palette=False)
@@ -100,17 +121,50 @@ class DrivesScreen(Screen[None]):
         view = self.view
         self.table.show(list(view.station.rows.values()), self.app.size.width)
         self.status.show(view.config.station, view.station.counts(), view.report_status())
+        self._show_lot()
         self._show_hint()
+
+    def _show_lot(self) -> None:
+        view = self.view
+        rows = [r for r in view.station.rows.values() if not r.drive.protected]
+        drives = drive_states(((r.drive, r.busy) for r in rows), view.results())
+        text = lot_line(view.config.lot, view.lot, view.lot.counts(drives))
+        self.lot.display = bool(text)
+        self.lot.update(Text(text, style="bold"))
 
     def _show_hint(self) -> None:
         row = self._highlighted()
         text = hint_for(row, self.view.method(), looking=row is None and self.view.looking())
+        if row is not None:
+            text += custody_hint(self.view.lot.custody.get(row.drive.identity))
         if text != self._hint:
             self._hint = text
             self.hint.update(Text(text))
 
     def say(self, text: str, error: bool = False) -> None:
         self.message.update(Text(text, style="bold red" if error else "bold"))
+
+    def highlight(self, name: str) -> None:
+        """Put the cursor on this drive (a scan picked it)."""
+        names = list(self.view.station.rows)
+        if name in names:
+            self.table.move_cursor(names.index(name))
+        self._show_hint()
+
+    def on_key(self, event: Key) -> None:
+        """Barcode scans: a run of characters ended by Enter goes up as ``CodeScanned``."""
+        if event.key == "enter":
+            code = self.scans.enter()
+            if code:
+                event.stop()
+                self.post_message(CodeScanned(code, self.table.highlighted_name or ""))
+            return
+        char = event.character
+        if not (event.is_printable and char):
+            self.scans.clear()
+            return
+        if self.scans.take(char, bound=event.key in self.BOUND, now=time.monotonic()):
+            event.stop()
 
     def on_resize(self, _: Resize) -> None:
         self.show()

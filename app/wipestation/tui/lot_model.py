@@ -1,0 +1,277 @@
+"""The lot at the station: barcode scans matched to drives and the manifest, and the lot's counts.
+
+Plain Python (no Textual), so the scan rules are testable alone. A barcode scanner is a keyboard
+("keyboard wedge"): it types a code as a burst of key presses ending in Enter. ``ScanBuffer``
+decides which key presses are a code and which are the screen's one-key commands:
+
+- a *code* is a run of at least ``SCAN_MIN`` printable characters typed with no other action in
+  between, ended by Enter; shorter runs and any other key (arrows, Escape ...) drop the run;
+- a key the screen does not bind always goes into the run (so a code typed by hand works);
+- a key the screen binds (a, w, c, d, space ...) acts at once and drops the run — unless it
+  arrives within ``BURST_S`` of the previous character of a run: then a scanner is typing
+  (a scanner types a character every few milliseconds, a person every ~100 ms or more) and it
+  is part of the code. Known limit: a code whose *first* character is a bound key acts on it;
+  codes are compared without case, so labels and hand-typed codes in capitals always work.
+
+``LotDesk`` gives a code its meaning (``scan``): a present drive's serial or WWN selects that
+drive and checks its label; a manifest entry's asset tag or serial links the highlighted drive to
+that entry; any other code becomes the highlighted drive's asset tag. What the records need (asset
+tags, notes on a label that disagrees with the firmware) it keeps in the mappings it was given,
+which the report writer reads when it builds a drive's record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from wipestation.custody.manifest import Manifest, ManifestEntry, load_manifest
+from wipestation.errors import WipestationError
+from wipestation.model import Drive, JobResult
+from wipestation.reports.writer import ReportWriter
+
+SCAN_MIN = 3
+BURST_S = 0.05
+
+
+class ScanBuffer:
+    """Key presses → codes (see the module docstring for the rule)."""
+
+    def __init__(self) -> None:
+        self._chars: list[str] = []
+        self._last = float("-inf")
+
+    def take(self, char: str, *, bound: bool, now: float) -> bool:
+        """Whether ``char`` is part of a code (the screen swallows it); False: let it act."""
+        in_burst = bool(self._chars) and now - self._last <= BURST_S
+        if bound and not in_burst:
+            self.clear()
+            return False
+        self._chars.append(char)
+        self._last = now
+        return True
+
+    def enter(self) -> str:
+        """The code Enter completes, or '' (then Enter keeps its usual meaning)."""
+        code = "".join(self._chars).strip()
+        self.clear()
+        return code if len(code) >= SCAN_MIN else ""
+
+    def clear(self) -> None:
+        self._chars.clear()
+
+    @property
+    def pending(self) -> str:
+        return "".join(self._chars)
+
+
+def fold(code: str) -> str:
+    """Codes compare without case and surrounding blanks (scanned or typed by hand)."""
+    return code.strip().casefold()
+
+
+@dataclass
+class Custody:
+    """What the station learned about one drive from its labels."""
+
+    asset_tag: str = ""
+    label_checked: bool = False
+    entry: ManifestEntry | None = None
+    #: The serial the drive's label (or its manifest entry) gives, when it is not the firmware's.
+    label_serial: str = ""
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """What a scan did, for the message line; ``select``: the drive to highlight."""
+
+    text: str
+    error: bool = False
+    select: str = ""
+
+
+@dataclass(frozen=True)
+class LotCounts:
+    expected: int
+    passed: int
+    failed: int
+    running: int
+    not_seen: int
+    unlisted: int  # drives seen that are not on the manifest
+
+
+@dataclass(frozen=True)
+class DriveState:
+    """One drive as the lot counts it: its last outcome, or whether it is being wiped now."""
+
+    drive: Drive
+    running: bool = False
+    outcome: str = ""  # "PASS" | "FAIL" | "" (not finished)
+
+
+@dataclass
+class LotDesk:
+    manifest: Manifest | None = None
+    #: drive identity → asset tag; shared with the report writer (``ReportWriter.asset_tags``)
+    asset_tags: dict[str, str] = field(default_factory=dict)
+    #: drive identity → notes for its record; shared with the report writer
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    custody: dict[str, Custody] = field(default_factory=dict)  # by drive identity
+
+    @property
+    def entries(self) -> tuple[ManifestEntry, ...]:
+        return self.manifest.entries if self.manifest else ()
+
+    def of(self, drive: Drive) -> Custody:
+        return self.custody.setdefault(drive.identity, Custody())
+
+    # ---- scans --------------------------------------------------------------------------------
+    def scan(self, code: str, drives: Sequence[Drive], highlighted: Drive | None) -> ScanOutcome:
+        key = fold(code)
+        drive = next((d for d in drives if key in _identities(d)), None)
+        if drive is not None:
+            return self._checked(drive)
+        entry = self._entry(key)
+        if highlighted is None or highlighted.protected:
+            what = f"manifest line {entry.line}" if entry else "no drive and no manifest entry"
+            return ScanOutcome(f"Scanned {code}: matches {what}; highlight a drive first.", True)
+        if entry is not None:
+            return self._link(highlighted, entry)
+        return self._tag(highlighted, code.strip())
+
+    def _checked(self, drive: Drive) -> ScanOutcome:
+        self.of(drive).label_checked = True
+        text = f"{drive.path}: label checked (S/N {drive.serial or drive.wwn})"
+        entry = self.entry_of(drive)
+        if entry is not None and self.of(drive).entry is None:
+            self.of(drive).entry = entry
+            text += f", manifest line {entry.line}"
+        return ScanOutcome(text, select=drive.name)
+
+    def _link(self, drive: Drive, entry: ManifestEntry) -> ScanOutcome:
+        other = next((i for i, c in self.custody.items() if c.entry == entry), None)
+        if other is not None and other != drive.identity:
+            return ScanOutcome(f"Manifest line {entry.line} is linked to another drive.", True)
+        c = self.of(drive)
+        c.entry = entry
+        text = f"{drive.path}: manifest line {entry.line} ({entry.label})"
+        if entry.asset_tag:
+            self._set_tag(drive, entry.asset_tag)
+        if entry.serial and fold(entry.serial) != fold(drive.serial):
+            c.label_serial = entry.serial
+            self._note(drive, f"label serial {entry.serial}, firmware serial {drive.serial or '-'}")
+            text += f"; label S/N {entry.serial} is not the drive's S/N {drive.serial or '-'}"
+            return ScanOutcome(text, error=True, select=drive.name)
+        return ScanOutcome(text, select=drive.name)
+
+    def _tag(self, drive: Drive, tag: str) -> ScanOutcome:
+        self._set_tag(drive, tag)
+        return ScanOutcome(f"{drive.path}: asset tag {tag}", select=drive.name)
+
+    def _set_tag(self, drive: Drive, tag: str) -> None:
+        self.of(drive).asset_tag = tag
+        self.asset_tags[drive.identity] = tag
+
+    def _note(self, drive: Drive, note: str) -> None:
+        notes = self.notes.setdefault(drive.identity, [])
+        if note not in notes:
+            notes.append(note)
+
+    def _entry(self, key: str) -> ManifestEntry | None:
+        by_tag = [e for e in self.entries if e.asset_tag and fold(e.asset_tag) == key]
+        by_serial = [e for e in self.entries if e.serial and fold(e.serial) == key]
+        found = by_tag or by_serial
+        return found[0] if len(found) == 1 else None
+
+    # ---- the lot at a glance ------------------------------------------------------------------
+    def entry_of(self, drive: Drive) -> ManifestEntry | None:
+        """The drive's manifest entry: linked by a scan, else by serial, else by asset tag."""
+        linked = self.custody.get(drive.identity)
+        if linked is not None and linked.entry is not None:
+            return linked.entry
+        if drive.serial and (e := self._entry(fold(drive.serial))) is not None:
+            return e
+        tag = self.asset_tags.get(drive.identity, "")
+        return self._entry(fold(tag)) if tag else None
+
+    def entry_states(self, drives: Iterable[DriveState]) -> dict[int, str]:
+        """Manifest line → PASS | FAIL | running | seen; lines not seen are absent."""
+        out: dict[int, str] = {}
+        for d in drives:
+            entry = self.entry_of(d.drive)
+            if entry is None:
+                continue
+            now = "running" if d.running else d.outcome or "seen"
+            if out.get(entry.line) in (None, "seen") or now != "seen":
+                out[entry.line] = now
+        return out
+
+    def counts(self, drives: Sequence[DriveState]) -> LotCounts:
+        states = self.entry_states(drives)
+        values = list(states.values())
+        if self.manifest is None:  # the drives of this session, as they stand
+            values = ["running" if d.running else d.outcome for d in drives]
+        unlisted = {d.drive.identity for d in drives if self.entry_of(d.drive) is None}
+        return LotCounts(
+            expected=len(self.entries),
+            passed=values.count("PASS"),
+            failed=values.count("FAIL"),
+            running=values.count("running"),
+            not_seen=len(self.entries) - len(states),
+            unlisted=len(unlisted) if self.manifest else 0,
+        )
+
+    def not_seen(self, drives: Sequence[DriveState]) -> list[ManifestEntry]:
+        states = self.entry_states(drives)
+        return [e for e in self.entries if e.line not in states]
+
+
+def _identities(drive: Drive) -> set[str]:
+    return {fold(x) for x in (drive.serial, drive.wwn) if x.strip()}
+
+
+def drive_states(
+    present: Iterable[tuple[Drive, bool]], results: Mapping[str, JobResult]
+) -> list[DriveState]:
+    """Every drive of the session: the finished wipes (the last one counts) and the rows now.
+
+    ``present``: (drive, running) for each row that is not protected."""
+    last: dict[str, JobResult] = {}
+    for r in sorted(results.values(), key=lambda r: r.ended_at or ""):
+        last[r.drive.identity] = r
+    states = {
+        i: DriveState(r.drive, outcome="PASS" if r.passed else "FAIL") for i, r in last.items()
+    }
+    for drive, running in present:
+        if running or drive.identity not in states:
+            states[drive.identity] = DriveState(drive, running=running)
+    return list(states.values())
+
+
+def open_desk(manifest_path: str, writer: object) -> tuple[LotDesk, str]:
+    """The station's lot desk, sharing its asset tags and notes with the report writer (when it
+    is the real one); the second value is why the manifest could not be read, or ''."""
+    desk = LotDesk()
+    if isinstance(writer, ReportWriter):
+        desk = LotDesk(asset_tags=writer.asset_tags, notes=writer.drive_notes)
+    if not manifest_path:
+        return desk, ""
+    try:
+        desk.manifest = load_manifest(manifest_path)
+    except (WipestationError, OSError) as e:
+        return desk, f"manifest not loaded: {e}"
+    return desk, ""
+
+
+def lot_line(lot_id: str, desk: LotDesk, counts: LotCounts) -> str:
+    """The lot at a glance, one line ('' for a station with no lot and no manifest)."""
+    if not lot_id and desk.manifest is None:
+        return ""
+    head = f"Lot {lot_id or '-'}"
+    if desk.manifest is None:
+        return f"{head}: no manifest; {counts.passed} passed, {counts.failed} failed"
+    return (
+        f"{head}: {counts.expected} expected, {counts.passed} passed, {counts.failed} failed, "
+        f"{counts.running} in progress, {counts.not_seen} not seen yet, "
+        f"{counts.unlisted} not on the manifest"
+    )

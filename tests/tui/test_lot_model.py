@@ -1,0 +1,63 @@
+"""The scan rule and the lot desk alone (no Textual), and the writer putting scans on records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wipestation.reports.sign import verify_bytes
+from wipestation.reports.writer import ReportWriter
+from wipestation.tui.lot_model import BURST_S, ScanBuffer, open_desk
+
+from tests.reports.factory import drive, job
+
+
+def feed(buf: ScanBuffer, text: str, start: float, step: float) -> list[bool]:
+    return [buf.take(c, bound=c in "acdlmpsw ", now=start + i * step) for i, c in enumerate(text)]
+
+
+def test_a_bound_key_inside_a_burst_is_part_of_the_code() -> None:
+    buf = ScanBuffer()
+    assert feed(buf, "AT-dw9", 0.0, 0.005) == [True] * 6  # a scanner: 5 ms a character
+    assert buf.enter() == "AT-dw9"
+
+
+def test_a_bound_key_typed_slowly_acts_and_drops_the_run() -> None:
+    buf = ScanBuffer()
+    assert feed(buf, "12", 0.0, 0.2) == [True, True]  # unbound: kept, however slow
+    assert not buf.take("w", bound=True, now=0.2 + 2 * BURST_S + 0.01)
+    assert buf.pending == ""
+    assert buf.enter() == ""  # Enter then keeps its own meaning
+
+
+def test_a_short_run_is_no_code() -> None:
+    buf = ScanBuffer()
+    feed(buf, "AB", 0.0, 0.001)
+    assert buf.enter() == ""
+    feed(buf, "ABC", 1.0, 0.001)
+    assert buf.enter() == "ABC"
+
+
+def test_scanned_tags_and_label_notes_reach_the_record(tmp_path: Path) -> None:
+    writer = ReportWriter(tmp_path / "out", spool_dir=tmp_path / "spool", pdf_enabled=False)
+    desk, problem = open_desk("", writer)
+    assert problem == ""
+    d = drive()
+    assert "label checked" in desk.scan(d.serial.lower(), [d], None).text  # case does not matter
+    desk.scan("AT-77", [d], d)
+    desk.notes.setdefault(d.identity, []).append("label serial X1, firmware serial Y2")
+    written = writer.write(job())
+    writer.close()
+    rec = verify_bytes(written[0].read_bytes()).record
+    assert rec is not None
+    assert rec["asset_tag"] == "AT-77"
+    assert "label serial X1, firmware serial Y2" in rec["notes"]
+
+
+def test_an_unreadable_manifest_is_one_line_not_a_crash(tmp_path: Path) -> None:
+    bad = tmp_path / "m.csv"
+    bad.write_text("colour,weight\nred,3\n", encoding="utf-8")
+    desk, problem = open_desk(str(bad), None)
+    assert desk.manifest is None
+    assert problem.startswith("manifest not loaded: ")
+    assert "m.csv" in problem
+    assert "\n" not in problem
