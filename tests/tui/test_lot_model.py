@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from wipestation.reports.sign import verify_bytes
 from wipestation.reports.writer import ReportWriter
-from wipestation.tui.lot_model import BURST_S, ScanBuffer, open_desk
+from wipestation.tui.lot_model import BURST_S, ScanBuffer, drive_states, open_desk
 
 from tests.reports.factory import drive, job
 
@@ -61,3 +62,18 @@ def test_an_unreadable_manifest_is_one_line_not_a_crash(tmp_path: Path) -> None:
     assert problem.startswith("manifest not loaded: ")
     assert "m.csv" in problem
     assert "\n" not in problem
+
+
+def test_the_last_wipe_of_a_drive_counts_and_unlisted_drives_are_counted(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    d = drive()
+    manifest.write_text(f"serial\n{d.serial}\nOTHER-1\n", encoding="utf-8")
+    desk, _ = open_desk(str(manifest), None)
+    first = replace(job(passed=False), job_id="a", ended_at="2026-01-01T10:00:00+00:00")
+    again = replace(job(), job_id="b", ended_at="2026-01-01T11:00:00+00:00")
+    stranger = replace(d, serial="NOT-LISTED", identity="NOT-LISTED", name="sdz")
+    states = drive_states([(stranger, True)], {"b": again, "a": first})
+    counts = desk.counts(states)
+    assert (counts.expected, counts.passed, counts.failed, counts.not_seen) == (2, 1, 0, 1)
+    assert counts.unlisted == 1
+    assert [e.serial for e in desk.not_seen(states)] == ["OTHER-1"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -211,6 +212,21 @@ class ReportWriter:
             syncfs(root)
             self._set_target(TargetState.PRESENT, target.description)
         return out
+
+    def write_signed(self, write: Callable[[Path, StationSigner], list[Path]]) -> list[Path]:
+        """``write(root, signer)`` on the open report target, under the delivery lock: for the
+        station's signed papers that are not drive records (a lot record closed at the screen).
+
+        Raises:
+            TargetUnavailableError: no report target, or it cannot be written now.
+        """
+        with self._lock:
+            if self.target is None:
+                raise TargetUnavailableError(TargetState.ABSENT, "no report target configured")
+            with self.target.open() as root, self.station_key().session() as key:
+                written = write(root, key.signer)
+                syncfs(root)
+            return written
 
     def station_key(self) -> StationKey:
         """The station key and record chain, loaded from their home on first use."""

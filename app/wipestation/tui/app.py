@@ -30,6 +30,7 @@ from wipestation.tui import POWEROFF, RESTART
 from wipestation.tui.format import ascii_terminal, serial_terminal, use_ascii_scrollbars
 from wipestation.tui.health import health_word
 from wipestation.tui.joblog import JobLogRelay
+from wipestation.tui.lot_close import close_lot
 from wipestation.tui.lot_model import open_desk
 from wipestation.tui.messages import (
     CancelRequested,
@@ -42,6 +43,7 @@ from wipestation.tui.messages import (
     JobLogged,
     JobStarted,
     LabelReprintRequested,
+    LotCloseRequested,
     MethodChosen,
     PlanRequested,
     PlanWorkedOut,
@@ -254,6 +256,19 @@ class WipestationApp(App[str | None]):
             self.drives_screen.highlight(outcome.select)
         self._say(outcome.text, outcome.error)
         self.refresh_view()
+
+    @work(thread=True, exit_on_error=False, group="lot")
+    def on_lot_close_requested(self, _: LotCloseRequested) -> None:
+        """The lot record and its PDF (reportlab, signing): never on the UI thread."""
+        if self.report_writer is None:
+            self.call_from_thread(self.show_error, "Lot not closed: no report writer")
+            return
+        try:
+            closed = close_lot(self.report_writer, self.config, self.lot.manifest)
+        except (OSError, WipestationError) as e:
+            self.call_from_thread(self.show_error, f"Lot not closed: {e}")
+        else:
+            self.call_from_thread(self._say, closed.message(), closed.status != "COMPLETE")
 
     def on_power_off_requested(self, _: PowerOffRequested) -> None:
         self.power_off()

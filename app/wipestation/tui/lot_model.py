@@ -160,7 +160,10 @@ class LotDesk:
         if entry.serial and fold(entry.serial) != fold(drive.serial):
             c.label_serial = entry.serial
             self._note(drive, f"label serial {entry.serial}, firmware serial {drive.serial or '-'}")
-            text += f"; label S/N {entry.serial} is not the drive's S/N {drive.serial or '-'}"
+            text += (
+                f"; label S/N {entry.serial} is not the drive's S/N {drive.serial or '-'}: "
+                "the entry stays open"
+            )
             return ScanOutcome(text, error=True, select=drive.name)
         return ScanOutcome(text, select=drive.name)
 
@@ -185,8 +188,13 @@ class LotDesk:
 
     # ---- the lot at a glance ------------------------------------------------------------------
     def entry_of(self, drive: Drive) -> ManifestEntry | None:
-        """The drive's manifest entry: linked by a scan, else by serial, else by asset tag."""
+        """The drive's manifest entry: linked by a scan, else by serial, else by asset tag.
+
+        A link whose label serial disagrees with the firmware is no match, as at the office
+        (``custody.lot.match``): the entry stays open until someone resolves it."""
         linked = self.custody.get(drive.identity)
+        if linked is not None and linked.label_serial:
+            return None
         if linked is not None and linked.entry is not None:
             return linked.entry
         if drive.serial and (e := self._entry(fold(drive.serial))) is not None:

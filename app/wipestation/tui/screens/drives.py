@@ -21,6 +21,7 @@ from wipestation.tui.messages import (
     CancelRequested,
     CodeScanned,
     LabelReprintRequested,
+    LotCloseRequested,
     MethodChosen,
     PowerOffRequested,
     WipeRequested,
@@ -29,6 +30,7 @@ from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.screens.confirm import ConfirmWipeScreen
 from wipestation.tui.screens.details import DetailsScreen
 from wipestation.tui.screens.help import HelpScreen
+from wipestation.tui.screens.lot import LotScreen
 from wipestation.tui.screens.methods import MethodScreen
 from wipestation.tui.screens.poweroff import PowerOffScreen
 from wipestation.tui.screens.summary import SummaryScreen
@@ -79,6 +81,7 @@ class DrivesScreen(Screen[None]):
         Binding("s", "summary", "Summary"),
         Binding("question_mark,f1", "help", "Help"),
         Binding("p", "poweroff", "Off"),
+        Binding("o", "lot", "Lot", show=False),  # the lot line says so when there is a lot
     ]
     BOUND = frozenset(k for b in BINDINGS if isinstance(b, Binding) for k in b.key.split(","))
 
@@ -130,7 +133,7 @@ class DrivesScreen(Screen[None]):
         drives = drive_states(((r.drive, r.busy) for r in rows), view.results())
         text = lot_line(view.config.lot, view.lot, view.lot.counts(drives))
         self.lot.display = bool(text)
-        self.lot.update(Text(text, style="bold"))
+        self.lot.update(Text(f"[o] {text}", style="bold"))
 
     def _show_hint(self) -> None:
         row = self._highlighted()
@@ -251,6 +254,13 @@ class DrivesScreen(Screen[None]):
 
     def action_summary(self) -> None:
         self.app.push_screen(SummaryScreen(list(self.view.results().values())))
+
+    def action_lot(self) -> None:
+        def closed(yes: bool | None) -> None:
+            if yes:
+                self.post_message(LotCloseRequested())
+
+        self.app.push_screen(LotScreen(self.view), closed)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

@@ -1,0 +1,85 @@
+"""The lot at a glance: its counts, the manifest entries not seen yet, the drives not on it.
+
+``c`` closes the lot (after a yes/no question that names what is missing): the screen is
+dismissed with True, and the drives screen asks the App to write the signed lot record and its
+PDF to the report target (``LotCloseRequested``).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from wipestation.custody.manifest import ManifestEntry
+from wipestation.tui.lot_model import DriveState, drive_states, lot_line
+from wipestation.tui.screens.ask import AskScreen
+from wipestation.tui.view import StationView
+
+
+def session_drives(view: StationView) -> list[DriveState]:
+    rows = [r for r in view.station.rows.values() if not r.drive.protected]
+    return drive_states(((r.drive, r.busy) for r in rows), view.results())
+
+
+def entry_line(e: ManifestEntry) -> str:
+    parts = [f"line {e.line}", f"S/N {e.serial or '-'}", f"tag {e.asset_tag or '-'}"]
+    return "  " + "  ".join([*parts, e.model] if e.model else parts)
+
+
+def lot_body(view: StationView) -> Text:
+    """What the lot screen shows (plain, so a snapshot and a serial console read the same)."""
+    desk, drives = view.lot, session_drives(view)
+    t = Text(lot_line(view.config.lot, desk, desk.counts(drives)) or "No lot on this station.")
+    if desk.manifest is not None:
+        missing = desk.not_seen(drives)
+        t.append(f"\n\nNot seen yet ({len(missing)}):", style="bold")
+        for e in missing:
+            t.append("\n" + entry_line(e))
+        unlisted = [d.drive for d in drives if desk.entry_of(d.drive) is None]
+        t.append(f"\n\nNot on the manifest ({len(unlisted)}):", style="bold")
+        for d in unlisted:
+            t.append(f"\n  {d.path}  S/N {d.serial or '-'}  {d.model or ''}".rstrip())
+    return t
+
+
+class LotScreen(Screen[bool]):
+    BINDINGS = [
+        Binding("escape,o", "back", "Back"),
+        Binding("c", "close_lot", "Close lot"),
+    ]
+
+    def __init__(self, view: StationView) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        cfg = self.view.config
+        title = f" Lot {cfg.lot or '-'}" + (f"  customer {cfg.customer}" if cfg.customer else "")
+        yield Label(title, id="lot-title")
+        with VerticalScroll():
+            yield Static(lot_body(self.view), id="lot-body")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def action_back(self) -> None:
+        self.dismiss(False)
+
+    def action_close_lot(self) -> None:
+        desk, drives = self.view.lot, session_drives(self.view)
+        open_entries = [e for e in desk.entries if desk.entry_states(drives).get(e.line) != "PASS"]
+        body = "The lot record and its PDF go to the report target."
+        if open_entries:
+            listing = "\n".join(entry_line(e) for e in open_entries[:8])
+            more = f"\n  ... and {len(open_entries) - 8} more" if len(open_entries) > 8 else ""
+            body = (
+                f"INCOMPLETE: {len(open_entries)} entries without a PASS:\n{listing}{more}\n{body}"
+            )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(True)
+
+        self.app.push_screen(AskScreen(f"CLOSE LOT {self.view.config.lot or '-'}?", body), answered)
