@@ -29,7 +29,9 @@ MANIFEST = (
 def lot_config(tmp_path: Path) -> StationConfig:
     path = tmp_path / "manifest.csv"
     path.write_text(MANIFEST, encoding="utf-8")
-    return StationConfig(station="bay-3", method="nist-clear", lot="LOT-7", manifest=str(path))
+    return StationConfig(
+        station="bay-3", method="nist-clear", lot="LOT-7", manifest=str(path), operator="Kim"
+    )
 
 
 async def scan(pilot: Pilot, code: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from textual import work
@@ -45,6 +46,7 @@ from wipestation.tui.messages import (
     LabelReprintRequested,
     LotCloseRequested,
     MethodChosen,
+    OperatorSignedIn,
     PlanRequested,
     PlanWorkedOut,
     PowerOffRequested,
@@ -139,6 +141,8 @@ class WipestationApp(App[str | None]):
         self.refresh_view()
         if self._lot_problem:
             self.show_error(self._lot_problem)
+        if self.config.lot and not self.config.operator and not self.config.unattended:
+            self.drives_screen.action_sign_in()  # start of shift at a station with a lot
         self.call_after_refresh(self._screen_up)
 
     def initial_drives(self) -> list[Drive]:
@@ -257,6 +261,12 @@ class WipestationApp(App[str | None]):
         self._say(outcome.text, outcome.error)
         self.refresh_view()
 
+    def on_operator_signed_in(self, message: OperatorSignedIn) -> None:
+        self.lot.sign_in(message.name)
+        if self.report_writer is not None:  # read by the engine's thread: one reference swap
+            self.report_writer.station = replace(self.report_writer.station, operator=message.name)
+        self.show_info(f"Signed in: {message.name} (on every record from now on)")
+
     @work(thread=True, exit_on_error=False, group="lot")
     def on_lot_close_requested(self, _: LotCloseRequested) -> None:
         """The lot record and its PDF (reportlab, signing): never on the UI thread."""
@@ -264,7 +274,7 @@ class WipestationApp(App[str | None]):
             self.call_from_thread(self.show_error, "Lot not closed: no report writer")
             return
         try:
-            closed = close_lot(self.report_writer, self.config, self.lot.manifest)
+            closed = close_lot(self.report_writer, self.config, self.lot)
         except (OSError, WipestationError) as e:
             self.call_from_thread(self.show_error, f"Lot not closed: {e}")
         else:

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wipestation.config import StationConfig
-from wipestation.custody.manifest import Manifest
 from wipestation.custody.records import FoundRecord, RecordShapeError, from_record
 from wipestation.reports.record import Record, now_iso
 from wipestation.reports.writer import ReportWriter
+from wipestation.tui.lot_model import LotDesk
 
 if TYPE_CHECKING:  # signing loads OpenSSL's bindings: only when a lot is closed
     from wipestation.reports.sign import StationSigner
@@ -50,7 +50,7 @@ def found_records(records: list[Record]) -> list[FoundRecord]:
     return out
 
 
-def close_lot(writer: ReportWriter, cfg: StationConfig, manifest: Manifest | None) -> LotClosed:
+def close_lot(writer: ReportWriter, cfg: StationConfig, desk: LotDesk) -> LotClosed:
     """Write the lot record + PDF; raises ``TargetUnavailableError`` without a report target."""
     # signing and reportlab: loaded when a lot is closed, never at the station's start-up
     from wipestation.custody.lot import Lot, reconcile
@@ -60,9 +60,9 @@ def close_lot(writer: ReportWriter, cfg: StationConfig, manifest: Manifest | Non
     lot = Lot(
         lot_id=cfg.lot,
         customer=cfg.customer,
-        operators=(cfg.operator,) if cfg.operator else (),
+        operators=tuple(desk.operators) or ((cfg.operator,) if cfg.operator else ()),
         stations=(cfg.station,),
-        manifest=manifest,
+        manifest=desk.manifest,
     )
     rec = reconcile(lot, found_records(list(writer.delivered)), closed_at=now_iso())
 

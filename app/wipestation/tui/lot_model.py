@@ -117,6 +117,12 @@ class LotDesk:
     #: drive identity → notes for its record; shared with the report writer
     notes: dict[str, list[str]] = field(default_factory=dict)
     custody: dict[str, Custody] = field(default_factory=dict)  # by drive identity
+    #: everyone who signed in at this station for the lot, in order (the lot record names them)
+    operators: list[str] = field(default_factory=list)
+
+    def sign_in(self, name: str) -> None:
+        if name not in self.operators:
+            self.operators.append(name)
 
     @property
     def entries(self) -> tuple[ManifestEntry, ...]:

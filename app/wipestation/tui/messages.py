@@ -143,3 +143,10 @@ class CodeScanned(Message):
 @dataclass
 class LotCloseRequested(Message):
     """The operator confirmed closing the lot: the App writes the lot record and its PDF."""
+
+
+@dataclass
+class OperatorSignedIn(Message):
+    """An operator signed in (typed name or scanned badge): the records from now on name them."""
+
+    name: str

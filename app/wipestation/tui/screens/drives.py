@@ -23,6 +23,7 @@ from wipestation.tui.messages import (
     LabelReprintRequested,
     LotCloseRequested,
     MethodChosen,
+    OperatorSignedIn,
     PowerOffRequested,
     WipeRequested,
 )
@@ -33,6 +34,7 @@ from wipestation.tui.screens.help import HelpScreen
 from wipestation.tui.screens.lot import LotScreen
 from wipestation.tui.screens.methods import MethodScreen
 from wipestation.tui.screens.poweroff import PowerOffScreen
+from wipestation.tui.screens.signin import SignInScreen
 from wipestation.tui.screens.summary import SummaryScreen
 from wipestation.tui.station import Row
 from wipestation.tui.view import StationView
@@ -82,6 +84,7 @@ class DrivesScreen(Screen[None]):
         Binding("question_mark,f1", "help", "Help"),
         Binding("p", "poweroff", "Off"),
         Binding("o", "lot", "Lot", show=False),  # the lot line says so when there is a lot
+        Binding("i", "sign_in", "Sign in", show=False),
     ]
     BOUND = frozenset(k for b in BINDINGS if isinstance(b, Binding) for k in b.key.split(","))
 
@@ -261,6 +264,16 @@ class DrivesScreen(Screen[None]):
                 self.post_message(LotCloseRequested())
 
         self.app.push_screen(LotScreen(self.view), closed)
+
+    def action_sign_in(self) -> None:
+        lot = self.view.lot
+        current = lot.operators[-1] if lot.operators else self.view.config.operator
+
+        def signed(name: str | None) -> None:
+            if name:
+                self.post_message(OperatorSignedIn(name))
+
+        self.app.push_screen(SignInScreen(self.view.config.lot, current), signed)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
