@@ -76,7 +76,7 @@ def test_closing_an_incomplete_lot_names_the_missing_entry(make_app, tmp_path: P
             await pilot.pause()
             assert isinstance(app.screen, AskScreen)
             question = str(app.screen.query_one("#ask-body").render())
-            assert "INCOMPLETE: 2 entries without a PASS" in question
+            assert "INCOMPLETE: 2 entries without a PASS or destruction" in question
             assert "S3Z9NB0K999999" in question
             assert "ZZ-NEVER-SEEN" in question
             await pilot.press("y")

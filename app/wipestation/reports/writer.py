@@ -26,7 +26,7 @@ from wipestation.discovery.identity import safe_filename
 from wipestation.model import JobResult
 from wipestation.reports.atomic import mkdirs_durable, syncfs, write_atomic
 from wipestation.reports.printer import LabelPrinter
-from wipestation.reports.record import Record, StationInfo, build_record, serialize
+from wipestation.reports.record import SCHEMA_ID, Record, StationInfo, build_record, serialize
 from wipestation.reports.spool import Spool
 from wipestation.reports.target import (
     DirectoryTarget,
@@ -71,12 +71,19 @@ class WriterStatus:
         return f"Reports: {self.delivered} saved; {self.target_detail}"
 
 
+def is_drive_record(record: Record) -> bool:
+    """A wipe's record (certificate, label, session summary), not e.g. a destruction record."""
+    return record.get("schema") == SCHEMA_ID
+
+
 def record_stem(record: Record) -> str:
-    return safe_filename(record["drive"]["identity"])
+    prefix = "" if is_drive_record(record) else "destroyed-"  # beside the drive's wipe records
+    return prefix + safe_filename(record["drive"]["identity"])
 
 
 def day_dir(root: Path, record: Record) -> Path:
-    day = str(record["sanitization"]["ended_at"] or record["created_at"])[:10]
+    ended = (record.get("sanitization") or {}).get("ended_at")  # none on a destruction record
+    day = str(ended or record["created_at"])[:10]
     return root / REPORTS_DIR / day
 
 
@@ -173,11 +180,27 @@ class ReportWriter:
         return self.submit(record)
 
     def submit(self, record: Record) -> list[Path]:
+        record = self._sign_now(record)
         self.spool.add(record)
-        if self.printer is not None:
-            self.printer.submit(record)
+        if "signature" in record:  # else its label prints once it is signed (delivery)
+            self._label(record)
         written = self.flush()
         return written.get(record["report_id"], [])
+
+    def _sign_now(self, record: Record) -> Record:
+        """Signed and numbered at once when the station key is at hand, so its label's QR code
+        names the very record that will be on the stick; else as is (signed at delivery)."""
+        with self._lock:
+            try:
+                with self.station_key().session() as key:
+                    return key.sign_next(record)
+            except (TargetUnavailableError, OSError) as e:
+                log.warning("record %s waits for the station key: %s", record["report_id"], e)
+                return record
+
+    def _label(self, record: Record) -> None:
+        if self.printer is not None and is_drive_record(record):  # a label is a wipe's
+            self.printer.submit(record)
 
     # ---- delivery ------------------------------------------------------------------------------
 
@@ -201,7 +224,9 @@ class ReportWriter:
         out: dict[str, list[Path]] = {}
         with target.open() as root, self.station_key().session() as key:
             for record in self.spool.pending():
-                signed = key.sign_next(record)  # numbered in the station's chain
+                signed = record if "signature" in record else key.sign_next(record)
+                if signed is not record:  # numbered in the station's chain only now
+                    self._label(signed)
                 out[record["report_id"]] = self._deliver(root, signed)
                 self.spool.remove(record["report_id"])
                 self.delivered.append(signed)
@@ -248,7 +273,7 @@ class ReportWriter:
         mkdirs_durable(directory)
         stem = free_stem(directory, record_stem(record))
         paths: list[Path] = []
-        if self.pdf_enabled:
+        if self.pdf_enabled and is_drive_record(record):  # a destruction record is JSON only
             # reportlab on first use: ~1 s of a station's start-up under QEMU TCG, when no
             # report is due (tests/test_import_hygiene.py)
             from wipestation.reports import pdf
@@ -262,7 +287,8 @@ class ReportWriter:
         return paths
 
     def _write_summary(self, root: Path) -> None:
-        if not self.delivered:
+        wiped = [r for r in self.delivered if is_drive_record(r)]
+        if not wiped:
             return
         stamp = self.session_started
         directory = root / REPORTS_DIR / stamp.strftime("%Y-%m-%d")
@@ -270,10 +296,10 @@ class ReportWriter:
         name = f"session-{stamp:%H%M%S}-{safe_filename(self.station.station_id)}"
         from wipestation.reports import summary  # reportlab, on first use (see _deliver)
 
-        write_atomic(directory / f"{name}.csv", summary.render_csv(self.delivered))
+        write_atomic(directory / f"{name}.csv", summary.render_csv(wiped))
         if self.pdf_enabled:
             started = stamp.isoformat(timespec="seconds")
-            data = summary.render_pdf(self.delivered, self.station, started, self.paper)
+            data = summary.render_pdf(wiped, self.station, started, self.paper)
             write_atomic(directory / f"{name}.pdf", data)
 
     def _set_target(self, state: TargetState, detail: str) -> None:

@@ -28,6 +28,7 @@ from wipestation.model import Drive, JobState, Progress, VerifyMode
 from wipestation.planning.catalogue import Method, all_methods
 from wipestation.services import Services
 from wipestation.tui import POWEROFF, RESTART
+from wipestation.tui.destruction import record_destruction
 from wipestation.tui.format import ascii_terminal, serial_terminal, use_ascii_scrollbars
 from wipestation.tui.health import health_word
 from wipestation.tui.joblog import JobLogRelay
@@ -36,6 +37,7 @@ from wipestation.tui.lot_model import open_desk
 from wipestation.tui.messages import (
     CancelRequested,
     CodeScanned,
+    DestroyRecorded,
     DriveAdded,
     DriveChanged,
     DriveRemoved,
@@ -279,6 +281,25 @@ class WipestationApp(App[str | None]):
             self.call_from_thread(self.show_error, f"Lot not closed: {e}")
         else:
             self.call_from_thread(self._say, closed.message(), closed.status != "COMPLETE")
+
+    @work(thread=True, exit_on_error=False, group="lot")
+    def on_destroy_recorded(self, message: DestroyRecorded) -> None:
+        """A signed destruction record (signing, the stick): never on the UI thread."""
+        row = self.station.row_of(message.name)
+        if row is None or self.report_writer is None:
+            self.call_from_thread(self.show_error, "Nothing recorded: no such drive or no writer")
+            return
+        try:
+            record_destruction(self.report_writer, self.config, self.lot, row.drive, message.method)
+        except (OSError, WipestationError) as e:
+            self.call_from_thread(self.show_error, f"Nothing recorded: {e}")
+        else:
+            self.call_from_thread(self._destroyed, row.drive, message.method)
+
+    def _destroyed(self, drive: Drive, method: str) -> None:
+        self.lot.destroyed.add(drive.identity)
+        self.show_info(f"{drive.path} recorded as {method} (S/N {drive.serial or '-'})")
+        self.refresh_view()
 
     def on_power_off_requested(self, _: PowerOffRequested) -> None:
         self.power_off()

@@ -95,6 +95,7 @@ class LotCounts:
     expected: int
     passed: int
     failed: int
+    destroyed: int
     running: int
     not_seen: int
     unlisted: int  # drives seen that are not on the manifest
@@ -119,6 +120,8 @@ class LotDesk:
     custody: dict[str, Custody] = field(default_factory=dict)  # by drive identity
     #: everyone who signed in at this station for the lot, in order (the lot record names them)
     operators: list[str] = field(default_factory=list)
+    #: identities of the drives recorded as physically destroyed (``tui/destruction.py``)
+    destroyed: set[str] = field(default_factory=set)
 
     def sign_in(self, name: str) -> None:
         if name not in self.operators:
@@ -216,6 +219,8 @@ class LotDesk:
             if entry is None:
                 continue
             now = "running" if d.running else d.outcome or "seen"
+            if d.drive.identity in self.destroyed:
+                now = "DESTROYED"
             if out.get(entry.line) in (None, "seen") or now != "seen":
                 out[entry.line] = now
         return out
@@ -224,12 +229,18 @@ class LotDesk:
         states = self.entry_states(drives)
         values = list(states.values())
         if self.manifest is None:  # the drives of this session, as they stand
-            values = ["running" if d.running else d.outcome for d in drives]
+            values = [
+                "DESTROYED"
+                if d.drive.identity in self.destroyed
+                else ("running" if d.running else d.outcome)
+                for d in drives
+            ]
         unlisted = {d.drive.identity for d in drives if self.entry_of(d.drive) is None}
         return LotCounts(
             expected=len(self.entries),
             passed=values.count("PASS"),
             failed=values.count("FAIL"),
+            destroyed=values.count("DESTROYED"),
             running=values.count("running"),
             not_seen=len(self.entries) - len(states),
             unlisted=len(unlisted) if self.manifest else 0,
@@ -283,9 +294,11 @@ def lot_line(lot_id: str, desk: LotDesk, counts: LotCounts) -> str:
         return ""
     head = f"Lot {lot_id or '-'}"
     if desk.manifest is None:
-        return f"{head}: no manifest; {counts.passed} passed, {counts.failed} failed"
+        destroyed = f", {counts.destroyed} destroyed" if counts.destroyed else ""
+        return f"{head}: no manifest; {counts.passed} passed, {counts.failed} failed{destroyed}"
+    destroyed = f"{counts.destroyed} destroyed, " if counts.destroyed else ""
     return (
         f"{head}: {counts.expected} expected, {counts.passed} passed, {counts.failed} failed, "
-        f"{counts.running} in progress, {counts.not_seen} not seen yet, "
+        f"{destroyed}{counts.running} in progress, {counts.not_seen} not seen yet, "
         f"{counts.unlisted} not on the manifest"
     )

@@ -150,3 +150,11 @@ class OperatorSignedIn(Message):
     """An operator signed in (typed name or scanned badge): the records from now on name them."""
 
     name: str
+
+
+@dataclass
+class DestroyRecorded(Message):
+    """The operator says this drive was physically destroyed, and how: the App records it."""
+
+    name: str
+    method: str

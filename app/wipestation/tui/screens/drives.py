@@ -20,6 +20,7 @@ from wipestation.tui.lot_model import Custody, ScanBuffer, drive_states, lot_lin
 from wipestation.tui.messages import (
     CancelRequested,
     CodeScanned,
+    DestroyRecorded,
     LabelReprintRequested,
     LotCloseRequested,
     MethodChosen,
@@ -29,6 +30,7 @@ from wipestation.tui.messages import (
 )
 from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.screens.confirm import ConfirmWipeScreen
+from wipestation.tui.screens.destroy import DestroyScreen
 from wipestation.tui.screens.details import DetailsScreen
 from wipestation.tui.screens.help import HelpScreen
 from wipestation.tui.screens.lot import LotScreen
@@ -85,6 +87,7 @@ class DrivesScreen(Screen[None]):
         Binding("p", "poweroff", "Off"),
         Binding("o", "lot", "Lot", show=False),  # the lot line says so when there is a lot
         Binding("i", "sign_in", "Sign in", show=False),
+        Binding("x", "destroyed", "Destroyed", show=False),
     ]
     BOUND = frozenset(k for b in BINDINGS if isinstance(b, Binding) for k in b.key.split(","))
 
@@ -274,6 +277,24 @@ class DrivesScreen(Screen[None]):
                 self.post_message(OperatorSignedIn(name))
 
         self.app.push_screen(SignInScreen(self.view.config.lot, current), signed)
+
+    def action_destroyed(self) -> None:
+        """Record that the highlighted drive was physically destroyed (a failed one, usually)."""
+        row, lot = self._highlighted(), self.view.lot
+        if row is None or row.drive.protected or row.busy:
+            self.say("Highlight a drive that is not protected and not being wiped.", True)
+            return
+        by = lot.operators[-1] if lot.operators else self.view.config.operator
+        if not by:
+            self.say("Sign in first (i): a destruction record names who did it.", True)
+            return
+        name = row.name
+
+        def answered(method: str | None) -> None:
+            if method:
+                self.post_message(DestroyRecorded(name, method))
+
+        self.app.push_screen(DestroyScreen(row.drive, row.state, by), answered)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

@@ -19,6 +19,8 @@ from wipestation.tui.lot_model import DriveState, drive_states, lot_line
 from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.view import StationView
 
+DONE = ("PASS", "DESTROYED")  # what closes an entry (custody.lot: a PASS or a destruction)
+
 
 def session_drives(view: StationView) -> list[DriveState]:
     rows = [r for r in view.station.rows.values() if not r.drive.protected]
@@ -69,14 +71,14 @@ class LotScreen(Screen[bool]):
 
     def action_close_lot(self) -> None:
         desk, drives = self.view.lot, session_drives(self.view)
-        open_entries = [e for e in desk.entries if desk.entry_states(drives).get(e.line) != "PASS"]
+        states = desk.entry_states(drives)
+        open_entries = [e for e in desk.entries if states.get(e.line) not in DONE]
         body = "The lot record and its PDF go to the report target."
         if open_entries:
             listing = "\n".join(entry_line(e) for e in open_entries[:8])
             more = f"\n  ... and {len(open_entries) - 8} more" if len(open_entries) > 8 else ""
-            body = (
-                f"INCOMPLETE: {len(open_entries)} entries without a PASS:\n{listing}{more}\n{body}"
-            )
+            head = f"INCOMPLETE: {len(open_entries)} entries without a PASS or destruction"
+            body = f"{head}:\n{listing}{more}\n{body}"
 
         def answered(yes: bool | None) -> None:
             if yes:
