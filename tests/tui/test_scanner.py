@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from wipestation.config import StationConfig
 from wipestation.model import JobState
 from wipestation.tui.app import WipestationApp
+from wipestation.tui.screens.help import HELP
 
 from tests.tui.test_pilot import SIZE, started
 
@@ -163,3 +164,10 @@ def test_the_lot_line_counts_the_manifest(make_app, tmp_path: Path) -> None:
             assert "1 passed, 0 failed, 0 in progress" in lot_line()
 
     asyncio.run(scenario())
+
+
+def test_the_help_names_the_lot_keys_and_the_scanner() -> None:
+    lines = HELP.splitlines()
+    for key in ("o", "i", "x"):
+        assert any(line.startswith(f"{key}   ") for line in lines), key
+    assert "Barcode scanner" in HELP

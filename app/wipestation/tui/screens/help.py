@@ -20,6 +20,13 @@ l           print the label of the highlighted drive again
 s           summary of every finished drive in this session
 ?           this help
 p           power off the station (asks first)
+o           the lot: counts, entries not seen yet; close the lot there (c)
+i           sign in (type your name or scan your badge)
+x           record the highlighted drive as physically destroyed (shredded ...)
+
+Barcode scanner: scan anywhere (or type 3+ characters, then Enter).
+A drive's serial or WWN picks that drive and checks its label; then
+scan its asset tag (or its manifest tag) to put it on the drive's record.
 
 Colours: PASS green, FAIL red, erasing yellow, verifying magenta,
 protected grey (the reason is shown; such drives are never written).
