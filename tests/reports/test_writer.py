@@ -127,3 +127,35 @@ def test_from_station_config(tmp_path: Path) -> None:
     assert (rec["station"]["id"], rec["operator"], rec["customer"]) == ("bench-9", "Kim", "C-17")
     assert rec["asset_tag"] == "AT-9"
     assert b"^XA" in lp.read_bytes()
+
+
+class KeptLabels:
+    """A printer that keeps what it is asked to print."""
+
+    def __init__(self) -> None:
+        self.records: list[dict] = []
+
+    def submit(self, record: dict) -> None:
+        self.records.append(record)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_label_names_the_very_record_on_the_stick(tmp_path: Path) -> None:
+    """The label's QR code carries the record's hash: the record must be signed and numbered in
+    the station's chain before it is printed, whether delivered at once or later."""
+    from wipestation.reports.record import qr_payload
+
+    printer = KeptLabels()
+    at_once = ReportWriter(tmp_path / "out", key_home=tmp_path / "keys", printer=printer)
+    (json_path, *_) = [p for p in at_once.write(job()) if p.suffix == ".json"]
+    keys, spool = tmp_path / "keys", tmp_path / "s"
+    later = ReportWriter(None, key_home=keys, printer=printer, spool_dir=spool)
+    assert later.write(job()) == []  # no report target yet: signed now, delivered later
+    later.target = at_once.target
+    (paths,) = later.flush().values()
+    on_disk = [json_path, next(p for p in paths if p.suffix == ".json")]
+    stored = [__import__("json").loads(p.read_bytes()) for p in on_disk]
+    assert [qr_payload(r) for r in printer.records] == [qr_payload(r) for r in stored]
+    assert [r["chain"]["sequence"] for r in stored] == [1, 2]  # one key home: one chain
