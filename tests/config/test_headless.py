@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from wipestation.config import StationConfig
 from wipestation.conveyor import run_headless
 from wipestation.discovery.inventory import Inventory
@@ -48,6 +49,7 @@ def services_for(cfg: StationConfig, paths: list[str], report_dir: Path) -> Serv
     return Services(cfg, OnlyThese(paths), planner, engine, NoHotplug(), writer)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_wipes_everything_reports_then_powers_off(make_loop, tmp_path: Path) -> None:
     devs = [make_loop(8 * MiB, PATTERN), make_loop(4 * MiB, PATTERN)]
     cfg = StationConfig(
@@ -75,6 +77,7 @@ def test_wipes_everything_reports_then_powers_off(make_loop, tmp_path: Path) -> 
     assert {r["result"]["status"] for r in records} == {"PASS"}
 
 
+@pytest.mark.slow
 def test_interrupted_wipe_in_the_journal_is_resumed(make_loop, tmp_path: Path) -> None:
     """The conveyor resumes a journaled wipe with its own method, whatever the station's is."""
     size = 16 * MiB + 512

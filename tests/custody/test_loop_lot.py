@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 from wipestation.custody.lot_record import load_schema
 from wipestation.reports.record import serialize
 from wipestation.reports.sign import Signer, verify_bytes
@@ -68,6 +69,7 @@ def reconcile(home: Path, manifest: Path, trust: list[Path], *more: str | Path):
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_lot_from_wipe_to_complete_certificate(make_loop, tmp_path):
     a, b, c = (make_loop(SIZE, p) for p in (b"aaaa", b"bbbb", b"cccc"))
     d1, d2, out_dir = tmp_path / "D1", tmp_path / "D2", tmp_path / "out"
@@ -167,6 +169,7 @@ def test_a_drive_named_twice_is_refused_before_anything_is_written(make_loop, tm
     assert not list((tmp_path / "r").rglob("*.json")) if (tmp_path / "r").exists() else True
 
 
+@pytest.mark.slow
 def test_config_file_and_flags_and_bad_asset_tags(make_loop, tmp_path):
     dev = make_loop(SIZE, b"cfg ")
     cfg = tmp_path / "wipestation.toml"

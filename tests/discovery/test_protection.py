@@ -148,6 +148,7 @@ def test_excluded_by_serial_matches() -> None:
     )
 
 
+@pytest.mark.slow
 def test_exclusively_opened_device_is_busy(make_loop) -> None:
     dev = make_loop(16 * MiB, PATTERN)
     holder = os.open(dev, os.O_RDONLY | os.O_EXCL)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.engine.conftest import MiB, read_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +50,7 @@ def test_wipe_without_yes_refuses_off_a_terminal(make_loop, tmp_path):
     assert read_all(dev) == before
 
 
+@pytest.mark.slow
 def test_wipe_json_progress_and_report(make_loop, tmp_path):
     a, b = make_loop(SIZE, b"one "), make_loop(SIZE + 512, b"two ")
     out = cli(

@@ -82,6 +82,7 @@ def test_eio_counts_as_removal_only_when_the_device_is_gone(make_loop):
     assert is_gone(OSError(errno.ENOSPC, "No space"), drive, present=lambda d: True)
 
 
+@pytest.mark.slow
 def test_removal_event_ends_a_hung_job_while_another_passes(make_loop, make_engine):
     hung, healthy = make_loop(SIZE, ORIGINAL), make_loop(SIZE, ORIGINAL)
     gate, reached = threading.Event(), threading.Event()

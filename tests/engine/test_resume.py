@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from wipestation.engine.journal import Journal
 
 from tests.engine.conftest import MiB, drive_of, read_all
@@ -40,6 +41,7 @@ def kill_mid_wipe(dev: str, journal_dir: Path, marker: Path, method: str) -> Non
         proc.wait()
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_completes_and_verifies(make_loop, tmp_path):
     dev = make_loop(SIZE, b"precious ")
     reports = tmp_path / "reports"

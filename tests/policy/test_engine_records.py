@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from wipestation.model import JobResult, JobState, Transport
 from wipestation.planning.planner import Planner
 
@@ -88,6 +89,7 @@ def test_health_and_hpa_come_from_a_single_probe(make_loop, engine, sim):
     assert result.hpa_dco["hidden_after"] is False
 
 
+@pytest.mark.slow
 def test_a_job_forgets_its_probe_when_it_ends(make_loop, engine, sim):
     dev = make_loop(SIZE, ORIGINAL)
     sim.add(dev, kind="ata", ata=ATA_SSD)
@@ -133,6 +135,7 @@ def test_a_loop_device_gets_no_health_and_says_so(make_loop, engine, sim):
 # ---- 5. the level reported is the level of the plan that passed, and only if verified ----------
 
 
+@pytest.mark.slow
 def test_auto_sanitize_that_passes_is_reported_as_purge(make_loop, engine, sim):
     dev = make_loop(SIZE, ORIGINAL)
     sim.add(dev, **NVME_WDC, polls=1)
@@ -162,6 +165,7 @@ def test_auto_nvme_format_is_reported_as_clear(make_loop, engine, sim):
     assert result.level == "clear"  # Purge in Rev. 1, Clear in IEEE 2883: the stricter
 
 
+@pytest.mark.slow
 def test_an_unverified_sanitize_claims_no_level(make_loop, engine, sim):
     dev = make_loop(SIZE, ORIGINAL)
     sim.add(dev, **NVME_WDC, polls=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from wipestation.model import JobResult, JobState, Transport
 
 from tests.engine.conftest import drive_of, read_all
@@ -26,6 +27,7 @@ def run(engine, dev: str, transport: Transport, method: str = "auto") -> JobResu
     return engine.results()[job]
 
 
+@pytest.mark.slow
 def test_nvme_crypto_sanitize_passes_and_leaves_noise(make_loop, engine, sim):
     dev = make_loop(SIZE, ORIGINAL)
     sim.add(dev, **NVME_WDC, polls=1)
@@ -169,6 +171,7 @@ def test_frozen_hdd_without_s3_gets_an_overwrite_and_no_security_command(make_lo
     assert read_all(dev) == bytes(SIZE)
 
 
+@pytest.mark.slow
 def test_frozen_hdd_with_s3_is_unfrozen_once_then_security_erased(make_loop, engine, sim, tmp_path):
     (tmp_path / "mem_sleep").write_text("s2idle [deep]\n")
     dev = make_loop(SIZE, ORIGINAL)

@@ -10,6 +10,7 @@ import asyncio
 import html
 import re
 
+import pytest
 from wipestation.model import JobState
 from wipestation.tui.format import ascii_terminal, bar, eta_cell, fit, progress_cell
 
@@ -26,6 +27,7 @@ def non_ascii(text: str) -> set[str]:
     return {c for c in text if ord(c) > 126}
 
 
+@pytest.mark.slow
 def test_every_screen_is_ascii_at_80x24(make_app) -> None:
     app, engine, _ = make_app(ascii_only=True)
     shots: dict[str, str] = {}

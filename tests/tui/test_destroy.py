@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from wipestation.custody.records import from_record
 from wipestation.model import JobState
 from wipestation.reports.sign import verify_bytes
@@ -17,6 +18,7 @@ from tests.tui.test_pilot import SIZE, started
 from tests.tui.test_scanner import lot_config, said
 
 
+@pytest.mark.slow
 def test_a_failed_drive_destroyed_gets_a_signed_record_and_closes_its_entry(
     make_app, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
+import pytest
 from wipestation.custody.lot_record import load_schema
 from wipestation.model import JobState
 from wipestation.reports.record import StationInfo
@@ -51,6 +52,7 @@ def test_the_lot_screen_lists_the_entries_not_seen_yet(make_app, tmp_path: Path)
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_closing_an_incomplete_lot_names_the_missing_entry(make_app, tmp_path: Path) -> None:
     writer = writer_in(tmp_path)
     cfg = replace(lot_config(tmp_path), customer="ACME", operator="Kim")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import pytest
 from textual.message import Message
 from textual.pilot import Pilot
 from wipestation.config import StationConfig
@@ -78,6 +79,7 @@ def test_protected_drive_not_selectable(make_app) -> None:
     assert engine.started == []
 
 
+@pytest.mark.slow
 def test_confirmation_refuses_wrong_phrase_then_starts(make_app) -> None:
     app, engine, _ = make_app()
     seen: list[Message] = []

@@ -10,6 +10,7 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
 from textual.message import Message
 from wipestation.config import StationConfig
 from wipestation.discovery.inventory import Inventory
@@ -38,6 +39,7 @@ class OnlyThese:
         return [d for d in self.inventory.drives() if d.name in self.names]
 
 
+@pytest.mark.slow
 def test_full_wipe_of_two_loop_devices_reaches_pass(make_loop, tmp_path: Path) -> None:
     devs = [make_loop(8 * MiB, b"secret A "), make_loop(8 * MiB + 4096, b"secret B ")]
     inventory = Inventory()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from wipestation.config import StationConfig
 from wipestation.model import JobState
@@ -69,6 +70,7 @@ def test_a_scanned_serial_selects_the_drive_and_the_next_code_is_its_asset_tag(m
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_a_code_typed_by_hand_works_like_a_scan(make_app) -> None:
     app, _, _ = make_app()
 

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from wipestation.config import StationConfig
 from wipestation.model import JobState
 from wipestation.reports.sign import verify_bytes
@@ -17,6 +18,7 @@ from tests.tui.test_pilot import SIZE, started
 from tests.tui.test_scanner import lot_config, said
 
 
+@pytest.mark.slow
 def test_a_scanned_badge_signs_in_and_names_the_operator_on_the_record(
     make_app, tmp_path: Path
 ) -> None:
