@@ -268,9 +268,10 @@ class Machine:
             ]
         return args
 
-    def _put_on_stick(self, stick: Path) -> None:
+    def _put_on_stick(self, stick: Path, files: dict[str, str] | None = None) -> None:
+        """``files`` (default ``boot.stick_files``) onto the stick copy's FAT partition."""
         env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
-        for name, content in self.boot.stick_files.items():
+        for name, content in (self.boot.stick_files if files is None else files).items():
             src = self.dir / f"stick-file-{Path(name).name}"
             src.write_text(content)
             subprocess.run(
@@ -539,13 +540,7 @@ class Machine:
         ``stick_sha256_before`` like a stick attached at boot."""
         stick = self.dir / "boot-stick.img"
         subprocess.run(["cp", "--sparse=always", str(self.boot.image.usb), str(stick)], check=True)
-        env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
-        for name, content in (self.boot.stick_files if files is None else files).items():
-            src = self.dir / f"stick-file-{Path(name).name}"
-            src.write_text(content)
-            subprocess.run(
-                ["mcopy", "-o", "-i", f"{stick}@@1M", str(src), f"::/{name}"], check=True, env=env
-            )
+        self._put_on_stick(stick, files)
         self._remember_stick(stick)
         return stick
 
