@@ -2,6 +2,8 @@
 as much as one at the top of a module, because it is a dependency all the same.
 
 - only ``wipestation/tui/`` imports Textual;
+- ``wipestation/custody/`` (lots, manifests, the lot desk every front end shares) imports
+  neither ``wipestation/tui/`` nor Textual;
 - ``wipestation/engine/`` runs plans and never imports planning (nor the old methods/policy/probe);
 - ``wipestation/steps/`` (the plan vocabulary and the concrete steps) sits below both: it imports
   only itself, ``tools``, ``model``, ``errors``, ``units``, the standard library and
@@ -153,6 +155,13 @@ def test_only_the_tui_package_imports_textual() -> None:
         if within(i.base, "textual") and not within(i.module, "wipestation.tui")
     ]
     assert not bad, "textual imported outside wipestation/tui/:\n" + listing(bad)
+
+
+def test_custody_imports_neither_the_tui_nor_textual() -> None:
+    mine = imports_of("wipestation.custody")
+    assert mine, "wipestation/custody/ not found"
+    bad = [i for i in mine if within(i.base, "textual") or within(i.target, "wipestation.tui")]
+    assert not bad, "wipestation/custody/ imports the TUI or Textual:\n" + listing(bad)
 
 
 PLANNING = (

@@ -129,7 +129,7 @@ class ReportWriter:
         self.session_started = datetime.now().astimezone()
         self.delivered: list[Record] = []
         #: Drive identity → asset tag / notes the station's screen learned from barcode scans;
-        #: they go on that drive's records (``tui/lot_model.py`` fills them).
+        #: they go on that drive's records (``custody/desk.py`` fills them).
         self.asset_tags: dict[str, str] = {}
         self.drive_notes: dict[str, list[str]] = {}
         self._lock = threading.Lock()

@@ -21,6 +21,8 @@ from textual.app import App
 from textual.message_pump import MessagePump
 
 from wipestation import boottimes
+from wipestation.custody.close import close_lot
+from wipestation.custody.desk import open_desk
 from wipestation.discovery.inventory import listing_order
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import WipestationError
@@ -32,8 +34,6 @@ from wipestation.tui.destruction import record_destruction
 from wipestation.tui.format import ascii_terminal, serial_terminal, use_ascii_scrollbars
 from wipestation.tui.health import health_word
 from wipestation.tui.joblog import JobLogRelay
-from wipestation.tui.lot_close import close_lot
-from wipestation.tui.lot_model import open_desk
 from wipestation.tui.messages import (
     CancelRequested,
     CodeScanned,
@@ -253,7 +253,7 @@ class WipestationApp(App[str | None]):
         self.refresh_view()
 
     def on_code_scanned(self, message: CodeScanned) -> None:
-        """A barcode: the lot desk gives it its meaning (lot_model.LotDesk.scan)."""
+        """A barcode: the lot desk gives it its meaning (custody.desk.LotDesk.scan)."""
         rows = self.station.rows
         here = rows[message.name].drive if message.name in rows else None
         present = [r.drive for r in rows.values() if r.present]

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from wipestation.config import StationConfig
+from wipestation.custody.desk import LotDesk
 from wipestation.custody.destroy import METHODS, Destruction, build_destruction_record
 from wipestation.errors import WipestationError
 from wipestation.model import Drive
 from wipestation.reports.writer import ReportWriter
-from wipestation.tui.lot_model import LotDesk
 
 
 class DestructionRefusedError(WipestationError):

@@ -134,7 +134,7 @@ class PlanWorkedOut(Message, bubble=False):
 @dataclass
 class CodeScanned(Message):
     """A barcode (or the same characters typed) ended by Enter on the drives screen; ``name``
-    is the highlighted drive ('' when none). The App gives it its meaning (``lot_model``)."""
+    is the highlighted drive ('' when none). The App gives it its meaning (``custody.desk``)."""
 
     code: str
     name: str

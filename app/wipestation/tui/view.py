@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from wipestation.config import StationConfig
+from wipestation.custody.desk import LotDesk
 from wipestation.model import JobResult
 from wipestation.planning.catalogue import Method
-from wipestation.tui.lot_model import LotDesk
 from wipestation.tui.ports import ReportStatus
 from wipestation.tui.station import Station
 
@@ -31,4 +31,4 @@ class StationView:
     report_status: Callable[[], ReportStatus]  # where proof goes, for the header and details
     results: Callable[[], Mapping[str, JobResult]]  # finished jobs of this session, by job id
     delivery: Callable[[str], str]  # job id → "saved" | "waiting" | "" (reporting.delivery_of)
-    lot: LotDesk  # the lot: scans, manifest, asset tags (lot_model.py)
+    lot: LotDesk  # the lot: scans, manifest, asset tags (custody/desk.py)

@@ -16,7 +16,7 @@ from textual.events import Key, Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from wipestation.tui.lot_model import Custody, ScanBuffer, drive_states, lot_line
+from wipestation.custody.desk import Custody, drive_states, lot_line
 from wipestation.tui.messages import (
     CancelRequested,
     CodeScanned,
@@ -28,6 +28,7 @@ from wipestation.tui.messages import (
     PowerOffRequested,
     WipeRequested,
 )
+from wipestation.tui.scan import ScanBuffer
 from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.screens.confirm import ConfirmWipeScreen
 from wipestation.tui.screens.destroy import DestroyScreen
@@ -72,7 +73,7 @@ def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
 
 
 class DrivesScreen(Screen[None]):
-    """Also takes barcode scans anywhere (``lot_model.ScanBuffer``): no input box needed."""
+    """Also takes barcode scans anywhere (``tui/scan.py``): no input box needed."""
 
     BINDINGS = [
         Binding("space", "toggle_row", "Select"),

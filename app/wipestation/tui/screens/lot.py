@@ -14,8 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from wipestation.custody.desk import DriveState, drive_states, lot_line
 from wipestation.custody.manifest import ManifestEntry
-from wipestation.tui.lot_model import DriveState, drive_states, lot_line
 from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.view import StationView
 

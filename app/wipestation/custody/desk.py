@@ -1,23 +1,16 @@
-"""The lot at the station: barcode scans matched to drives and the manifest, and the lot's counts.
+"""The lot at a station: scanned codes matched to drives and the manifest, and the lot's counts.
 
-Plain Python (no Textual), so the scan rules are testable alone. A barcode scanner is a keyboard
-("keyboard wedge"): it types a code as a burst of key presses ending in Enter. ``ScanBuffer``
-decides which key presses are a code and which are the screen's one-key commands:
+Plain Python, shared by every front end (the screen and the headless conveyor). A code — from a
+barcode scanner (``tui/scan.py`` tells codes from key presses) or typed by hand — gets its
+meaning from ``LotDesk.scan``: a present drive's serial or WWN selects that drive and checks its
+label; a manifest entry's asset tag or serial links the highlighted drive to that entry; any other
+code becomes the highlighted drive's asset tag. What the records need (asset tags, notes on a
+label that disagrees with the firmware) it keeps in the mappings it was given, which the report
+writer reads when it builds a drive's record.
 
-- a *code* is a run of at least ``SCAN_MIN`` printable characters typed with no other action in
-  between, ended by Enter; shorter runs and any other key (arrows, Escape ...) drop the run;
-- a key the screen does not bind always goes into the run (so a code typed by hand works);
-- a key the screen binds (a, w, c, d, space ...) acts at once and drops the run — unless it
-  arrives within ``BURST_S`` of the previous character of a run: then a scanner is typing
-  (a scanner types a character every few milliseconds, a person every ~100 ms or more) and it
-  is part of the code. Known limit: a code whose *first* character is a bound key acts on it;
-  codes are compared without case, so labels and hand-typed codes in capitals always work.
-
-``LotDesk`` gives a code its meaning (``scan``): a present drive's serial or WWN selects that
-drive and checks its label; a manifest entry's asset tag or serial links the highlighted drive to
-that entry; any other code becomes the highlighted drive's asset tag. What the records need (asset
-tags, notes on a label that disagrees with the firmware) it keeps in the mappings it was given,
-which the report writer reads when it builds a drive's record.
+The counts are those of the session's drives plus the lot's *prior* records (``prior``): the
+signed records of this lot that earlier boots of this station left on the report target
+(``custody.resume``), matched to the manifest the way the office does (``custody.lot.match``).
 """
 
 from __future__ import annotations
@@ -29,40 +22,6 @@ from wipestation.custody.manifest import Manifest, ManifestEntry, load_manifest
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobResult
 from wipestation.reports.writer import ReportWriter
-
-SCAN_MIN = 3
-BURST_S = 0.05
-
-
-class ScanBuffer:
-    """Key presses → codes (see the module docstring for the rule)."""
-
-    def __init__(self) -> None:
-        self._chars: list[str] = []
-        self._last = float("-inf")
-
-    def take(self, char: str, *, bound: bool, now: float) -> bool:
-        """Whether ``char`` is part of a code (the screen swallows it); False: let it act."""
-        in_burst = bool(self._chars) and now - self._last <= BURST_S
-        if bound and not in_burst:
-            self.clear()
-            return False
-        self._chars.append(char)
-        self._last = now
-        return True
-
-    def enter(self) -> str:
-        """The code Enter completes, or '' (then Enter keeps its usual meaning)."""
-        code = "".join(self._chars).strip()
-        self.clear()
-        return code if len(code) >= SCAN_MIN else ""
-
-    def clear(self) -> None:
-        self._chars.clear()
-
-    @property
-    def pending(self) -> str:
-        return "".join(self._chars)
 
 
 def fold(code: str) -> str:

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wipestation.config import StationConfig
+from wipestation.custody.desk import LotDesk
 from wipestation.custody.records import FoundRecord, RecordShapeError, from_record
 from wipestation.reports.record import Record, now_iso
 from wipestation.reports.writer import ReportWriter
-from wipestation.tui.lot_model import LotDesk
 
 if TYPE_CHECKING:  # signing loads OpenSSL's bindings: only when a lot is closed
     from wipestation.reports.sign import StationSigner
