@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from wipestation.custody.desk import drive_states, open_desk
+from wipestation.custody.desk import drive_states, lot_line, open_desk
 from wipestation.reports.sign import verify_bytes
 from wipestation.reports.writer import ReportWriter
 
@@ -51,3 +51,38 @@ def test_the_last_wipe_of_a_drive_counts_and_unlisted_drives_are_counted(tmp_pat
     assert (counts.expected, counts.passed, counts.failed, counts.not_seen) == (2, 1, 0, 1)
     assert counts.unlisted == 1
     assert [e.serial for e in desk.not_seen(states)] == ["OTHER-1"]
+
+
+def test_earlier_records_count_and_this_session_comes_after_them(tmp_path: Path) -> None:
+    """A lot resumed from the stick: a drive wiped on an earlier boot is no longer 'not seen',
+    a failed one wiped again now counts as passed, a destroyed one stays destroyed, and an
+    earlier drive that is not on the manifest is counted as such."""
+    from wipestation.custody.destroy import Destruction, build_destruction_record
+    from wipestation.custody.records import from_record
+    from wipestation.reports.sign import Signer
+
+    from tests.custody.helpers import record
+    from tests.reports.factory import STATION
+
+    signer = Signer.generate()
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("serial\nA-1\nB-2\nC-3\nD-4\n", encoding="utf-8")
+    desk, _ = open_desk(str(manifest), None)
+    gone = Destruction(serial="C-3", method="shredded", destroyed_by="Ana", lot_id="L1")
+    earlier = [
+        record(signer, "A-1", ended_at="2026-11-27T09:00:00+00:00"),
+        record(signer, "B-2", passed=False, ended_at="2026-11-27T09:10:00+00:00"),
+        signer.sign(build_destruction_record(gone, STATION)),
+        record(signer, "ZZ-9", ended_at="2026-11-27T09:20:00+00:00"),
+    ]
+    desk.prior = [from_record(r, f"{i}.json") for i, r in enumerate(earlier)]
+    counts = desk.counts([])
+    assert (counts.expected, counts.passed, counts.failed, counts.destroyed) == (4, 1, 1, 1)
+    assert (counts.not_seen, counts.unlisted) == (1, 1)
+    assert [e.serial for e in desk.not_seen([])] == ["D-4"]
+
+    b = replace(drive(), serial="B-2", identity="B-2", name="sdb")
+    again = replace(job(drive=b), job_id="b", ended_at="2026-11-28T10:00:00+00:00")
+    counts = desk.counts(drive_states([], {"b": again}))
+    assert (counts.passed, counts.failed, counts.destroyed) == (2, 0, 1)
+    assert "2 passed, 0 failed, 1 destroyed" in lot_line("L1", desk, counts)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from wipestation.custody.manifest import Manifest, ManifestEntry, load_manifest
+from wipestation.custody.records import DESTROYED, FoundRecord, moment
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobResult
 from wipestation.reports.writer import ReportWriter
@@ -81,6 +82,9 @@ class LotDesk:
     operators: list[str] = field(default_factory=list)
     #: identities of the drives recorded as physically destroyed (``tui/destruction.py``)
     destroyed: set[str] = field(default_factory=set)
+    #: the lot's records from earlier boots of this station, verified (``custody.resume``);
+    #: replaced whole when read again (a report stick arrived), never per refresh
+    prior: list[FoundRecord] = field(default_factory=list)
 
     def sign_in(self, name: str) -> None:
         if name not in self.operators:
@@ -170,12 +174,30 @@ class LotDesk:
         tag = self.asset_tags.get(drive.identity, "")
         return self._entry(fold(tag)) if tag else None
 
-    def entry_states(self, drives: Iterable[DriveState]) -> dict[int, str]:
-        """Manifest line → PASS | FAIL | running | seen; lines not seen are absent."""
+    def prior_entries(self) -> tuple[dict[int, str], list[FoundRecord]]:
+        """The earlier records: manifest line → its last outcome (a destruction is final), and
+        the records that match no entry. Matched as the office matches (``custody.lot.match``)."""
+        if not self.prior:
+            return {}, []
+        from wipestation.custody.lot import match  # verifying code: only with earlier records
+
         out: dict[int, str] = {}
+        unmatched: list[FoundRecord] = []
+        for rec in sorted(self.prior, key=lambda r: moment(r.when)):
+            m = match(self.entries, rec)
+            if not isinstance(m, ManifestEntry):
+                unmatched.append(rec)
+            elif out.get(m.line) != DESTROYED:
+                out[m.line] = rec.outcome
+        return out, unmatched
+
+    def entry_states(self, drives: Iterable[DriveState]) -> dict[int, str]:
+        """Manifest line → PASS | FAIL | DESTROYED | running | seen; lines not seen are absent.
+        This session's drives come after the earlier records: their last outcome counts."""
+        out, _ = self.prior_entries()
         for d in drives:
             entry = self.entry_of(d.drive)
-            if entry is None:
+            if entry is None or out.get(entry.line) == DESTROYED:
                 continue
             now = "running" if d.running else d.outcome or "seen"
             if d.drive.identity in self.destroyed:
@@ -184,17 +206,37 @@ class LotDesk:
                 out[entry.line] = now
         return out
 
+    def _by_drive(self, drives: Sequence[DriveState]) -> list[str]:
+        """Without a manifest: each drive's state, earlier records first, this session last."""
+        now: dict[str, str] = {}
+        for rec in sorted(self.prior, key=lambda r: moment(r.when)):
+            if now.get(rec.identity) != DESTROYED:
+                now[rec.identity] = rec.outcome
+        for d in drives:
+            if now.get(d.drive.identity) == DESTROYED:
+                continue
+            if d.drive.identity in self.destroyed:
+                now[d.drive.identity] = DESTROYED
+            elif d.running or d.outcome or d.drive.identity not in now:
+                now[d.drive.identity] = "running" if d.running else d.outcome
+        return list(now.values())
+
+    def unlisted_prior(self) -> list[FoundRecord]:
+        """Earlier records of drives that are not on the manifest (one per drive, the last)."""
+        if self.manifest is None:
+            return []
+        last = {
+            r.identity: r for r in sorted(self.prior_entries()[1], key=lambda r: moment(r.when))
+        }
+        return list(last.values())
+
     def counts(self, drives: Sequence[DriveState]) -> LotCounts:
         states = self.entry_states(drives)
         values = list(states.values())
-        if self.manifest is None:  # the drives of this session, as they stand
-            values = [
-                "DESTROYED"
-                if d.drive.identity in self.destroyed
-                else ("running" if d.running else d.outcome)
-                for d in drives
-            ]
+        if self.manifest is None:  # the drives of this lot, as they stand
+            values = self._by_drive(drives)
         unlisted = {d.drive.identity for d in drives if self.entry_of(d.drive) is None}
+        unlisted |= {r.identity for r in self.unlisted_prior()}
         return LotCounts(
             expected=len(self.entries),
             passed=values.count("PASS"),
