@@ -6,6 +6,7 @@
 # kernel module not matched by modules.txt or needed by one that is.
 set -euo pipefail
 root=$1 out=$2
+[ -d "$root/usr" ] && [ "$(realpath "$root")" != / ] || { echo "slim.sh: $root is not a rootfs" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 
 kver=$(basename "$(ls -d "$root"/lib/modules/*)")
@@ -29,10 +30,20 @@ rm -rf "$root"/boot/* "$root"/usr/share/{man,info} "$root"/var/lib/apt/lists/* \
 	"$root"/var/lib/dpkg/info/*.{list,md5sums}
 # The app layer brings its own; the base is the last archive, so its copy would win.
 rm -f "$root/etc/hostname"
-# Libraries nothing in the image links to (found with readelf over every ELF file): gnutls and
-# its helpers came with a dependency that is gone. Leap-second time zones are never used.
-rm -rf "$root"/usr/lib/x86_64-linux-gnu/{libgnutls,libunistring,libnettle,libhogweed,libtasn1}.so* \
-	"$root"/usr/share/zoneinfo/right
+# Leap-second time zones are never used. (gnutls and its helpers stay: tpm2-tools links
+# libcurl-gnutls, for a command the station never runs, and binds it at load time. Of what came
+# with it, nothing links brotli's encoder, and SASL's plugins are loaded by no one here.)
+rm -rf "$root"/usr/share/zoneinfo/right "$root"/usr/lib/x86_64-linux-gnu/libbrotlienc.so* \
+	"$root"/usr/lib/x86_64-linux-gnu/sasl2 "$root"/usr/share/bash-completion/completions/tpm2*
+# TPM 2.0: tools/tpm2.py calls four tpm2-tools commands (one multi-call binary) through the
+# kernel's resource manager. The other ~100 commands, the FAPI tools and library (and the
+# OpenSSL libcurl only FAPI links), the other TCTIs and FAPI's configuration are never used.
+find "$root/usr/bin" -name 'tpm2_*' ! -name tpm2_createprimary ! -name tpm2_evictcontrol \
+	! -name tpm2_readpublic ! -name tpm2_sign -delete
+rm -rf "$root"/usr/bin/tss2 "$root"/usr/bin/tss2_* "$root"/etc/tpm2-tss \
+	"$root"/usr/lib/tmpfiles.d/tpm2-tss-fapi.conf "$root"/var/lib/tpm2-tss \
+	"$root"/usr/lib/x86_64-linux-gnu/libtss2-{fapi,tcti-mssim,tcti-swtpm,tcti-cmd,tcti-spi*,tcti-pcap,tcti-libtpms,tcti-i2c*}.so* \
+	"$root"/usr/lib/x86_64-linux-gnu/libcurl.so*
 # The PDFs use DejaVu Sans, Sans Bold and Sans Mono only (reports/fonts.py).
 find "$root/usr/share/fonts/truetype/dejavu" -name '*.ttf' ! -name DejaVuSans.ttf \
 	! -name DejaVuSans-Bold.ttf ! -name DejaVuSansMono.ttf -delete
@@ -68,10 +79,26 @@ find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec
 venv_site=$(echo "$root"/opt/wipestation/venv/lib/python3*/site-packages)
 rm -rf "$venv_site"/{pip,setuptools,_distutils_hack,pkg_resources}* "$venv_site"/distutils-precedence.pth \
 	"$root"/opt/wipestation/venv/bin/pip*
-# Pillow is there for reportlab, which only loads PIL.Image: no AVIF, WebP, FreeType, colour
-# management or Tk (10 MB of libraries).
-rm -f "$venv_site"/PIL/{_avif,_webp,_imagingft,_imagingcms,_imagingtk}.*.so \
-	"$venv_site"/pillow.libs/{libavif,libwebp,libsharpyuv,libfreetype,libharfbuzz,libbrotli,libpng16,liblcms2}*
+# No Pillow (3.3 MiB of payload): reportlab imports PIL.Image when it loads, only to read bitmap
+# images, and the certificates draw none (text, vector QR codes and Code128). The app layer's
+# one-line PIL package (rootfs-overlay) puts reportlab in its own "no PIL" state;
+# tests/reports/test_pdf_without_pil.py renders a drive and a lot certificate that way.
+rm -rf "$venv_site"/{PIL,pillow.libs,pillow-*.dist-info}
+# Pygments: only the Python lexer (rich and textual highlight tracebacks with it) and the plain
+# text one; the lexer table lists just those, so any other language is "not found", which both
+# handle as plain text (1.5 MiB of payload).
+lexers=$venv_site/pygments/lexers
+find "$lexers" -maxdepth 1 -name '*.py' ! -name __init__.py ! -name _mapping.py \
+	! -name python.py ! -name special.py -delete
+python3 - "$lexers/_mapping.py" <<'EOF'
+import pprint
+import sys
+
+ns: dict = {}
+exec(open(sys.argv[1], encoding="utf-8").read(), ns)
+kept = {k: v for k, v in ns["LEXERS"].items() if v[0].rsplit(".", 1)[1] in ("python", "special")}
+open(sys.argv[1], "w", encoding="utf-8").write(f"LEXERS = {pprint.pformat(kept)}\n")
+EOF
 # reportlab's own Type 1 and Vera fonts: the PDFs embed DejaVu, and the standard 14 fonts'
 # metrics are built into reportlab's code.
 find "$venv_site/reportlab/fonts" -type f ! -name '*.txt' -delete
@@ -97,3 +124,23 @@ find "$mods/kernel" -type d -empty -delete
 find "$mods/kernel" -name '*.ko' -print0 | xargs -0 -r -n 32 -P "$(nproc)" zstd -q -19 --rm
 chroot "$root" depmod "$kver"
 rm -f "$out/keep.txt"
+
+# Last, since the steps above may still need them: dpkg, its maintainer scripts, gpgv and
+# localedef only install packages (1.4 MiB of payload); /var/lib/dpkg/status still lists what
+# the image holds.
+rm -rf "$root"/usr/bin/{dpkg,dpkg-deb,dpkg-divert,dpkg-maintscript-helper,dpkg-query,dpkg-realpath} \
+	"$root"/usr/bin/{dpkg-split,dpkg-statoverride,dpkg-trigger,gpgv,localedef} "$root"/var/lib/dpkg/info
+# Berkeley DB and SQLite (1.8 MiB): only PAM's userdb module (no PAM file uses it) and Python's
+# dbm and sqlite3 modules (nothing in the station imports them) link them.
+rm -rf "$root"/usr/lib/x86_64-linux-gnu/{libdb-5.3,libsqlite3}.so* \
+	"$root"/usr/lib/x86_64-linux-gnu/security/pam_userdb.so "$root"/usr/lib/python3.11/sqlite3 \
+	"$root"/usr/lib/python3.11/lib-dynload/{_dbm,_sqlite3}.cpython-*.so
+
+# Every removal above is by name: check that every library an ELF file of the image needs is
+# still there, or the station would find out at run time (tpm2-tools binds all of its at load).
+command -v readelf >/dev/null || { echo "slim.sh: readelf (binutils) is needed" >&2; exit 1; }
+names=$(find "$root" -xdev \( -type f -o -type l \) -printf '%f\n' | LC_ALL=C sort -u)
+missing=$(find "$root" -xdev -type f \( -perm -u+x -o -name '*.so*' \) -print0 |
+	{ xargs -0 -r readelf -d 2>/dev/null || true; } | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | LC_ALL=C sort -u |
+	LC_ALL=C comm -23 - <(echo "$names"))
+[ -z "$missing" ] || { echo "slim.sh: libraries needed but removed: $missing" >&2; exit 1; }
