@@ -7,6 +7,11 @@ partition in ``wipestation-keys/`` (created there once, durably, on a read-write
 that), so one station keeps one identity whatever report stick is plugged in. ``wipestation
 wipe --report-dir`` (tests, no boot stick) keeps it in ``--key-dir`` (``DEFAULT_KEY_DIR``).
 
+A key file in RAM is said to be one: a station with no TPM and no boot stick to keep its key on
+(netboot) makes a new key at every boot in ``DEFAULT_KEY_DIR``, on the initramfs. Its records say
+``key_protection: "ephemeral"`` (``volatile``), never ``file``: no enrolled identity can name
+that key tomorrow, and an auditor must be able to see so.
+
 Next to the key: the record chain's state (``chain-<fingerprint>.json``: the last sequence
 number and record hash). It is written durably *before* the record it numbers is delivered, so
 a power cut can leave a gap (a number with no record) but never two records with one number.
@@ -17,8 +22,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +49,9 @@ if TYPE_CHECKING:  # OpenSSL's bindings load with the first signature (test_impo
 log = logging.getLogger(__name__)
 KEY_DIR = "wipestation-keys"
 DEFAULT_KEY_DIR = Path("/var/lib/wipestation/keys")
+#: File systems that keep nothing across a power-off (an initramfs root is ``rootfs``).
+RAM_FILESYSTEMS = ("rootfs", "tmpfs", "ramfs")
+MOUNTINFO = Path("/proc/self/mountinfo")
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,38 @@ def station_key_home(report_dir: str = "") -> KeyHome:
     return KeyHome.directory(DEFAULT_KEY_DIR, tcti)
 
 
+def _unescape(field: str) -> str:
+    """A mountinfo path: space, tab, newline and backslash are octal escapes there."""
+    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+        field = field.replace(code, char)
+    return field
+
+
+def filesystem_of(path: Path, mountinfo: Path = MOUNTINFO) -> str:
+    """The type of the file system ``path`` is (or would be) on; '' when unknown. The longest
+    mount point wins; of two at one place, the later (mounted on top)."""
+    where = Path(os.path.realpath(path))
+    try:
+        lines = mountinfo.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    best, fstype = -1, ""
+    for line in lines:
+        fields = line.split()
+        if "-" not in fields or len(fields) < 5:
+            continue
+        point = Path(_unescape(fields[4]))
+        after = fields[fields.index("-") + 1 :]
+        if after and (where == point or point in where.parents) and len(point.parts) >= best:
+            best, fstype = len(point.parts), after[0]
+    return fstype
+
+
+def volatile(path: Path, mountinfo: Path = MOUNTINFO) -> bool:
+    """Whether a key kept at ``path`` is gone at power-off (RAM, not a stick or a disk)."""
+    return filesystem_of(path, mountinfo) in RAM_FILESYSTEMS
+
+
 def _stem(station_id: str) -> str:
     return safe_filename(station_id)
 
@@ -96,17 +137,20 @@ def _write_if_changed(path: Path, data: bytes, mode: int = 0o644) -> None:
     write_atomic(path, data, mode=mode)
 
 
-def file_signer(key_dir: Path, station_id: str) -> Signer:
-    """The Ed25519 key file in ``key_dir``, created (and written durably) on first use."""
+def file_signer(key_dir: Path, station_id: str, mountinfo: Path = MOUNTINFO) -> Signer:
+    """The Ed25519 key file in ``key_dir``, created (and written durably) on first use;
+    labelled ``ephemeral`` when ``key_dir`` is in RAM (see the module docstring)."""
     from wipestation.reports.sign import Signer
 
+    protection = "ephemeral" if volatile(key_dir, mountinfo) else "file"
     path = key_dir / f"{_stem(station_id)}.ed25519.pem"
     if path.exists():
         try:
-            return Signer.from_pem(path.read_bytes(), str(path))
+            signer = Signer.from_pem(path.read_bytes(), str(path))
         except OSError as e:
             raise ReportError(f"station key {path} is unreadable ({e.strerror})") from e
-    signer = Signer.generate()
+        return replace(signer, protection=protection)
+    signer = replace(Signer.generate(), protection=protection)
     mkdirs_durable(key_dir)
     write_atomic(path, signer.private_pem(), mode=0o600)
     return signer

@@ -282,6 +282,22 @@ def steps_table(s: Styles, record: Record, width: float) -> Table:
     return t
 
 
+#: How the signing key is kept, as the certificate says it (``signature.key_protection``).
+KEY_PROTECTION_TEXT = {
+    "tpm": "inside the station's TPM 2.0, never exportable",
+    "file": "key file on the station's boot stick",
+    "ephemeral": "made at this boot, in RAM only: no station identity can name it later",
+}
+
+
+def key_line(sig: dict[str, Any]) -> str:
+    """The signing key's algorithm and protection, or UNSIGNED."""
+    if not sig:
+        return "UNSIGNED"
+    protection = str(sig.get("key_protection", "file"))
+    return f"{sig.get('algorithm', '?')}, {KEY_PROTECTION_TEXT.get(protection, protection)}"
+
+
 def signature_block(s: Styles, record: Record, width: float) -> KeepTogether:
     sig = record.get("signature") or {}
     station = record["station"]
@@ -294,7 +310,8 @@ def signature_block(s: Styles, record: Record, width: float) -> KeepTogether:
     ]
     proof = [
         ("Record SHA-256", record_hash(record)),
-        ("Ed25519 key fingerprint", sig.get("key_fingerprint", "UNSIGNED")),
+        ("Key fingerprint", sig.get("key_fingerprint", "UNSIGNED")),
+        ("Signing key", key_line(sig)),
     ]
     attest = (
         "I attest that the media described above was sanitized as recorded here. "

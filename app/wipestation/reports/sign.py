@@ -7,6 +7,8 @@ Two kinds of station key sign records, and every signature block says which
   exportable; the TPM signs (``tools/tpm2.py``).
 - ``file``: Ed25519, a key file on the station's boot stick (``reports/keystore.py``) — never on
   the report stick that travels to the office.
+- ``ephemeral``: Ed25519, a key file in RAM, made anew at every boot (a station with neither a
+  TPM nor a boot stick to keep it on): no enrolled identity can name it after a power-off.
 
 Verification is strict on purpose: a record file must be *exactly* the bytes the station wrote
 (any byte changed, even whitespace, is a failure), and every field of the signature block
@@ -39,7 +41,7 @@ ECDSA_P256 = "ECDSA-P256-SHA256"
 ALGORITHM = ED25519  # the file key's algorithm
 #: algorithm → length of its raw public key (Ed25519: 32 bytes; P-256: uncompressed point)
 PUBLIC_LENGTH = {ED25519: 32, ECDSA_P256: 65}
-PROTECTIONS = ("tpm", "file")
+PROTECTIONS = ("tpm", "file", "ephemeral")
 
 
 def fingerprint_of(public_raw: bytes) -> str:
@@ -120,7 +122,8 @@ def sign_record(signer: StationSigner, record: Record, signed_at: str | None = N
 
 @dataclass(frozen=True)
 class Signer:
-    """A station's Ed25519 key pair, kept in a file (``key_protection: "file"``)."""
+    """A station's Ed25519 key pair, kept in a file (``key_protection: "file"``, or
+    ``"ephemeral"`` when the file is in RAM: ``reports/keystore.py``)."""
 
     private_key: Ed25519PrivateKey
     algorithm: str = ED25519
