@@ -5,6 +5,12 @@ is only its plain-terminal face. It prints one machine-readable line per state c
 (``START``/``JOB``/``RESULT``/``DONE``), and a ``PROGRESS`` line for every running job at least
 every ``PROGRESS_EVERY_S`` (a 20-minute verification must not look like a hang), so a serial
 console, a log file and the VM tests can follow it.
+
+A station configured with a lot (``wipestation.lot=``, customer, ``.manifest=``) works it with
+the lot desk the screen uses (``custody/desk.py``; no scans here, so asset tags are optional): at
+start it reads the lot's records that earlier boots left on the report target (``PRIOR`` line,
+``custody/resume.py``), and before it powers off it closes the lot (``custody/close.py``) with
+one ``LOT`` line (``LotClosed.line``), or ``LOT <id> NOT-WRITTEN <reason>``.
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
+from wipestation.custody.close import close_lot, identity_of, token
+from wipestation.custody.desk import LotDesk, open_desk
+from wipestation.custody.resume import prior_from
 from wipestation.discovery.monitor import DriveEvent
-from wipestation.errors import ToolError
+from wipestation.errors import ToolError, WipestationError
 from wipestation.model import JobResult, Progress
 from wipestation.services import Services
 from wipestation.tools import systemctl
@@ -129,13 +139,18 @@ def run_headless(
     """Unattended mode on a plain terminal; with ``poweroff``, power off when all is saved.
 
     Never powers off while a finished record is still waiting for a report target: the
-    operator is told to plug one in, and the station waits.
+    operator is told to plug one in, and the station waits. With a lot configured, the lot is
+    closed once every record is saved, just before ``DONE`` (a lot that cannot be written does
+    not hold the power-off: its drive records are safe, and the office can reconcile them).
+    With ``poweroff`` off the conveyor never ends, so it never closes its lot: the lot is then
+    closed at the office (``wipestation lot reconcile``) or by a later boot with power-off.
     """
     cfg = services.config
     conv = Conveyor(services, out)
     if services.watcher is not None:
         services.watcher.subscribe(conv.on_drive_event)
     conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
+    lot = open_lot(conv)
     for drive in services.inventory.drives():
         conv.autopilot.offer(drive)
     while True:
@@ -146,6 +161,8 @@ def run_headless(
             _wait_for_work(conv)
             continue
         _wait_for_reports(conv)
+        if lot is not None:
+            close_lot_line(conv, lot)
         delivered = services.reports.status.delivered if services.reports else 0
         conv.say(f"DONE passed={passed} failed={failed} reports={delivered}")
         services.close()
@@ -154,6 +171,65 @@ def run_headless(
         except ToolError as e:
             conv.say(f"POWEROFF failed: {e}")
         return 0 if failed == 0 else 1
+
+
+@dataclass
+class ConveyorLot:
+    """The configured lot as the conveyor works it."""
+
+    desk: LotDesk
+    problem: str = ""  # why its manifest was not loaded: then the lot is not closed here
+    prior_read: bool = False  # the earlier records were read (else: again at closing)
+
+
+def read_prior(conv: Conveyor, lot: ConveyorLot) -> None:
+    """The lot's records from earlier boots, verified against the station's key: a ``PRIOR``
+    line says how many count and how many were not this station's."""
+    lot_id, writer = conv.services.config.lot, conv.services.reports
+    if writer is None:
+        return
+    try:
+        prior = prior_from(writer, lot_id)
+    except (OSError, WipestationError) as e:
+        conv.say(f"PRIOR lot={token(lot_id)} unread: {e}")
+        return
+    lot.desk.prior, lot.prior_read = list(prior.records), True
+    conv.say(
+        f"PRIOR lot={token(lot_id)} records={len(prior.records)} rejected={len(prior.rejected)}"
+    )
+
+
+def open_lot(conv: Conveyor) -> ConveyorLot | None:
+    """The configured lot's desk (manifest from the configuration, earlier records), or None."""
+    cfg = conv.services.config
+    if not cfg.lot:
+        return None
+    desk, problem = open_desk(cfg.manifest, conv.services.reports)
+    lot = ConveyorLot(desk, problem)
+    if problem:
+        conv.say(f"LOT {token(cfg.lot)} MANIFEST-ERROR {problem}")
+    read_prior(conv, lot)
+    return lot
+
+
+def close_lot_line(conv: Conveyor, lot: ConveyorLot) -> None:
+    """Close the lot and print its ``LOT`` line; ``NOT-WRITTEN`` with the reason when it cannot."""
+    cfg, writer = conv.services.config, conv.services.reports
+    head = f"LOT {token(cfg.lot)} NOT-WRITTEN"
+    if writer is None:
+        conv.say(f"{head} no report writer")
+        return
+    if lot.problem:  # a certificate without its manifest would list no missing drive
+        conv.say(f"{head} {lot.problem}")
+        return
+    if not lot.prior_read:  # no report target at start: maybe there is one now
+        read_prior(conv, lot)
+    try:
+        closed = close_lot(writer, lot.desk, identity_of(cfg))
+    except (OSError, WipestationError) as e:
+        conv.say(f"{head} {e}")
+        return
+    conv.say(closed.line())
 
 
 def _wait_for_work(conv: Conveyor, poll_s: float = 1.0) -> None:
