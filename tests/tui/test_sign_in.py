@@ -11,6 +11,7 @@ import pytest
 from wipestation.config import StationConfig
 from wipestation.model import JobState
 from wipestation.reports.sign import verify_bytes
+from wipestation.tui.screens.lot_open import LotOpenScreen
 from wipestation.tui.screens.signin import SignInScreen
 
 from tests.tui.test_lot_screen import writer_in
@@ -32,6 +33,9 @@ def test_a_scanned_badge_signs_in_and_names_the_operator_on_the_record(
             await pilot.pause()
             assert isinstance(app.screen, SignInScreen)
             await pilot.press(*"BADGE-0042", "enter")  # a scanner typing into the box
+            await pilot.pause()
+            assert isinstance(app.screen, LotOpenScreen)  # then the lot (test_lot_open.py)
+            await pilot.press("escape")  # keeps the configured one
             await pilot.pause()
             assert app.screen is app.drives_screen
             assert "Signed in: BADGE-0042" in said(app)

@@ -20,8 +20,8 @@ from textual import work
 from textual.app import App
 from textual.message_pump import MessagePump
 
-from wipestation import boottimes
-from wipestation.custody.close import close_lot, identity_of
+from wipestation import boottimes, paths
+from wipestation.custody.close import close_lot
 from wipestation.custody.desk import LotDesk, open_desk
 from wipestation.custody.resume import Prior, describe, prior_from
 from wipestation.discovery.inventory import listing_order
@@ -29,13 +29,13 @@ from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobState, Progress, VerifyMode
 from wipestation.planning.catalogue import Method, all_methods
-from wipestation.reports.target import TargetUnavailableError
 from wipestation.services import Services
 from wipestation.tui import POWEROFF, RESTART
 from wipestation.tui.destruction import record_destruction
 from wipestation.tui.format import ascii_terminal, serial_terminal, use_ascii_scrollbars
 from wipestation.tui.health import health_word
 from wipestation.tui.joblog import JobLogRelay
+from wipestation.tui.lot_sources import LotFinder, LotOpening
 from wipestation.tui.messages import (
     CancelRequested,
     CodeScanned,
@@ -49,6 +49,11 @@ from wipestation.tui.messages import (
     JobStarted,
     LabelReprintRequested,
     LotCloseRequested,
+    LotOpened,
+    LotSourcesFound,
+    LotSourcesRequested,
+    ManifestLoaded,
+    ManifestLoadRequested,
     MethodChosen,
     OperatorSignedIn,
     PlanRequested,
@@ -62,6 +67,8 @@ from wipestation.tui.reporting import delivery_of, report_status_of, reprint_lab
 from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.screens.details import plan_lines
 from wipestation.tui.screens.drives import DrivesScreen
+from wipestation.tui.screens.lot_open import LotOpenScreen
+from wipestation.tui.screens.signin import SignInScreen
 from wipestation.tui.station import Station
 from wipestation.tui.view import StationView
 from wipestation.unattended import Autopilot
@@ -85,6 +92,7 @@ class WipestationApp(App[str | None]):
         ascii_only: bool | None = None,
         tick_s: float | None = None,
         stick_arrived: Callable[[], bool] | None = None,
+        lot_finder: LotFinder | None = None,
     ) -> None:
         super().__init__()
         self.services = services
@@ -108,6 +116,10 @@ class WipestationApp(App[str | None]):
         self._restart_told = False
         self._probes_held: list[Drive] | None = []  # None once the first frame is up
         self.lot, self._lot_problem = open_desk(self.config.manifest, self.report_writer)
+        #: where the lot dialog finds manifests and open lots (the boot stick's copy, the target)
+        self.lot_finder = lot_finder or LotFinder(
+            paths.RUN_DIR, getattr(self.report_writer, "target", None), self.config.manifest
+        )
 
         self.view = StationView(
             station=self.station,
@@ -145,10 +157,8 @@ class WipestationApp(App[str | None]):
         self.refresh_view()
         if self._lot_problem:
             self.show_error(self._lot_problem)
-        if self.config.lot:  # the lot's records from earlier boots count (custody/resume.py)
-            self._resume_lot(self.lot, self.config.lot, quiet=True)
         if self.config.lot and not self.config.operator and not self.config.unattended:
-            self.drives_screen.action_sign_in()  # start of shift at a station with a lot
+            self.start_shift()
         self.call_after_refresh(self._screen_up)
 
     def initial_drives(self) -> list[Drive]:
@@ -199,8 +209,6 @@ class WipestationApp(App[str | None]):
 
     def on_drive_added(self, message: DriveAdded) -> None:
         self.station.add_drive(message.drive)
-        if message.drive.protected and self.config.lot:  # maybe the report stick, at last
-            self._resume_lot(self.lot, self.config.lot, quiet=True)
         boottimes.mark(f"drive-listed {message.drive.name} drives={len(self.station.rows)}")
         self.show_info(f"{message.drive.path} added ({message.drive.serial or 'no serial'})")
         if self.config.unattended:
@@ -275,19 +283,59 @@ class WipestationApp(App[str | None]):
             self.report_writer.station = replace(self.report_writer.station, operator=message.name)
         self.show_info(f"Signed in: {message.name} (on every record from now on)")
 
+    # ---- the lot: opened or resumed at the start of a shift (screens/lot_open.py) -------------
+    def start_shift(self) -> None:
+        """The sign-in, then the lot dialog; Esc at the sign-in goes on with the configured lot
+        (never for an unattended station: its configuration decides, nothing waits for a key)."""
+
+        def signed(name: str | None) -> None:
+            if name:
+                self.post_message(OperatorSignedIn(name))
+                self.open_lot_dialog()
+
+        self.push_screen(SignInScreen(self.config.lot, self.config.operator), signed)
+
+    def open_lot_dialog(self) -> None:
+        cfg = self.config
+        dialog = LotOpenScreen(cfg.lot, cfg.customer, cfg.manifest)
+        self.push_screen(dialog, lambda o: self.apply_lot(o) if o else None)
+
+    def on_lot_opened(self, message: LotOpened) -> None:
+        self.apply_lot(message.opening)
+
+    def apply_lot(self, opening: LotOpening) -> None:
+        """The station works this lot from now on: its records carry the lot id and customer
+        (the writer's station info: one reference swap, read by the engine's thread), the desk
+        is a new one with the lot's manifest, and a resumed lot's earlier records are read."""
+        self.config = replace(self.config, lot=opening.lot_id, customer=opening.customer,
+                              manifest=opening.manifest_path or "")  # fmt: skip
+        if self.report_writer is not None:
+            station = self.report_writer.station
+            self.report_writer.station = replace(
+                station, lot_id=opening.lot_id, customer=opening.customer
+            )
+        desk, _ = open_desk("", self.report_writer)
+        desk.manifest = opening.manifest
+        desk.operators = self.lot.operators[-1:]  # who is signed in now works this lot
+        self.lot = desk
+        self.view = replace(self.view, config=self.config, lot=desk)
+        self.drives_screen.view = self.view
+        entries = f"{len(opening.manifest.entries)} expected" if opening.manifest else "no manifest"
+        self.show_info(f"Lot {opening.lot_id} open ({entries})")
+        if opening.resumed:
+            self._resume_lot(desk, opening.lot_id)
+        self.refresh_view()
+
     @work(thread=True, exit_on_error=False, group="lot")
-    def _resume_lot(self, desk: LotDesk, lot_id: str, *, quiet: bool = False) -> None:
+    def _resume_lot(self, desk: LotDesk, lot_id: str) -> None:
         """The lot's earlier records, verified against the station's own key (the report stick,
-        signatures): never on the UI thread. ``quiet``: at start or when a stick arrives, no
-        report target is no news (the header says so already)."""
+        signatures): never on the UI thread."""
         if self.report_writer is None:
             return
         try:
             prior = prior_from(self.report_writer, lot_id)
         except (OSError, WipestationError) as e:
-            if not (quiet and isinstance(e, TargetUnavailableError)):
-                why = f"Lot {lot_id}: earlier records not read: {e}"
-                self.call_from_thread(self.show_error, why)
+            self.call_from_thread(self.show_error, f"Lot {lot_id}: earlier records not read: {e}")
         else:
             self.call_from_thread(self._resumed, desk, lot_id, prior)
 
@@ -299,6 +347,26 @@ class WipestationApp(App[str | None]):
             self._say(f"Lot {lot_id} resumed: {describe(prior)}", bool(prior.rejected))
         self.refresh_view()
 
+    def on_lot_sources_requested(self, message: LotSourcesRequested) -> None:
+        self._look_for_lots(message.reply_to)
+
+    @work(thread=True, exit_on_error=False, group="lot")
+    def _look_for_lots(self, reply_to: MessagePump) -> None:
+        """Mounts the report stick for a moment: never on the UI thread."""
+        reply_to.post_message(LotSourcesFound(self.lot_finder.look()))
+
+    def on_manifest_load_requested(self, message: ManifestLoadRequested) -> None:
+        self._load_manifest(message)
+
+    @work(thread=True, exit_on_error=False, group="lot")
+    def _load_manifest(self, message: ManifestLoadRequested) -> None:
+        try:
+            manifest = self.lot_finder.load(message.choice)
+        except (OSError, WipestationError) as e:
+            message.reply_to.post_message(ManifestLoaded(message.choice, None, str(e)))
+        else:
+            message.reply_to.post_message(ManifestLoaded(message.choice, manifest, ""))
+
     @work(thread=True, exit_on_error=False, group="lot")
     def on_lot_close_requested(self, _: LotCloseRequested) -> None:
         """The lot record and its PDF (reportlab, signing): never on the UI thread."""
@@ -306,7 +374,7 @@ class WipestationApp(App[str | None]):
             self.call_from_thread(self.show_error, "Lot not closed: no report writer")
             return
         try:
-            closed = close_lot(self.report_writer, self.lot, identity_of(self.config))
+            closed = close_lot(self.report_writer, self.config, self.lot)
         except (OSError, WipestationError) as e:
             self.call_from_thread(self.show_error, f"Lot not closed: {e}")
         else:

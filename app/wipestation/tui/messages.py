@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from wipestation.custody.manifest import Manifest
 from wipestation.model import Drive, Progress
 from wipestation.planning.capabilities import Capabilities
+from wipestation.tui.lot_sources import LotOpening, LotSources, ManifestChoice
 
 
 @dataclass
@@ -158,3 +160,44 @@ class DestroyRecorded(Message):
 
     name: str
     method: str
+
+
+@dataclass
+class LotSourcesRequested(Message):
+    """The lot dialog wants the manifest files and the open lots; the App looks in a worker
+    thread (the report stick is mounted to read it) and posts ``LotSourcesFound`` to
+    ``reply_to``."""
+
+    reply_to: MessagePump
+
+
+@dataclass
+class LotSourcesFound(Message, bubble=False):
+    """The answer to ``LotSourcesRequested``."""
+
+    sources: LotSources
+
+
+@dataclass
+class ManifestLoadRequested(Message):
+    """The lot dialog wants this manifest read and checked (a worker thread) before it opens
+    the lot with it; the answer, ``ManifestLoaded``, goes to ``reply_to``."""
+
+    choice: ManifestChoice
+    reply_to: MessagePump
+
+
+@dataclass
+class ManifestLoaded(Message, bubble=False):
+    """The parsed manifest, or ``error`` (file, line and column) and no manifest."""
+
+    choice: ManifestChoice
+    manifest: Manifest | None
+    error: str
+
+
+@dataclass
+class LotOpened(Message):
+    """The operator opened (or resumed) a lot from the lot screen: the App applies it."""
+
+    opening: LotOpening

@@ -20,7 +20,8 @@ l           print the label of the highlighted drive again
 s           summary of every finished drive in this session
 ?           this help
 p           power off the station (asks first)
-o           the lot: counts, entries not seen yet; close the lot there (c)
+o           the lot: counts, entries not seen yet; close the lot there (c),
+            or open a new lot / resume one left open on the stick (o)
 i           sign in (type your name or scan your badge)
 x           record the highlighted drive as physically destroyed (shredded ...)
 

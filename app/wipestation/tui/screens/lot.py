@@ -2,7 +2,9 @@
 
 ``c`` closes the lot (after a yes/no question that names what is missing): the screen is
 dismissed with True, and the drives screen asks the App to write the signed lot record and its
-PDF to the report target (``LotCloseRequested``).
+PDF to the report target (``LotCloseRequested``). ``o`` opens another lot or resumes one left
+open on the stick (``lot_open.py``); the App applies it (``LotOpened``) and the drives screen shows
+its line. An unattended station's lot is its configuration's.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from textual.widgets import Footer, Label, Static
 
 from wipestation.custody.desk import DriveState, drive_states, lot_line
 from wipestation.custody.manifest import ManifestEntry
+from wipestation.tui.lot_sources import LotOpening
+from wipestation.tui.messages import LotOpened
 from wipestation.tui.screens.ask import AskScreen
+from wipestation.tui.screens.lot_open import LotOpenScreen
 from wipestation.tui.view import StationView
 
 DONE = ("PASS", "DESTROYED")  # what closes an entry (custody.lot: a PASS or a destruction)
@@ -50,8 +55,9 @@ def lot_body(view: StationView) -> Text:
 
 class LotScreen(Screen[bool]):
     BINDINGS = [
-        Binding("escape,o", "back", "Back"),
+        Binding("escape", "back", "Back"),
         Binding("c", "close_lot", "Close lot"),
+        Binding("o", "open_lot", "Open lot"),
     ]
 
     def __init__(self, view: StationView) -> None:
@@ -68,6 +74,19 @@ class LotScreen(Screen[bool]):
 
     def action_back(self) -> None:
         self.dismiss(False)
+
+    def action_open_lot(self) -> None:
+        cfg = self.view.config
+        if cfg.unattended:
+            self.notify("Unattended station: the lot is the configuration's.", severity="error")
+            return
+
+        def opened(opening: LotOpening | None) -> None:
+            if opening is not None:
+                self.app.post_message(LotOpened(opening))  # this screen is closing
+                self.dismiss(False)  # the drives screen shows the new lot's line
+
+        self.app.push_screen(LotOpenScreen(cfg.lot, cfg.customer, cfg.manifest), opened)
 
     def action_close_lot(self) -> None:
         desk, drives = self.view.lot, session_drives(self.view)
