@@ -21,7 +21,7 @@ from textual.app import App
 from textual.message_pump import MessagePump
 
 from wipestation import boottimes, paths
-from wipestation.custody.close import close_lot
+from wipestation.custody.close import close_lot, identity_of
 from wipestation.custody.desk import LotDesk, open_desk
 from wipestation.custody.resume import Prior, describe, prior_from
 from wipestation.discovery.inventory import listing_order
@@ -29,6 +29,7 @@ from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobState, Progress, VerifyMode
 from wipestation.planning.catalogue import Method, all_methods
+from wipestation.reports.target import TargetUnavailableError
 from wipestation.services import Services
 from wipestation.tui import POWEROFF, RESTART
 from wipestation.tui.destruction import record_destruction
@@ -157,6 +158,8 @@ class WipestationApp(App[str | None]):
         self.refresh_view()
         if self._lot_problem:
             self.show_error(self._lot_problem)
+        if self.config.lot:  # the lot's records from earlier boots count (custody/resume.py)
+            self._resume_lot(self.lot, self.config.lot, quiet=True)
         if self.config.lot and not self.config.operator and not self.config.unattended:
             self.start_shift()
         self.call_after_refresh(self._screen_up)
@@ -209,6 +212,8 @@ class WipestationApp(App[str | None]):
 
     def on_drive_added(self, message: DriveAdded) -> None:
         self.station.add_drive(message.drive)
+        if message.drive.protected and self.config.lot:  # maybe the report stick, at last
+            self._resume_lot(self.lot, self.config.lot, quiet=True)
         boottimes.mark(f"drive-listed {message.drive.name} drives={len(self.station.rows)}")
         self.show_info(f"{message.drive.path} added ({message.drive.serial or 'no serial'})")
         if self.config.unattended:
@@ -327,15 +332,18 @@ class WipestationApp(App[str | None]):
         self.refresh_view()
 
     @work(thread=True, exit_on_error=False, group="lot")
-    def _resume_lot(self, desk: LotDesk, lot_id: str) -> None:
+    def _resume_lot(self, desk: LotDesk, lot_id: str, *, quiet: bool = False) -> None:
         """The lot's earlier records, verified against the station's own key (the report stick,
-        signatures): never on the UI thread."""
+        signatures): never on the UI thread. ``quiet``: at start or when a stick arrives, no
+        report target is no news (the header says so already)."""
         if self.report_writer is None:
             return
         try:
             prior = prior_from(self.report_writer, lot_id)
         except (OSError, WipestationError) as e:
-            self.call_from_thread(self.show_error, f"Lot {lot_id}: earlier records not read: {e}")
+            if not (quiet and isinstance(e, TargetUnavailableError)):
+                why = f"Lot {lot_id}: earlier records not read: {e}"
+                self.call_from_thread(self.show_error, why)
         else:
             self.call_from_thread(self._resumed, desk, lot_id, prior)
 
@@ -374,7 +382,7 @@ class WipestationApp(App[str | None]):
             self.call_from_thread(self.show_error, "Lot not closed: no report writer")
             return
         try:
-            closed = close_lot(self.report_writer, self.config, self.lot)
+            closed = close_lot(self.report_writer, self.lot, identity_of(self.config))
         except (OSError, WipestationError) as e:
             self.call_from_thread(self.show_error, f"Lot not closed: {e}")
         else:
