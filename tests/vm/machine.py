@@ -132,6 +132,19 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def tpm_args(control_socket: Path) -> list[str]:
+    """QEMU's TPM 2.0 (TIS interface) backed by a software TPM listening on ``control_socket``
+    (``swtpm socket --tpm2 --ctrl type=unixio,path=...``; the caller runs it)."""
+    return [
+        "-chardev",
+        f"socket,id=chrtpm,path={control_socket}",
+        "-tpmdev",
+        "emulator,id=tpm0,chardev=chrtpm",
+        "-device",
+        "tpm-tis,tpmdev=tpm0",
+    ]
+
+
 def accel_from_env() -> str:
     return os.environ.get("ACCEL", "tcg")
 
@@ -152,6 +165,7 @@ class Machine:
         workdir: Path | None = None,
         console: str = "socket",
         reuse: bool = False,
+        tpm_socket: Path | None = None,
     ) -> None:
         self.boot = boot
         self.rack = rack or Rack()
@@ -166,6 +180,8 @@ class Machine:
         self.console = console
         #: keep disks and report stick already in ``workdir`` (a second boot of the same rack)
         self.reuse = reuse
+        #: a TPM 2.0: the control socket of a running ``swtpm socket --tpm2`` (``tpm_args``)
+        self.tpm_socket = tpm_socket
         self.proc: subprocess.Popen[bytes] | None = None
         self.prepared = Prepared()
         self.started_at = 0.0
@@ -250,6 +266,8 @@ class Machine:
             args += ["-kernel", str(self.boot.image.kernel), "-initrd", str(initrd)]
             args += ["-append", self.boot.append]
         args += self.prepared.args
+        if self.tpm_socket:
+            args += tpm_args(self.tpm_socket)
         if self.boot.mode == "usb" or self.boot.attach_stick:
             stick = d / "boot-stick.img"
             # A kept work dir (make demo) keeps its stick, and its reports, until the image changes.
