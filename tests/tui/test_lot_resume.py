@@ -30,6 +30,8 @@ def test_records_of_an_earlier_boot_count_on_the_lot_screen(make_app, tmp_path: 
     earlier = writer_in(tmp_path)  # the same station key and report dir, an earlier boot
     never = drive(serial="ZZ-NEVER-SEEN", identity="ZZ-NEVER-SEEN", name="sdx")
     assert earlier.write(replace(job(drive=never), job_id="old"))
+    stranger = drive(serial="OLD-STRANGER", identity="OLD-STRANGER", name="sdy")
+    assert earlier.write(replace(job(drive=stranger), job_id="older"))
     earlier.close()
     forged = record(Signer.generate(), "S3Z9NB0K999999", lot_id="LOT-7")
     save(tmp_path / "out/reports/2026-11-27", "forged", forged)
@@ -39,7 +41,7 @@ def test_records_of_an_earlier_boot_count_on_the_lot_screen(make_app, tmp_path: 
     async def scenario() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: "resumed" in said(app))
-            assert "Lot LOT-7 resumed: 1 earlier record(s), 1 not signed by this station" in said(
+            assert "Lot LOT-7 resumed: 2 earlier record(s), 1 not signed by this station" in said(
                 app
             )
             await pilot.press("o")
@@ -49,5 +51,7 @@ def test_records_of_an_earlier_boot_count_on_the_lot_screen(make_app, tmp_path: 
             assert "Not seen yet (2):" in body  # 3 before the earlier boot's record counted
             assert "ZZ-NEVER-SEEN" not in body
             assert "S3Z9NB0K999999" in body  # the forged PASS leaves its entry open
+            assert "Not on the manifest (3):" in body  # the rack's two, and the earlier one
+            assert "earlier  S/N OLD-STRANGER" in body
 
     asyncio.run(scenario())

@@ -47,9 +47,13 @@ def lot_body(view: StationView) -> Text:
         for e in missing:
             t.append("\n" + entry_line(e))
         unlisted = [d.drive for d in drives if desk.entry_of(d.drive) is None]
-        t.append(f"\n\nNot on the manifest ({len(unlisted)}):", style="bold")
+        here = {d.identity for d in unlisted}
+        earlier = [r for r in desk.unlisted_prior() if r.identity not in here]
+        t.append(f"\n\nNot on the manifest ({len(unlisted) + len(earlier)}):", style="bold")
         for d in unlisted:
             t.append(f"\n  {d.path}  S/N {d.serial or '-'}  {d.model or ''}".rstrip())
+        for r in earlier:  # wiped on an earlier boot (custody/resume.py)
+            t.append(f"\n  earlier  S/N {r.serial or '-'}  {r.model}  {r.outcome}".rstrip())
     return t
 
 
