@@ -233,6 +233,26 @@ def test_resume_a_lot_left_open_on_the_report_stick(tmp_path: Path) -> None:
     writer.close()
 
 
+def test_a_lot_id_typed_again_resumes_that_lot_without_a_manifest(tmp_path: Path) -> None:
+    earlier_boot(tmp_path)
+    writer = writer_in(tmp_path)
+    app, _ = station_app(tmp_path, shift_config(), writer)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await sign_in(app, pilot)
+            await pilot.press(*keys("lot-5"), "enter", "enter")  # lower case, by hand
+            note = str(app.screen.query_one("#lot-open-note", Static).render())
+            assert note.startswith("Resuming lot LOT-5: its 3 earlier record(s) count")
+            await choose(app, pilot, "none (build it by scanning)")
+            await looked(app, pilot)
+            assert (app.config.lot, app.config.customer) == ("LOT-5", "ACME")  # as on the stick
+            assert lot_line(app) == "[o] Lot LOT-5: no manifest; 1 passed, 1 failed"
+
+    asyncio.run(scenario())
+    writer.close()
+
+
 def test_no_lot_id_no_lot_and_escape_keeps_the_configured_one(tmp_path: Path) -> None:
     cfg = replace(shift_config(), manifest=str(stick(tmp_path / "cfg") / "manifests/lot9.csv"))
     app, _ = station_app(tmp_path, cfg)

@@ -311,7 +311,7 @@ class WipestationApp(App[str | None]):
     def apply_lot(self, opening: LotOpening) -> None:
         """The station works this lot from now on: its records carry the lot id and customer
         (the writer's station info: one reference swap, read by the engine's thread), the desk
-        is a new one with the lot's manifest, and a resumed lot's earlier records are read."""
+        is a new one with the lot's manifest, and the lot's earlier records are read."""
         self.config = replace(self.config, lot=opening.lot_id, customer=opening.customer,
                               manifest=opening.manifest_path or "")  # fmt: skip
         if self.report_writer is not None:
@@ -327,8 +327,8 @@ class WipestationApp(App[str | None]):
         self.drives_screen.view = self.view
         entries = f"{len(opening.manifest.entries)} expected" if opening.manifest else "no manifest"
         self.show_info(f"Lot {opening.lot_id} open ({entries})")
-        if opening.resumed:
-            self._resume_lot(desk, opening.lot_id)
+        # the lot's earlier records count, offered for resuming or not (a lot id typed again)
+        self._resume_lot(desk, opening.lot_id, quiet=not opening.resumed)
         self.refresh_view()
 
     @work(thread=True, exit_on_error=False, group="lot")

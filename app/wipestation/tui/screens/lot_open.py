@@ -111,6 +111,9 @@ class LotOpenScreen(ModalScreen[LotOpening | None]):
     # ---- the operator -------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        lot = self._open_lot()
+        if event.input.id == "lot-id" and lot is not None and lot.customer:
+            self.query_one("#customer", Input).value = lot.customer  # the open lot's customer
         nxt = "#customer" if event.input.id == "lot-id" else "#manifests"
         self.query_one(nxt).focus()
 
