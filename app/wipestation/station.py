@@ -36,6 +36,7 @@ from typing import TextIO
 
 from wipestation import __version__, boottimes, config, paths
 from wipestation.config import StationConfig
+from wipestation.custody.manifest import MANIFESTS, MAX_BYTES
 from wipestation.discovery.safety import BOOT_LABEL
 from wipestation.errors import ToolError, ToolFailedError
 from wipestation.planning import catalogue
@@ -139,7 +140,9 @@ def mount_fat_read_only(device: Path, where: Path) -> None:
 
 def copy_stick_config(device: Path, run_dir: Path = paths.RUN_DIR) -> tuple[Path | None, str]:
     """Copy ``wipestation.toml`` off the stick (an empty file when it has none), so a restarted
-    station keeps this boot's settings after the stick is pulled. Returns (copy, problem).
+    station keeps this boot's settings after the stick is pulled; and the stick's manifests
+    (``*.csv``, ``manifests/*.csv``), which a relative ``manifest`` setting names
+    (``config.manifest_path``). Returns (copy, problem).
 
     The copy appears whole or not at all (both terminals' instances may copy at once)."""
     dest = run_dir / paths.STICK_COPY.name
@@ -151,10 +154,28 @@ def copy_stick_config(device: Path, run_dir: Path = paths.RUN_DIR) -> tuple[Path
                 shutil.copyfile(src, part)
             else:
                 part.write_text("")
+            _copy_manifests(root, run_dir)
         part.replace(dest)
         return dest, ""
     except (ToolError, OSError) as e:
         return None, f"boot stick {device}: cannot read wipestation.toml ({e}); file ignored"
+
+
+def _listing(directory: Path) -> list[Path]:
+    return list(directory.iterdir()) if directory.is_dir() else []
+
+
+def _copy_manifests(root: Path, run_dir: Path) -> None:
+    """Each manifest whole (a temporary name, then renamed) beside the settings' copy; one
+    larger than a manifest can be (``MAX_BYTES``) stays on the stick and is reported missing."""
+    for src in [*root.iterdir(), *_listing(root / MANIFESTS)]:
+        if src.suffix.lower() != ".csv" or not src.is_file() or src.stat().st_size > MAX_BYTES:
+            continue
+        dest = run_dir / src.relative_to(root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(f".{dest.name}.{os.getpid()}")
+        shutil.copyfile(src, part)
+        part.replace(dest)
 
 
 def load_station_config(

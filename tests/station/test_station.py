@@ -124,6 +124,37 @@ def test_stick_config_is_copied_read_only_and_unmounted(make_loop, tmp_path: Pat
     assert not list(run_dir.glob("stick-[0-9]*"))  # the private mount point is gone too
     # A stick without the file still leaves an (empty) copy for restarts.
     subprocess.run(["mdel", "-i", dev, "::/wipestation.toml"], check=True, env=env)
+    assert not list(run_dir.rglob("*.csv"))  # no manifests on that stick
     copied, problem = station.copy_stick_config(Path(dev), run_dir)
     assert copied is not None
     assert copied.read_text() == ""
+
+
+def test_stick_manifests_come_along(make_loop, tmp_path: Path) -> None:
+    """A relative ``manifest`` setting names a file the boot stick brought: the top-level and
+    ``manifests/`` CSVs are copied whole into the run directory; other files stay behind."""
+    import os
+    import subprocess
+
+    from wipestation import paths
+    from wipestation.config import manifest_path
+    from wipestation.custody.manifest import load_manifest
+
+    dev = make_loop(size=64 * 1024 * 1024)
+    subprocess.run(["mkfs.vfat", "-n", "WIPESTATION", dev], check=True, capture_output=True)
+    env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+    src = tmp_path / "customer-lot.csv"  # a long name: FUSE's fusefat shows 8.3 ones in capitals
+    src.write_bytes(b"\xef\xbb\xbfSerial;Asset Tag\r\nS1;T1\r\nS2;T2\r\n")
+    subprocess.run(["mmd", "-i", dev, "::/manifests"], check=True, env=env)
+    for where in ("::/customer-lot.csv", "::/manifests/second-lot.csv", "::/notes.txt"):
+        subprocess.run(["mcopy", "-i", dev, str(src), where], check=True, env=env)
+    run_dir = tmp_path / "run"
+    copied, problem = station.copy_stick_config(Path(dev), run_dir)
+    assert (copied is not None, problem) == (True, "")
+    assert (run_dir / "customer-lot.csv").read_bytes() == src.read_bytes()
+    assert (run_dir / "manifests" / "second-lot.csv").read_bytes() == src.read_bytes()
+    assert not (run_dir / "notes.txt").exists()
+    assert not list(run_dir.rglob(".*.csv.*"))  # no half-copied leftovers
+    m = load_manifest(str(run_dir / "customer-lot.csv"))
+    assert [e.asset_tag for e in m.entries] == ["T1", "T2"]
+    assert manifest_path("customer-lot.csv") == str(paths.RUN_DIR / "customer-lot.csv")

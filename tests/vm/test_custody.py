@@ -52,11 +52,11 @@ LOT_LINE = r"^LOT (\S+) (COMPLETE|INCOMPLETE) (.*)$"
 
 
 def lot_options() -> tuple[str, ...]:
-    return (f"wipestation.lot={LOT}", "wipestation.manifest=manifest.csv")
+    return (f"wipestation.lot={LOT}", "wipestation.manifest=lot-17-manifest.csv")
 
 
 def boot_with_lot(image: Image) -> Boot:
-    files = {"manifest.csv": MANIFEST, "wipestation.toml": STATION_TOML}
+    files = {"lot-17-manifest.csv": MANIFEST, "wipestation.toml": STATION_TOML}
     return unattended(image, "overwrite-zero", *lot_options(), stick=True, stick_files=files)
 
 
@@ -98,7 +98,7 @@ def check_station_lot(stick: Stick, trusted: tuple[str, ...], missing: list[str]
 
 
 def reconcile(trust: Path, out: Path, *sources: Path) -> subprocess.CompletedProcess[str]:
-    manifest = out.parent / "manifest.csv"
+    manifest = out.parent / "lot-17-manifest.csv"
     manifest.write_bytes(MANIFEST.encode("utf-8-sig").removeprefix(b"\xef\xbb\xbf"))
     argv = [sys.executable, "-m", "wipestation", "lot", "reconcile", "--manifest", str(manifest)]
     argv += ["--lot", LOT, "--trust", str(trust), *map(str, sources), "--out", str(out), "--json"]

@@ -24,6 +24,9 @@ COLUMNS = ("serial", "asset_tag", "model", "size", "note")
 ALIASES = {"serial_number": "serial", "serialnumber": "serial", "sn": "serial",
            "assettag": "asset_tag", "asset": "asset_tag", "tag": "asset_tag",
            "notes": "note", "capacity": "size"}  # fmt: skip
+#: Where a stick keeps manifests besides its top level (the station copies both from its boot
+#: stick and offers both at the start of a shift).
+MANIFESTS = "manifests"
 MAX_BYTES = 16 * 1024 * 1024  # a manifest of 100 000 drives is ~5 MB; more is not a manifest
 
 _UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4, "p": 1000**5}
