@@ -82,3 +82,16 @@ def test_a_lot_without_a_target_is_not_written(tmp_path: Path) -> None:
     desk, _ = open_desk("", writer)
     with pytest.raises(TargetUnavailableError, match="no report target"):
         close_lot(writer, desk, LotIdentity("L1"))
+
+
+@pytest.mark.slow
+def test_a_lot_without_a_manifest_counts_each_drive_once_by_its_last_record(tmp_path) -> None:
+    writer = boot(tmp_path, 1)
+    writer.write(wiped("A-1", False, "2026-11-27T09:00:00+00:00"))
+    writer.write(wiped("A-1", True, "2026-11-27T10:00:00+00:00"))
+    writer.write(wiped("B-2", True, "2026-11-27T09:30:00+00:00"))
+    desk, _ = open_desk("", writer)
+    closed = close_lot(writer, desk, LotIdentity("L1", station="bay-3"))
+    assert (closed.status, closed.expected, closed.passed, closed.failed) == ("COMPLETE", 0, 2, 0)
+    assert closed.line().startswith("LOT L1 COMPLETE expected=0 passed=2 failed=0 destroyed=0 ")
+    assert " missing= record=lot-L1.json" in closed.line()

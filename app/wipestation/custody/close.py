@@ -27,7 +27,6 @@ from wipestation.custody.records import (
     FoundRecord,
     RecordShapeError,
     from_record,
-    moment,
 )
 from wipestation.custody.resume import LOT_DIR
 from wipestation.reports.record import Record, now_iso
@@ -95,21 +94,14 @@ def found_records(records: Iterable[Record]) -> list[FoundRecord]:
     return out
 
 
-def _last_outcomes(records: Iterable[FoundRecord]) -> list[str]:
-    """Each drive's outcome (by identity): a destruction, else its last record's."""
-    now: dict[str, str] = {}
-    for r in sorted(records, key=lambda r: moment(r.when)):
-        if now.get(r.identity) != DESTROYED:
-            now[r.identity] = r.outcome
-    return list(now.values())
-
-
 def summary(rec: Reconciliation, paths: Iterable[Path]) -> LotClosed:
     """The counts of a reconciliation; without a manifest, those of the drives it saw."""
+    from wipestation.custody.lot import last_by_drive  # loaded with the lot (close_lot)
+
     if rec.lot.manifest is not None:
         outcomes = [e.outcome for e in rec.entries]
     else:
-        outcomes = _last_outcomes(u.record for u in rec.unexpected)
+        outcomes = [r.outcome for r in last_by_drive(u.record for u in rec.unexpected).values()]
     return LotClosed(
         status=rec.status,
         open_entries=tuple(e.entry.label for e in rec.not_done),

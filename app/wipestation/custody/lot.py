@@ -111,8 +111,20 @@ class Reconciliation:
 
     @property
     def status(self) -> str:
-        extra_ok = self.lot.manifest is not None or all(u.record.done for u in self.unexpected)
+        """Without a manifest: every drive seen is done by its deciding record (a drive that
+        failed and then passed is done)."""
+        seen = last_by_drive(u.record for u in self.unexpected).values()
+        extra_ok = self.lot.manifest is not None or all(r.done for r in seen)
         return COMPLETE if not self.not_done and extra_ok else INCOMPLETE
+
+
+def last_by_drive(records: Iterable[FoundRecord]) -> dict[str, FoundRecord]:
+    """Each drive's deciding record, by drive identity: a destruction, else the last one."""
+    out: dict[str, FoundRecord] = {}
+    for r in sorted(records, key=lambda r: moment(r.when)):
+        if out.get(r.identity, r).outcome != DESTROYED or r.outcome == DESTROYED:
+            out[r.identity] = r
+    return out
 
 
 def _fold(text: str) -> str:
