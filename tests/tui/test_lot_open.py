@@ -7,6 +7,7 @@ A barcode scanner types into the focused box and presses Enter, so the tests typ
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,12 +15,21 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 from wipestation.config import StationConfig
+from wipestation.custody.manifest import ManifestError
 from wipestation.model import JobState
 from wipestation.reports.record import StationInfo
 from wipestation.reports.sign import Signer, verify_bytes
+from wipestation.reports.target import DirectoryTarget, StickTarget
 from wipestation.reports.writer import ReportWriter
 from wipestation.tui.app import WipestationApp
-from wipestation.tui.lot_sources import LotFinder
+from wipestation.tui.lot_sources import (
+    BOOT,
+    CONFIGURED,
+    REPORT,
+    LotFinder,
+    ManifestChoice,
+    manifest_names,
+)
 from wipestation.tui.screens.lot import LotScreen
 from wipestation.tui.screens.lot_open import LotOpenScreen
 from wipestation.tui.screens.signin import SignInScreen
@@ -335,3 +345,55 @@ def test_lot_dialog_80x24_console(snap_compare, tmp_path: Path) -> None:
 
 def test_lot_dialog_100x30(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(dialog_app(tmp_path), terminal_size=(100, 30), run_before=signed_in)
+
+
+def test_which_files_are_offered_as_manifests(tmp_path: Path) -> None:
+    d = stick(tmp_path)
+    (d / "manifests" / "FROM-WINDOWS.CSV").write_text(MANIFEST)
+    (d / ".hidden.csv").write_text(MANIFEST)  # a Mac's ._ file and the like
+    (d / "folder.csv").mkdir()
+    (d / "manifests" / "deeper").mkdir()
+    (d / "manifests" / "deeper" / "x.csv").write_text(MANIFEST)  # only one level down
+    assert manifest_names(d) == ["bad.csv", "manifests/FROM-WINDOWS.CSV", "manifests/lot9.csv"]
+    assert manifest_names(tmp_path / "no-such-dir") == []
+
+
+def test_looking_without_a_report_stick_still_offers_the_boot_stick(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text(MANIFEST)
+    no_stick = StickTarget(probe=lambda: [])
+    found = LotFinder(stick(tmp_path), no_stick, configured=str(elsewhere)).look()
+    assert found.manifests[0] == ManifestChoice(CONFIGURED, str(elsewhere))
+    assert ManifestChoice(BOOT, "manifests/lot9.csv") in found.manifests
+    assert not any(c.where == REPORT for c in found.manifests)
+    assert found.open_lots == ()
+    assert found.problem.startswith("report stick (WIPEREPORTS or WIPESTATION): no report stick")
+    assert LotFinder(tmp_path / "stick", None).look().problem == "no report target configured"
+    # the configured manifest is the boot stick's own: listed once, as the boot stick's
+    configured = str(tmp_path / "stick" / "bad.csv")
+    once = LotFinder(tmp_path / "stick", None, configured=configured).look().manifests
+    assert [c.label for c in once] == ["boot stick: bad.csv", "boot stick: manifests/lot9.csv"]
+
+
+def test_a_manifest_on_the_report_stick_is_read_whole_or_refused_with_line_and_column(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    (out / "manifests").mkdir(parents=True)
+    (out / "manifests" / "good.csv").write_text(MANIFEST, encoding="utf-8")
+    (out / "manifests" / "bad.csv").write_text(BAD_MANIFEST, encoding="utf-8")
+    finder = LotFinder(stick(tmp_path), DirectoryTarget(out))
+    assert [c.label for c in finder.look().manifests if c.where == REPORT] == [
+        "report stick: manifests/bad.csv",
+        "report stick: manifests/good.csv",
+    ]
+    good = finder.load(ManifestChoice(REPORT, "manifests/good.csv"))
+    assert len(good.entries) == 4
+    assert good.sha256 == hashlib.sha256(MANIFEST.encode()).hexdigest()
+    with pytest.raises(ManifestError) as bad:
+        finder.load(ManifestChoice(REPORT, "manifests/bad.csv"))
+    assert str(bad.value) == (
+        f"directory {out}: manifests/bad.csv: line 3, column 10: value 'extra' under no header"
+    )
+    with pytest.raises(ManifestError, match="gone.csv: line 0, column 0: cannot read"):
+        finder.load(ManifestChoice(BOOT, "gone.csv"))
