@@ -207,7 +207,7 @@ def open_lot(conv: Conveyor) -> ConveyorLot | None:
     desk, problem = open_desk(cfg.manifest, conv.services.reports)
     lot = ConveyorLot(desk, problem)
     if problem:
-        conv.say(f"LOT {token(cfg.lot)} MANIFEST-ERROR {problem}")
+        conv.say(f"MANIFEST lot={token(cfg.lot)} {problem}")
     read_prior(conv, lot)
     return lot
 

@@ -123,9 +123,16 @@ def test_the_conveyor_closes_its_lot_then_a_second_boot_completes_it(make_loop, 
 
 
 @pytest.mark.slow
-def test_a_lot_that_cannot_be_written_says_why_and_the_station_still_powers_off(tmp_path):
+@pytest.mark.parametrize("why", ["no target", "bad manifest"])
+def test_a_lot_that_cannot_be_written_says_why_and_the_station_still_powers_off(why, tmp_path):
+    bad = tmp_path / "m.csv"
+    bad.write_text("colour;weight\nred;3\n", encoding="utf-8")
     cfg = StationConfig(unattended=True, poweroff=True, lot="L 7", customer="ACME")
-    writer = ReportWriter(station=StationInfo("bay-1", lot_id="L 7"), key_home=tmp_path / "k")
+    report_dir: Path | None = None
+    if why == "bad manifest":
+        cfg, report_dir = replace(cfg, manifest=str(bad)), tmp_path / "stick"
+    station = StationInfo("bay-1", lot_id="L 7")
+    writer = ReportWriter(report_dir, station=station, key_home=tmp_path / "k", spool_dir=None)
     inventory = Labelled({})  # no drive: the run ends at once
     engine = Engine(inventory, journal_dir=tmp_path / ".journal", report_writer=writer)
     services = Services(cfg, inventory, Planner(), engine, NoHotplug(), writer)  # type: ignore[arg-type]
@@ -133,5 +140,12 @@ def test_a_lot_that_cannot_be_written_says_why_and_the_station_still_powers_off(
     assert run_headless(services, out, power_off=lambda: powered.append(True)) == 0
     text = out.getvalue()
     assert powered == [True]
-    assert "\nLOT L_7 NOT-WRITTEN no report target configured\nDONE " in text, text
-    assert "PRIOR lot=L_7 unread: no report target configured" in text
+    assert LOT_LINE.search(text) is None
+    if why == "no target":
+        assert "\nLOT L_7 NOT-WRITTEN no report target configured\nDONE " in text, text
+        assert "PRIOR lot=L_7 unread: no report target configured" in text
+    else:
+        assert re.search(r"\nLOT L_7 NOT-WRITTEN manifest not loaded: .*m\.csv.*\nDONE ", text)
+        assert "\nMANIFEST lot=L_7 manifest not loaded: " in text
+        assert "PRIOR lot=L_7 records=0 rejected=0" in text
+        assert not (report_dir / "lots").exists()
