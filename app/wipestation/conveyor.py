@@ -26,7 +26,7 @@ from wipestation.custody.desk import LotDesk, open_desk
 from wipestation.custody.resume import prior_from
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import ToolError, WipestationError
-from wipestation.model import JobResult, Progress
+from wipestation.model import Drive, JobResult, Progress
 from wipestation.services import Services
 from wipestation.tools import systemctl
 from wipestation.unattended import Autopilot
@@ -79,6 +79,8 @@ class Conveyor:
         self._reported: set[str] = set()
         self._last_progress = clock()
         self.autopilot = Autopilot(services, self.say)
+        #: the configured lot (``open_lot``); its manifest gives drives their asset tags
+        self.lot: ConveyorLot | None = None
         services.engine.subscribe(self._on_progress)
 
     def say(self, line: str) -> None:
@@ -86,7 +88,15 @@ class Conveyor:
             self.out.write(line + "\n")
             self.out.flush()
 
+    def offer(self, drive: Drive) -> None:
+        """The autopilot decides; the lot's manifest first names the drive's asset tag."""
+        if self.lot is not None and not drive.protected:
+            self.lot.desk.adopt_tag(drive)
+        self.autopilot.offer(drive)
+
     def on_drive_event(self, ev: DriveEvent) -> None:
+        if ev.action != "removed" and ev.drive and not ev.drive.protected and self.lot:
+            self.lot.desk.adopt_tag(ev.drive)
         self.autopilot.on_drive_event(ev)
         if ev.action == "removed":
             self.say(f"REMOVED {ev.drive.identity if ev.drive else ev.name} /dev/{ev.name}")
@@ -150,9 +160,9 @@ def run_headless(
     if services.watcher is not None:
         services.watcher.subscribe(conv.on_drive_event)
     conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
-    lot = open_lot(conv)
+    lot = conv.lot = open_lot(conv)
     for drive in services.inventory.drives():
-        conv.autopilot.offer(drive)
+        conv.offer(drive)
     while True:
         conv.wait_idle()
         passed, failed = conv.autopilot.summary()

@@ -60,7 +60,7 @@ class Labelled(Inventory):
 
 def conveyor(tmp_path: Path, report_dir: Path, serials: dict[str, str]) -> tuple[int, str]:
     manifest = tmp_path / "manifest.csv"
-    manifest.write_text("Serial;Model\nLOOP-A;\nLOOP-B;\nLOOP-C;\n", encoding="utf-8")
+    manifest.write_text("Serial;Asset tag\nLOOP-A;AT-A\nLOOP-B;\nLOOP-C;AT-C\n", encoding="utf-8")
     cfg = StationConfig(
         station="bay-1", unattended=True, method="overwrite-zero", verify="full", poweroff=True,
         report_dir=str(report_dir), lot="L-42", customer="ACME Recycling", manifest=str(manifest),
@@ -84,6 +84,10 @@ def lot_line(text: str) -> tuple[str, ...]:
 
 
 @pytest.mark.slow
+def drive_records(report_dir):
+    return [json.loads(p.read_bytes()) for p in sorted(report_dir.glob("reports/*/*.json"))]
+
+
 def test_the_conveyor_closes_its_lot_then_a_second_boot_completes_it(make_loop, tmp_path):
     report_dir = tmp_path / "stick"
     a, b, c = (make_loop(4 * MiB, p) for p in (b"aaaa", b"bbbb", b"cccc"))
@@ -107,6 +111,9 @@ def test_the_conveyor_closes_its_lot_then_a_second_boot_completes_it(make_loop, 
     )
     assert first.with_suffix(".pdf").exists()
     assert open_lots(report_dir) == []  # closed after its last record
+    # nothing is scanned at a conveyor: the manifest names each drive's asset tag
+    tags = {r["drive"]["serial"]: r["asset_tag"] for r in drive_records(report_dir)}
+    assert tags == {"LOOP-A": "AT-A", "LOOP-B": ""}
 
     rc, text = conveyor(tmp_path, report_dir, {c: "LOOP-C"})
     assert rc == 0, text

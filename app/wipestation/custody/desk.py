@@ -143,6 +143,17 @@ class LotDesk:
         self._set_tag(drive, tag)
         return ScanOutcome(f"{drive.path}: asset tag {tag}", select=drive.name)
 
+    def adopt_tag(self, drive: Drive) -> str:
+        """An unattended station scans nothing: a drive its manifest names (by serial) takes that
+        entry's asset tag for its records and label; a tag already given wins. Returns the tag."""
+        if drive.identity in self.asset_tags:
+            return self.asset_tags[drive.identity]
+        entry = self.entry_of(drive)
+        if entry is None or not entry.asset_tag:
+            return ""
+        self._set_tag(drive, entry.asset_tag)
+        return entry.asset_tag
+
     def _set_tag(self, drive: Drive, tag: str) -> None:
         self.of(drive).asset_tag = tag
         self.asset_tags[drive.identity] = tag
