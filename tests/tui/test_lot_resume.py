@@ -55,3 +55,30 @@ def test_records_of_an_earlier_boot_count_on_the_lot_screen(make_app, tmp_path: 
             assert "earlier  S/N OLD-STRANGER" in body
 
     asyncio.run(scenario())
+
+
+def test_an_unattended_screen_closes_its_lot_before_it_powers_off(
+    make_app, tmp_path: Path, monkeypatch
+) -> None:
+    """The screen's unattended mode ends as the conveyor's does: the lot record and its PDF are
+    on the report target before the station powers off (the manifest's entries are all open)."""
+    import json
+
+    monkeypatch.setattr("wipestation.tui.app.POWEROFF_QUIET_S", 0.0)
+    config = replace(lot_config(tmp_path), unattended=True, poweroff=True)
+    app, _, _ = make_app(drives=[], config=config, writer=writer_in(tmp_path))
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(200):
+                app.tick()
+                await pilot.pause(0.05)
+                if not app.is_running:
+                    return
+
+    asyncio.run(scenario())
+    assert app.return_value == "poweroff"
+    (lot,) = (tmp_path / "out" / "lots").glob("*.json")
+    doc = json.loads(lot.read_bytes())
+    assert (doc["lot_id"], doc["status"]) == ("LOT-7", "INCOMPLETE")
+    assert lot.with_suffix(".pdf").exists()

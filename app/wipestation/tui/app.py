@@ -26,7 +26,7 @@ from wipestation.custody.desk import LotDesk, open_desk
 from wipestation.custody.resume import Prior, describe, prior_from
 from wipestation.discovery.inventory import listing_order
 from wipestation.discovery.monitor import DriveEvent
-from wipestation.errors import WipestationError
+from wipestation.errors import ReportError, WipestationError
 from wipestation.model import Drive, JobState, Progress, VerifyMode
 from wipestation.planning.catalogue import Method, all_methods
 from wipestation.reports.target import TargetUnavailableError
@@ -114,6 +114,7 @@ class WipestationApp(App[str | None]):
         self.station = Station(services, clock)
         self.autopilot = Autopilot(services, self._autopilot_said)
         self._done_since: float | None = None
+        self._closing_for_poweroff = False  # the lot is being closed; power-off follows
         self._restart_told = False
         self._probes_held: list[Drive] | None = []  # None once the first frame is up
         self.lot, self._lot_problem = open_desk(self.config.manifest, self.report_writer)
@@ -246,6 +247,7 @@ class WipestationApp(App[str | None]):
     def _offer(self, drives: list[Drive]) -> None:
         """The autopilot plans (probes) and starts: never on the UI thread."""
         for d in drives:
+            self.lot.adopt_tag(d)  # nothing is scanned here: the manifest names the asset tag
             try:
                 started = self.autopilot.offer(d)
             except Exception as e:  # noqa: BLE001 - a refusal must free the row, never wedge it
@@ -492,8 +494,26 @@ class WipestationApp(App[str | None]):
             return
         now = time.monotonic()
         self._done_since = self._done_since or now
-        if now - self._done_since >= POWEROFF_QUIET_S:
+        if now - self._done_since < POWEROFF_QUIET_S or self._closing_for_poweroff:
+            return
+        if self.config.lot:
+            self._closing_for_poweroff = True
+            self._close_lot_and_power_off()
+        else:
             self.exit(POWEROFF)
+
+    @work(thread=True, exit_on_error=False, group="lot")
+    def _close_lot_and_power_off(self) -> None:
+        """An unattended station closes its lot before it powers off, as the conveyor does; a
+        lot that cannot be written does not hold the power-off (its drive records are saved)."""
+        try:
+            if self.report_writer is None:
+                raise ReportError("no report writer")
+            line = close_lot(self.report_writer, self.lot, identity_of(self.config)).line()
+        except (OSError, WipestationError) as e:
+            line = f"LOT {self.config.lot} NOT-WRITTEN {e}"
+        log.info("%s", line)
+        self.call_from_thread(self.exit, POWEROFF)
 
     def _restart_for_stick(self) -> None:
         """The boot stick arrived late: restart the station so its settings apply — at once
