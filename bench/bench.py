@@ -1,15 +1,26 @@
 """``make bench``: the wipe engine's throughput as ratios against dd and nwipe, measured side by
-side on loop devices this script creates and removes (disk-backed under /var/tmp, tmpfs-backed
-under /dev/shm; the tmpfs sink makes the engine's own CPU cost visible).
+side on loop devices this script creates and removes.
 
-Each figure interleaves the contenders, repeats, and prints the median ratio with the raw MB/s
-beside it. It prints; it never asserts (the machine may be shared, so the load average is shown).
+- disk-backed loops (/var/tmp): one drive, in-process engine vs dd and nwipe;
+- the issue-18 scaling table: one ``wipestation wipe`` command over N tmpfs-backed loops vs N
+  concurrent dd (N = 1, 2, 4, 8): zero and random overwrite vs ``dd oflag=direct``, the full
+  verification read vs ``dd iflag=direct``; the tmpfs sink costs little, so the engine's own
+  CPU cost and any serialisation show;
+- the same rows pinned with ``taskset`` to 1 and to 2 CPUs: how the aggregate rises with cores.
+
+Rates are marginal (a big run minus a small run over the same drives, so start-up, probe,
+PDF and signing cancel out; for the command: its erase span and its drives' mean verify time),
+the contenders interleaved, medians printed with raw GB/s beside each ratio. It prints; it
+never asserts (the machine may be shared: the load average is shown).
+tmpfs use stays under ``--scaling-mib`` (3 GiB by default); every loop and file is removed.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import math
 import os
 import statistics
 import subprocess
@@ -26,6 +37,8 @@ from wipestation.steps.blockio import DEFAULT_BUFFER, FdBlockIO
 from wipestation.steps.plan import Expect, Expectation
 
 MiB = 1024 * 1024
+#: how the scaling figures run the command (as a user would: a process of its own)
+WIPESTATION = [sys.executable, "-m", "wipestation"]
 NWIPE_PRNG = "isaac"  # fastest of mersenne/isaac/isaac64 in Debian's nwipe 0.34 (measured here)
 
 
@@ -52,12 +65,42 @@ def loop_device(directory: str, size: int) -> Iterator[str]:
             dd_zero(dev)  # allocate every block once so no contender pays for it
             yield dev
         finally:
-            for _ in range(20):
-                if subprocess.run(["losetup", "-d", dev], capture_output=True).returncode == 0:
-                    break
-                time.sleep(0.1)
+            detach(dev)
     finally:
         os.unlink(name)
+
+
+@contextlib.contextmanager
+def loop_pair(directory: str, big: int, small: int) -> Iterator[tuple[str, str]]:
+    """Two loop devices over one backing file: all of it, and its first ``small`` bytes.
+
+    Why: the marginal rate needs a big and a small run on each drive; sharing the file halves
+    the tmpfs RAM the scaling figures need (the machine is shared)."""
+    with loop_device(directory, big) as dev:
+        out = subprocess.run(
+            ["losetup", "--find", "--show", "--direct-io=on", f"--sizelimit={small}",
+             loop_backing(dev)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        part = out.stdout.strip()
+        settle()
+        try:
+            yield dev, part
+        finally:
+            detach(part)
+
+
+def loop_backing(dev: str) -> str:
+    name = os.path.basename(dev)
+    with open(f"/sys/block/{name}/loop/backing_file", encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def detach(dev: str) -> None:
+    for _ in range(20):
+        if subprocess.run(["losetup", "-d", dev], capture_output=True).returncode == 0:
+            return
+        time.sleep(0.1)
 
 
 # ---- contenders (each returns elapsed seconds) ------------------------------------------------
@@ -143,12 +186,17 @@ def engine_verify(dev: str) -> float:
 
 def interleave(runs: dict[str, Callable[[], float]], reps: int) -> dict[str, float]:
     """Median seconds per contender, alternating them so drift hits all alike."""
+    return {k: statistics.median(v) for k, v in samples(runs, reps).items()}
+
+
+def samples(runs: dict[str, Callable[[], float]], reps: int) -> dict[str, list[float]]:
+    """Seconds per contender and repetition, the order alternating between repetitions."""
     times: dict[str, list[float]] = {k: [] for k in runs}
     for i in range(reps):
         order = list(runs) if i % 2 == 0 else list(reversed(runs))
         for k in order:
             times[k].append(runs[k]())
-    return {k: statistics.median(v) for k, v in times.items()}
+    return times
 
 
 def line(label: str, ours: float, theirs: float, names: tuple[str, str], target: str) -> None:
@@ -201,23 +249,174 @@ def bench_backing(kind: str, directory: str, size: int, nwipe_size: int, reps: i
              mbps(n, t["nwipe-random"]), ("engine", "nwipe"), ">= 1.0")  # fmt: skip
 
 
-def bench_parallel(size: int, reps: int) -> None:
-    """4 tmpfs-backed devices at once vs 1, overwrite-random (a CPU-bound sink)."""
-    with contextlib.ExitStack() as stack:
-        devs = [stack.enter_context(loop_device("/dev/shm", size)) for _ in range(4)]
-        t = interleave(
-            {
-                "one": lambda: engine_wipe(devs[:1], "overwrite-random"),
-                "four": lambda: engine_wipe(devs, "overwrite-random"),
-            },
-            reps,
-        )
-    cores = os.cpu_count() or 1
-    single, aggregate = mbps(size, t["one"]), mbps(4 * size, t["four"])
-    expected = min(4, cores) * single
-    line(f"tmpfs: 4 devices vs min(4,{cores} cores) x 1 device", aggregate, expected,
-         ("4 at once", "scaled single"), ">= 0.90")  # fmt: skip
-    print(f"{'':<44}        (single device {single:.0f} MB/s)", flush=True)
+# ---- scaling: one command over N drives vs N concurrent dd (issue 18) -------------------------
+
+
+def pinned(cpus: str) -> list[str]:
+    return ["taskset", "-c", cpus] if cpus else []
+
+
+def dd_many(devs: list[str], op: str, cpus: str = "") -> float:
+    """Wall seconds for N concurrent dd, one per device (``op``: write zeros | read)."""
+    argvs = [
+        ["dd", "if=/dev/zero", f"of={d}", "bs=4M", f"count={dev_size(d) // (4 * MiB)}",
+         "oflag=direct", "status=none"]
+        if op == "write"
+        else ["dd", f"if={d}", "of=/dev/null", "bs=4M", "iflag=direct", "status=none"]
+        for d in devs
+    ]  # fmt: skip
+    t = time.perf_counter()
+    procs = [subprocess.Popen([*pinned(cpus), *a]) for a in argvs]
+    if any(p.wait() for p in procs):
+        raise SystemExit(f"bench: dd {op} failed")
+    return time.perf_counter() - t
+
+
+def wipe_command(devs: list[str], method: str, verify: str, cpus: str = "") -> dict[str, float]:
+    """One ``wipestation wipe`` over ``devs``: seconds per phase, from its ``--json-progress``
+    events (``phase_times``).
+
+    Why phase times and not the wall time: the command's start-up (imports, probe) varies by a
+    second on a busy machine and would drown the marginal rate."""
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = [
+            *pinned(cpus), *WIPESTATION, "wipe", *devs,
+            "--method", method, "--verify", verify, "--yes", "--json-progress",
+            "--report-dir", f"{tmp}/r", "--key-dir", f"{tmp}/k", "--journal-dir", f"{tmp}/j",
+        ]  # fmt: skip
+        out = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"bench: wipe {method} failed: {out.stderr.strip()[-400:]}")
+    events = [json.loads(ln) for ln in out.stdout.splitlines() if ln.startswith("{")]
+    return phase_times(events)
+
+
+def phase_times(events: list[dict[str, object]]) -> dict[str, float]:
+    """``erasing``: first drive entering it to last drive leaving it (everything that delays a
+    drive's start counts). ``verifying``: the mean time a drive spends in it; the span would
+    also hold the erase of drives that finished erasing later, in proportion to the size."""
+    changes: dict[object, list[tuple[float, object]]] = {}
+    for e in events:
+        if e.get("event") != "progress":
+            continue
+        seq = changes.setdefault(e["job_id"], [])
+        if not seq or seq[-1][1] != e["state"]:
+            seq.append((float(e["time"]), e["state"]))  # type: ignore[arg-type]
+    spans: dict[str, list[tuple[float, float]]] = {"erasing": [], "verifying": []}
+    for seq in changes.values():
+        for (t, state), (t_next, _) in zip(seq, seq[1:], strict=False):
+            if state in spans:
+                spans[state].append((t, t_next))
+    nan = float("nan")
+    erase, verify = spans["erasing"], spans["verifying"]
+    return {
+        "erasing": max(e for _, e in erase) - min(s for s, _ in erase) if erase else nan,
+        "verifying": statistics.mean(e - s for s, e in verify) if verify else nan,
+    }
+
+
+def marginal(big: float, small: float, nbytes: int) -> float:
+    """MB/s of the extra bytes: (big run - small run) cancels start-up, probe, PDF and signing."""
+    return nbytes / (big - small) / 1e6 if big > small else float("nan")
+
+
+#: contender -> (what it runs, its reference): the three ratios of the table
+RATIOS = {"zero": "dd", "random": "dd", "verify": "read"}
+
+
+def scaling_runs(
+    big: list[str], small: list[str], cpus: str, kinds: tuple[str, ...]
+) -> dict[str, Callable[[], float]]:
+    """The contenders of one row (``kinds`` of RATIOS and their references), big and small."""
+
+    def span(devs: list[str], method: str, verify: str, phase: str) -> Callable[[], float]:
+        return lambda: wipe_command(devs, method, verify, cpus)[phase]
+
+    def one(kind: str, devs: list[str]) -> Callable[[], float]:
+        if kind in ("dd", "read"):
+            return lambda: dd_many(devs, "write" if kind == "dd" else "read", cpus)
+        if kind == "verify":
+            return span(devs, "overwrite-zero", "full", "verifying")
+        return span(devs, f"overwrite-{kind}", "none", "erasing")
+
+    wanted = dict.fromkeys([*kinds, *(RATIOS[k] for k in kinds)])
+    return {
+        f"{k}-{which}": one(k, devs)
+        for k in wanted
+        for which, devs in (("big", big), ("small", small))
+    }
+
+
+Rates = dict[str, list[float]]  # contender -> marginal MB/s per repetition
+
+
+def scaling_row(
+    n: int, total: int, reps: int, cpus: str = "", kinds: tuple[str, ...] = tuple(RATIOS)
+) -> Rates:
+    """Aggregate marginal MB/s of one command over ``n`` tmpfs-backed loops and of ``n``
+    concurrent dd, per repetition (big and small run of the same repetition paired), for each
+    contender in ``kinds`` and its reference."""
+    size = max(64 * MiB, total // n // (4 * MiB) * 4 * MiB)
+    small = size // 4
+    extra = n * (size - small)
+    with contextlib.ExitStack() as stack:  # each exit detaches its loops and deletes the file
+        pairs = [stack.enter_context(loop_pair("/dev/shm", size, small)) for _ in range(n)]
+        runs = scaling_runs([p[0] for p in pairs], [p[1] for p in pairs], cpus, kinds)
+        t = samples(runs, reps)
+    keys = dict.fromkeys(k.rsplit("-", 1)[0] for k in t)
+    return {
+        k: [marginal(b, s, extra) for b, s in zip(t[f"{k}-big"], t[f"{k}-small"], strict=True)]
+        for k in keys
+    }
+
+
+def median(values: list[float]) -> float:
+    real = [v for v in values if not math.isnan(v)]
+    return statistics.median(real) if real else float("nan")
+
+
+def ratio_cell(r: Rates, ours: str) -> str:
+    """Median of the per-repetition ratios [their range: the noise], raw GB/s beside."""
+    theirs = RATIOS[ours]
+    if ours not in r:
+        return ""
+    ratios = [o / t for o, t in zip(r[ours], r[theirs], strict=True)]
+    real = [x for x in ratios if not math.isnan(x)] or [float("nan")]
+    spread = f"[{min(real):.2f}-{max(real):.2f}]"
+    gbs = f"({median(r[ours]) / 1e3:5.2f} vs {median(r[theirs]) / 1e3:5.2f} GB/s)"
+    return f"{median(ratios):5.2f} {spread} {gbs}"
+
+
+def print_row(label: str, r: Rates) -> None:
+    print(f"{label:<12}" + "".join(f"{ratio_cell(r, k):>42}" for k in RATIOS), flush=True)
+
+
+def bench_scaling(counts: list[int], total: int, reps: int) -> None:
+    """The issue-18 table: one command over N drives vs N concurrent dd, N = ``counts``."""
+    print(
+        "tmpfs loops, marginal aggregate rates (big run - small run): median of "
+        f"{reps} interleaved repetitions' ratios [their range], {total // MiB} MiB per row",
+        flush=True,
+    )
+    heads = ("zero / dd write (>=0.95|0.90)", "random / dd write", "full verify / dd read (>=0.90)")
+    print(f"{'drives':<12}" + "".join(f"{h:>42}" for h in heads), flush=True)
+    for n in counts:
+        print_row(f"N={n}", scaling_row(n, total, reps))
+
+
+def bench_cores(n: int, total: int, reps: int) -> None:
+    """How the aggregate rises with cores: the same row pinned (taskset) to 1 and to 2 CPUs.
+    The loop devices' kernel workers are not pinned: they are the sink, not the contender."""
+    print(f"N={n} under taskset (engine and dd alike):", flush=True)
+    rows: dict[str, Rates] = {}
+    for cpus in ("0", "0,1"):
+        rows[cpus] = r = scaling_row(n, total, reps, cpus, ("zero", "random"))
+        print_row(f"cpus {cpus}", r)
+    one, two = rows["0"], rows["0,1"]
+    gains = "  ".join(
+        f"{k} x{median(two[k]) / median(one[k]):.2f}" for k in ("zero", "random", "dd")
+    )
+    print(f"2 cores / 1 core: {gains}", flush=True)
 
 
 def bench_buffers(size: int, reps: int) -> None:
@@ -236,23 +435,33 @@ def bench_buffers(size: int, reps: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size-mib", type=int, default=1024, help="device size for the dd figures")
+    p.add_argument("--size-mib", type=int, default=512, help="device size for the disk figures")
     p.add_argument("--nwipe-size-mib", type=int, default=128, help="device size vs nwipe")
-    p.add_argument("--parallel-size-mib", type=int, default=512, help="each of the 4 devices")
-    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--counts", default="1,2,4,8", help="drive counts of the scaling table")
+    p.add_argument("--scaling-mib", type=int, default=3072, help="bytes per scaling row, in all")
+    p.add_argument("--cores-n", type=int, default=4, help="drive count of the taskset rows")
+    p.add_argument("--scaling", action="store_true", help="only the scaling table and cores")
     p.add_argument("--buffers", action="store_true", help="only measure engine buffer sizes")
     args = p.parse_args(argv)
     if os.geteuid() != 0:
         print("bench: needs root (loop devices)", file=sys.stderr)
         return 2
+    try:
+        counts = [int(c) for c in args.counts.split(",")]
+    except ValueError:
+        print(f"bench: --counts wants numbers like 1,2,4,8, not {args.counts!r}", file=sys.stderr)
+        return 2
     print(f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)", flush=True)
+    total = args.scaling_mib * MiB
     if args.buffers:
         bench_buffers(args.size_mib * MiB, args.reps)
     else:
-        for kind, directory in (("disk", "/var/tmp"), ("tmpfs", "/dev/shm")):
-            bench_backing(kind, directory, args.size_mib * MiB, args.nwipe_size_mib * MiB,
+        if not args.scaling:
+            bench_backing("disk", "/var/tmp", args.size_mib * MiB, args.nwipe_size_mib * MiB,
                           args.reps)  # fmt: skip
-        bench_parallel(args.parallel_size_mib * MiB, args.reps)
+        bench_scaling(counts, total, args.reps)
+        bench_cores(args.cores_n, total, args.reps)
     print(f"load average after:  {os.getloadavg()[0]:.2f}", flush=True)
     return 0
 
