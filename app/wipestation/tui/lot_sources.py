@@ -21,13 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from wipestation.custody.manifest import MAX_BYTES, Manifest, ManifestError, parse_manifest
+from wipestation.custody.manifest import (
+    MANIFESTS,
+    MAX_BYTES,
+    Manifest,
+    ManifestError,
+    parse_manifest,
+)
 from wipestation.custody.resume import open_lots as lots_left_open
 from wipestation.errors import WipestationError
 from wipestation.reports.target import ReportTarget
 
 BOOT, REPORT, CONFIGURED = "boot stick", "report stick", "configured"
-MANIFEST_DIR = "manifests"
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ def manifest_names(root: Path) -> list[str]:
     """The manifest-looking files of one place: top-level ``*.csv`` and ``manifests/*.csv``
     (any case: FAT sticks written on Windows say ``.CSV``), relative to ``root``."""
     out: list[str] = []
-    for directory, prefix in ((root, ""), (root / MANIFEST_DIR, f"{MANIFEST_DIR}/")):
+    for directory, prefix in ((root, ""), (root / MANIFESTS, f"{MANIFESTS}/")):
         try:
             files = sorted(p for p in directory.iterdir() if p.suffix.lower() == ".csv")
         except OSError:
