@@ -278,6 +278,7 @@ def wipe_command(devs: list[str], method: str, verify: str, cpus: str = "") -> d
 
     Why phase times and not the wall time: the command's start-up (imports, probe) varies by a
     second on a busy machine and would drown the marginal rate."""
+    settle()  # udev re-reads a drive after the last run closed it: until then it is refused
     with tempfile.TemporaryDirectory() as tmp:
         argv = [
             *pinned(cpus), *WIPESTATION, "wipe", *devs,
