@@ -17,7 +17,7 @@ from tests.helpers import loops
 MiB = 1024 * 1024
 
 
-def next_event(q: queue.Queue, name: str, action: str, timeout: float = 10) -> DriveEvent:
+def next_event(q: queue.Queue, name: str, action: str, timeout: float = 60) -> DriveEvent:
     """The first event for ``name`` with ``action`` (others, e.g. for other tests' loops, skip)."""
     while True:
         ev = q.get(timeout=timeout)

@@ -259,7 +259,7 @@ def test_get_lists_everything_again_only_for_a_shared_identity(monkeypatch, tmp_
     inv = Inventory(sys_block=str(tmp_path))
     listings = []
     monkeypatch.setattr(udev, "disk_by_name", lambda name: (QEMU["sata"], []))
-    monkeypatch.setattr(inv, "drives", lambda: listings.append(1) or [])
+    monkeypatch.setattr(inv, "drives", lambda **_: listings.append(1) or [])
     nvme = drive_from_properties(QEMU["nvme"])
     got = inv.get("sda", others=[nvme])
     assert got is not None
@@ -301,3 +301,26 @@ def test_udev_still_reading_until_it_has_read_a_device_and_emptied_its_queue(
     assert still_reading(tmp_path)  # events queued
     (tmp_path / "queue").unlink()
     assert not still_reading(tmp_path)
+
+
+def test_get_asks_the_kernel_about_its_own_drive_only(monkeypatch, tmp_path) -> None:
+    """Re-checking one drive (every job start and pass) lists the others only to tell identities
+    apart: their exclusive claims are not asked for. Each sibling a running wipe holds cost up
+    to 0.8 s of ``busy_reason`` retries before — 36 s for the last of 48 drives to start."""
+    from wipestation.discovery import safety, udev
+
+    from tests.discovery.test_identity import QEMU
+
+    asked: list[str] = []
+    monkeypatch.setattr(safety, "busy_reason", lambda path: asked.append(path) or "busy: test")
+    monkeypatch.setattr(udev, "iter_disks", lambda: iter([(QEMU["sata"], []), (QEMU["nvme"], [])]))
+    monkeypatch.setattr(udev, "disk_by_name", lambda name: (QEMU["sata"], []))
+    inv = Inventory(sys_block=str(tmp_path))
+    got = inv.get("sda")
+    assert got is not None
+    assert got.protected_reasons == ("busy: test",)  # its own claim is still asked, and counts
+    assert set(asked) == {"/dev/sda"}
+    asked.clear()
+    listed = {d.name: d for d in inv.drives()}  # a full listing still asks about every drive
+    assert set(asked) == {"/dev/sda", "/dev/nvme0n1"}
+    assert listed["nvme0n1"].protected
