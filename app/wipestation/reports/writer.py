@@ -12,8 +12,10 @@ raises into the engine: a finished wipe is never failed by its paperwork.
 from __future__ import annotations
 
 import logging
+import math
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +46,33 @@ if TYPE_CHECKING:  # signing loads OpenSSL's bindings: imported with the first r
 
 log = logging.getLogger(__name__)
 REPORTS_DIR = "reports"
+#: How long a ``write`` waits for an earlier record's rendering to deliver its own record.
+AWAIT_DELIVERY_S = 120.0
+
+
+def render_certificate(record: Record, paper: str) -> bytes:
+    """The record's PDF certificate.
+
+    reportlab on first use: ~1 s of a station's start-up under QEMU TCG, when no report is due
+    (tests/test_import_hygiene.py)."""
+    from wipestation.reports import pdf
+
+    return pdf.render_certificate(record, paper)
+
+
+def chain_order(record: Record) -> float:
+    """Records signed at once first, by their chain's sequence number, then those still to be
+    signed (numbered at delivery; ``sorted`` keeps their spool order)."""
+    seq = (record.get("chain") or {}).get("sequence")
+    return float(seq) if isinstance(seq, int) else math.inf
+
+
+def load_renderer() -> None:
+    """Import reportlab and parse the fonts before the first record needs them."""
+    from wipestation.reports import pdf, summary  # noqa: F401
+    from wipestation.reports.fonts import fonts
+
+    fonts()
 
 
 @dataclass(frozen=True)
@@ -133,6 +162,17 @@ class ReportWriter:
         self.asset_tags: dict[str, str] = {}
         self.drive_notes: dict[str, list[str]] = {}
         self._lock = threading.Lock()
+        #: report_id → its certificate, rendered outside ``_lock`` (``submit``) so that one
+        #: record's rendering overlaps other jobs' wiping and signing instead of queueing them.
+        self._rendered: dict[str, bytes] = {}
+        self._rendering: set[str] = set()  # being rendered: their own ``submit`` delivers them
+        #: ``write`` calls between signing and their flush: only the last one writes the session
+        #: summary (it lists every record; rewriting it per record made N records cost N²).
+        self._writers = 0
+        self._summary_due = False  # a delivery left the summary to a later writer
+        #: report_id → paths, for a ``submit`` whose record another writer's flush delivered
+        self._awaiting: dict[str, list[Path]] = {}
+        self._delivered_cond = threading.Condition(self._lock)  # a flush delivered something
         self._kick_thread: threading.Thread | None = None
         self._target_state = "unknown" if target else "off"
         self._target_detail = target.description if target else "no report target configured"
@@ -180,12 +220,65 @@ class ReportWriter:
         return self.submit(record)
 
     def submit(self, record: Record) -> list[Path]:
-        record = self._sign_now(record)
-        self.spool.add(record)
-        if "signature" in record:  # else its label prints once it is signed (delivery)
-            self._label(record)
-        written = self.flush()
-        return written.get(record["report_id"], [])
+        with self._lock:
+            self._writers += 1
+            self._awaiting[record["report_id"]] = []
+        try:
+            record = self._sign_now(record)
+            self.spool.add(record)
+            if "signature" in record:  # else its label prints once it is signed (delivery)
+                self._label(record)
+                self._prerender(record)
+        finally:
+            with self._lock:  # whatever happened, a flush may take it now
+                self._rendering.discard(record["report_id"])
+                self._delivered_cond.notify_all()
+            written = self.flush(last_writer=True)
+            elsewhere = self._await_delivery(record["report_id"])
+        return written.get(record["report_id"]) or elsewhere
+
+    def _await_delivery(self, report_id: str) -> list[Path]:
+        """The paths another writer's flush delivered ``report_id`` to. Records are delivered
+        in their chain's order, so an earlier one still being rendered holds this one back
+        until its writer delivers both; then this returns (never while the target is absent)."""
+        deadline = time.monotonic() + AWAIT_DELIVERY_S
+        with self._lock:
+            while (
+                not self._awaiting.get(report_id)
+                and self._rendering
+                and any(r["report_id"] == report_id for r in self.spool.pending())
+                and (left := deadline - time.monotonic()) > 0
+            ):
+                self._delivered_cond.wait(left)
+            return self._awaiting.pop(report_id, [])
+
+    def _prerender(self, record: Record) -> None:
+        """The signed record's certificate, rendered now and outside the delivery lock (the PDF
+        shows the signature and sequence number, so never before signing)."""
+        if not (self.pdf_enabled and is_drive_record(record)):
+            return
+        report_id = record["report_id"]  # in _rendering since it was signed (_sign_now)
+        try:
+            data = self._render(record)
+        except Exception:  # noqa: BLE001 - delivery renders it again and reports the failure
+            log.exception("certificate %s not rendered ahead", report_id)
+            return
+        with self._lock:
+            self._rendered[report_id] = data
+
+    def _render(self, record: Record) -> bytes:
+        return render_certificate(record, self.paper)
+
+    def warm(self) -> threading.Thread:
+        """Import the renderer in the background now, for a command that will report anyway:
+        the first record then does not wait for reportlab's import and the fonts' parsing.
+
+        Not a process pool, by measurement (issue 18, 2 cores, a busy machine): renderer
+        processes that each import reportlab cost more CPU than they took off the GIL; the
+        whole run of 1 and of 8 drives got slower."""
+        t = threading.Thread(target=load_renderer, name="report-warm", daemon=True)
+        t.start()
+        return t
 
     def _sign_now(self, record: Record) -> Record:
         """Signed and numbered at once when the station key is at hand, so its label's QR code
@@ -193,7 +286,10 @@ class ReportWriter:
         with self._lock:
             try:
                 with self.station_key().session() as key:
-                    return key.sign_next(record)
+                    signed = key.sign_next(record)
+                if self.pdf_enabled and is_drive_record(signed):  # see _prerender
+                    self._rendering.add(signed["report_id"])
+                return signed
             except (TargetUnavailableError, OSError) as e:
                 log.warning("record %s waits for the station key: %s", record["report_id"], e)
                 return record
@@ -204,13 +300,19 @@ class ReportWriter:
 
     # ---- delivery ------------------------------------------------------------------------------
 
-    def flush(self) -> dict[str, list[Path]]:
-        """Deliver every waiting record to the target; report_id → paths written."""
+    def flush(self, *, last_writer: bool = False) -> dict[str, list[Path]]:
+        """Deliver every waiting record to the target; report_id → paths written.
+
+        ``last_writer``: called by ``submit``, which counted itself in ``_writers``; the session
+        summary is then written only by the last of the concurrent writers."""
         with self._lock:
-            if self.target is None or not len(self.spool):
+            if last_writer:
+                self._writers -= 1
+            summary = self._writers == 0
+            if self.target is None or not (len(self.spool) or (summary and self._summary_due)):
                 return {}
             try:
-                return self._flush_locked(self.target)
+                return self._flush_locked(self.target, summary=summary)
             except TargetUnavailableError as e:
                 self._set_target(e.state, str(e))
             except OSError as e:
@@ -220,22 +322,29 @@ class ReportWriter:
                 self._set_target(TargetState.ERROR, f"report delivery failed: {e}")
             return {}
 
-    def _flush_locked(self, target: ReportTarget) -> dict[str, list[Path]]:
+    def _flush_locked(self, target: ReportTarget, *, summary: bool = True) -> dict[str, list[Path]]:
         out: dict[str, list[Path]] = {}
         with target.open() as root, self.station_key().session() as key:
-            for record in self.spool.pending():
+            for record in sorted(self.spool.pending(), key=chain_order):
+                if record["report_id"] in self._rendering:
+                    break  # it and those after it: by its own submit, once it is rendered
                 signed = record if "signature" in record else key.sign_next(record)
                 if signed is not record:  # numbered in the station's chain only now
                     self._label(signed)
                 out[record["report_id"]] = self._deliver(root, signed)
+                if record["report_id"] in self._awaiting:
+                    self._awaiting[record["report_id"]] = out[record["report_id"]]
                 self.spool.remove(record["report_id"])
                 self.delivered.append(signed)
             from wipestation.reports.identity import IDENTITY_DIR, write_identity
 
             write_identity(root / IDENTITY_DIR, key.signer, self.station.station_id)
-            self._write_summary(root)
+            if summary:
+                self._write_summary(root)
+            self._summary_due = not summary
             syncfs(root)
             self._set_target(TargetState.PRESENT, target.description)
+            self._delivered_cond.notify_all()
         return out
 
     def write_signed(self, write: Callable[[Path, StationSigner], list[Path]]) -> list[Path]:
@@ -274,13 +383,9 @@ class ReportWriter:
         stem = free_stem(directory, record_stem(record))
         paths: list[Path] = []
         if self.pdf_enabled and is_drive_record(record):  # a destruction record is JSON only
-            # reportlab on first use: ~1 s of a station's start-up under QEMU TCG, when no
-            # report is due (tests/test_import_hygiene.py)
-            from wipestation.reports import pdf
-
-            paths.append(
-                write_atomic(directory / f"{stem}.pdf", pdf.render_certificate(record, self.paper))
-            )
+            ahead = self._rendered.pop(record["report_id"], None)  # as signed: same bytes
+            data = ahead if ahead is not None else self._render(record)
+            paths.append(write_atomic(directory / f"{stem}.pdf", data))
         # The JSON last: its presence is what "delivered" means.
         paths.insert(0, write_atomic(directory / f"{stem}.json", serialize(record)))
         log.info("report written: %s", paths[0])
