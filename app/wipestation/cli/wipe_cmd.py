@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 from dataclasses import replace
@@ -28,6 +29,7 @@ from wipestation.engine.journal import Journal, journal_dir_for
 from wipestation.errors import WipestationError
 from wipestation.model import VERIFY_MODES, Drive, JobResult, Progress
 from wipestation.planning import catalogue
+from wipestation.planning.planner import Planner
 from wipestation.reports.keystore import DEFAULT_KEY_DIR, KeyHome
 from wipestation.reports.record import StationInfo
 from wipestation.reports.writer import ReportWriter
@@ -140,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     )
     services = build_services(cfg, writer=writer, journal=journal_dir, watcher_required=False)
     try:
+        overlap_start(services, writer, [d for d, _ in targets])
         refused = [f"{d.path}: {e}" for d, m in targets if (e := services.check(d, m, args.verify))]
         if refused:
             for line in refused:
@@ -153,13 +156,25 @@ def run(args: argparse.Namespace) -> int:
         services.close()
 
 
+def overlap_start(services: Services, writer: ReportWriter, drives: list[Drive]) -> None:
+    """What every run needs, overlapped rather than queued (issue 18): the drives' probes at
+    once (the checks that follow read them from the planner's cache), and the certificate
+    renderer's import in the background while they and the wipes run."""
+    writer.warm()
+    if isinstance(services.planner, Planner):
+        services.planner.prefetch(drives)
+
+
 def resolve_targets(
     inventory: Inventory, args: argparse.Namespace, journal: Journal
 ) -> list[tuple[Drive, str]]:
     if not args.devices and not args.resume:
         raise WipestationError("name at least one DEVICE (or use --resume)")
     if args.devices:
-        drives = [find_drive(inventory, dev) for dev in args.devices]
+        # one listing to tell identities apart, not one per DEVICE (~50 ms each); no disk's
+        # exclusive claim is asked there (a busy one retries for 0.8 s): get asks its own
+        listing = inventory.drives(busy_of="")
+        drives = [find_drive(inventory, listing, dev) for dev in args.devices]
         refuse_twice_named(args.devices, drives)
     else:
         by_identity = {d.identity: d for d in inventory.drives()}
@@ -208,8 +223,11 @@ def asset_tags(inventory: Inventory, specs: list[str], targets: list[Drive]) -> 
     return out
 
 
-def find_drive(inventory: Inventory, dev: str) -> Drive:
-    drive = inventory.get(dev)
+def find_drive(inventory: Inventory, listing: list[Drive], dev: str) -> Drive:
+    """``inventory.get(dev)``, told the other drives of ``listing``: it lists every disk again
+    only when one of them shares this drive's identity."""
+    name = os.path.basename(os.path.realpath(dev))
+    drive = inventory.get(dev, others=[d for d in listing if d.name != name])
     if drive is None:
         raise WipestationError(f"{dev} is not a whole disk this station can wipe")
     return drive

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from wipestation.model import Drive, Progress, VerifyMode
 from wipestation.planning import policy
@@ -19,6 +20,10 @@ from wipestation.planning.checks import DEFAULT_OPTIONS, PolicyOptions
 from wipestation.planning.medium import Medium, medium_of
 from wipestation.planning.probe import probe
 from wipestation.steps.plan import Plan
+
+#: Drives probed at once by ``prefetch``: each probe mostly waits for its tools (hdparm,
+#: smartctl, sg_*, nvme subprocesses), so threads overlap them; bounded for a 48-bay station.
+PROBE_PARALLEL = 16
 
 #: How long a probe answer is reused: long enough for check → start → the job's worker, short
 #: enough that a drive whose state changed (e.g. unfrozen by a replug) is asked afresh.
@@ -53,6 +58,17 @@ class Planner:
         with self._lock:
             self._cache[key] = (self.clock(), caps)
         return caps
+
+    def prefetch(self, drives: Iterable[Drive]) -> None:
+        """Probe ``drives`` concurrently into the cache: checking N drives then costs the
+        slowest probe, not the sum of them (issue 18). Never raises: a probe does not raise for
+        a missing tool or a refusing drive, and anything else surfaces again at ``plan``."""
+        todo = list({d.identity: d for d in drives}.values())
+        if len(todo) < 2:
+            return
+        with ThreadPoolExecutor(min(PROBE_PARALLEL, len(todo)), "probe") as pool:
+            for d in todo:  # a failure is not cached: the check that follows asks again
+                pool.submit(self.capabilities, d)
 
     def plan(self, drive: Drive, method: str, verify: VerifyMode) -> Plan:
         """Raises UnsupportedError when the drive cannot run ``method``."""
