@@ -20,7 +20,7 @@ fs_uuid=$(echo "${volid:0:4}-${volid:4:4}" | tr a-f A-F)
 
 # GRUB: every module built in, so the stick needs no /boot/grub/<platform>/ directory.
 mods="biosdisk part_msdos fat normal linux configfile search search_fs_uuid search_label echo
-	test serial terminal sleep halt reboot ls cat"
+	test serial terminal sleep halt reboot ls cat keystatus"
 # GRUB script has no ||: the label search is the fallback, the FAT serial search wins if found.
 # The serial console comes first so that a failure is visible there too.
 printf '%s\n' 'serial --unit=0 --speed=115200' 'terminal_input console serial' \
