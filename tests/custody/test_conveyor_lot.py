@@ -50,8 +50,9 @@ class Labelled(Inventory):
         s = self.serials.get(d.path, "")
         return replace(d, serial=s, identity=s, identity_source=IdentitySource.SERIAL) if s else d
 
-    def drives(self) -> list[Drive]:
-        return [self._label(d) for d in super().drives() if d.path in self.serials]
+    def drives(self, *, busy_of: str | None = None) -> list[Drive]:
+        listed = super().drives(busy_of=busy_of)
+        return [self._label(d) for d in listed if d.path in self.serials]
 
     def get(self, path_or_name: str, others: Iterable[Drive] | None = None) -> Drive | None:
         d = super().get(path_or_name, others)
