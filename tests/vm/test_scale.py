@@ -1,0 +1,62 @@
+"""Issue 18's proof at station scale: 48 disks at once, the station screen as the front end.
+
+24 SCSI disks on one virtio-scsi HBA, 12 NVMe controllers and 12 SATA disks on two AHCI
+controllers, each pattern-filled, plus the report stick; the station runs unattended with its
+screen on the serial console (``wipestation.ui=tui``). While the wipes run, a key sent over the
+serial line (``?``: the help screen) must be answered — the screen never blocks on the engine;
+the time to its echo is printed, not asserted (it depends on the machine's load). Checked from
+the host after the guest powered itself off: every disk's backing file holds no trace of its
+pattern, and the report stick holds 48 schema-valid records, signed, in one unbroken chain.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.vm.hostcheck import Reports, result_of
+from tests.vm.machine import Boot, Image, Machine
+from tests.vm.rack import Disk, Rack, ReportStick
+from tests.vm.test_redesign import UNATTENDED_BANNER, screen_text, wait_screen
+from tests.vm.test_scenarios import BOOT_TIMEOUT, assert_erased, head_zeroed, report_stick
+
+pytestmark = pytest.mark.vm
+
+KINDS = (("scsi", 24), ("nvme", 12), ("sata", 12))
+DISKS = tuple(
+    Disk(kind, 16, f"{kind.upper()}{i:04d}X") for kind, n in KINDS for i in range(n)
+)  # fmt: skip
+HELP_SHOWN = "Esc closes this help."
+
+
+def head_zeroed_any(m: Machine, disks: tuple[Disk, ...]) -> bool:
+    """Whether the wiping has begun, seen from the host: some disk's first MiB is zero."""
+    return any(head_zeroed(m.disk_file(d.id)) for d in disks)
+
+
+def test_48_disks_with_the_screen_unattended(image: Image) -> None:
+    assert len(DISKS) == 48
+    rack = Rack(disks=DISKS, report_stick=ReportStick(), spare_ports=0)
+    opts = (
+        "wipestation.console=ttyS0 wipestation.ui=tui wipestation.auto=1 "
+        "wipestation.method=overwrite-zero wipestation.verify=full wipestation.poweroff=1"
+    )
+    t0 = time.monotonic()
+    with Machine(Boot.kernel(image, opts), rack=rack, name="s48", memory_mib=2048) as m:
+        wait_screen(m, UNATTENDED_BANNER.format(method="overwrite-zero"), BOOT_TIMEOUT)
+        m.retry(lambda: head_zeroed_any(m, DISKS) or None, 300, "the first disk being wiped")
+        before = screen_text(m).count(HELP_SHOWN)
+        sent = time.monotonic()
+        m.send_console("?")
+        m.retry(lambda: screen_text(m).count(HELP_SHOWN) > before or None, 120, "help on screen")
+        print(f"[s48] help drawn {time.monotonic() - sent:.2f} s after '?' (48 wipes running)")
+        m.send_console("\x1b")
+        m.wait_exit(1500)
+        print(f"[s48] powered off {time.monotonic() - t0:.0f} s after start")
+        for disk in DISKS:
+            assert_erased(m, disk)
+        reports = Reports.load(report_stick(m))
+        assert sorted(reports.records) == sorted(d.serial for d in DISKS)
+        for disk in DISKS:
+            assert result_of(reports.check_drive(disk)) == "PASS", disk.serial
