@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -13,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from wipestation.tools import tpm2
+
+from tests.helpers import procs
 
 
 def _free_port_pair() -> int:
@@ -63,13 +63,7 @@ def swtpm(tmp_path: Path) -> Iterator[str]:
         _wait_listening(port, proc)
         yield f"swtpm:host=127.0.0.1,port={port}"
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        procs.stop(proc)
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -33,6 +31,7 @@ from wipestation.cli import run as cli_run
 from wipestation.reports.record import Record, serialize
 from wipestation.reports.sign import ECDSA_P256, fingerprint_of, raw_of_public, sign_record
 
+from tests.helpers import procs
 from tests.vm.hostcheck import BOOT_FAT, Reports, Stick, published_identities, result_of
 from tests.vm.machine import Image, Machine
 from tests.vm.rack import Disk, Rack, ReportStick
@@ -71,13 +70,7 @@ def swtpm(state: Path) -> Iterator[Path]:
             time.sleep(0.05)
         yield sock
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        procs.stop(proc)
 
 
 def boot_stick(m: Machine) -> Stick:
