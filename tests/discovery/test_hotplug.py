@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import subprocess
 import time
@@ -116,6 +117,14 @@ def test_a_partition_event_re_reads_its_disk_so_it_becomes_identified() -> None:
 
 
 class _NoMonitor:
+    """A monitor that never has an event (its fd is a pipe nobody writes)."""
+
+    def __init__(self) -> None:
+        self._r, self._w = os.pipe()
+
+    def fileno(self) -> int:
+        return self._r
+
     def start(self) -> None:
         pass
 

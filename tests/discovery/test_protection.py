@@ -324,3 +324,34 @@ def test_get_asks_the_kernel_about_its_own_drive_only(monkeypatch, tmp_path) -> 
     listed = {d.name: d for d in inv.drives()}  # a full listing still asks about every drive
     assert set(asked) == {"/dev/sda", "/dev/nvme0n1"}
     assert listed["nvme0n1"].protected
+
+
+def test_recheck_lists_again_only_when_the_last_listing_shares_the_identity(
+    monkeypatch, tmp_path
+) -> None:
+    """A job's re-checks (before its start, before each pass) compare against the inventory's
+    last full listing instead of listing every drive again; a twin identity still lists."""
+    from wipestation.discovery import safety, udev
+
+    from tests.discovery.test_identity import QEMU
+
+    listings: list[int] = []
+
+    def iter_disks():
+        listings.append(1)
+        return iter([(QEMU["sata"], []), (QEMU["nvme"], [])])
+
+    monkeypatch.setattr(safety, "busy_reason", lambda path: "")
+    monkeypatch.setattr(udev, "iter_disks", iter_disks)
+    monkeypatch.setattr(udev, "disk_by_name", lambda name: (QEMU["sata"], []))
+    inv = Inventory(sys_block=str(tmp_path))
+    planned = inv.drives()[-1]
+    assert planned.name == "sda"
+    inv.recheck(planned)
+    inv.recheck(planned)
+    assert listings == [1]  # only the listing the plan came from
+    twin = {**QEMU["nvme"], "ID_SERIAL_SHORT": QEMU["sata"]["ID_SERIAL_SHORT"]}
+    monkeypatch.setattr(udev, "iter_disks", lambda: listings.append(1) or iter([(twin, [])]))
+    inv.drives()
+    inv.recheck(planned)  # the last listing holds a twin: resolved against a full list
+    assert listings == [1, 1, 1]

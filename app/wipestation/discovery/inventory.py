@@ -124,6 +124,9 @@ class Inventory:
         self.excludes = normalise_excludes(excludes)
         self.proc = proc
         self.sys_block = sys_block
+        #: the last full listing: a re-check lists again only when one of these shares the
+        #: drive's identity (8 drives re-checked twice each listed 16 times before)
+        self._known: tuple[Drive, ...] | None = None
 
     def drives(self, *, busy_of: str | None = None) -> list[Drive]:
         """Every target disk. ``busy_of``: ask the kernel about that one disk's exclusive claim
@@ -135,7 +138,9 @@ class Inventory:
             for p, parts in udev.iter_disks()
             if is_target_node(p)
         ]
-        return listing_order(disambiguate(found))
+        listed = listing_order(disambiguate(found))
+        self._known = tuple(listed)
+        return listed
 
     def get(self, path_or_name: str, others: Iterable[Drive] | None = None) -> Drive | None:
         """One drive, as ``drives()`` would list it.
@@ -191,7 +196,7 @@ class Inventory:
             DeviceGoneError: the device node no longer exists.
             SafetyError: it is protected or read-only now, or another drive sits at that path.
         """
-        now = self.get(planned.path)
+        now = self.get(planned.path, self._known)
         if now is None:
             raise DeviceGoneError(f"{planned.path} is gone (was {planned.identity})")
         check_same_drive(planned, now)

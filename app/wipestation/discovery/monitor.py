@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ class DriveWatcher:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: written by ``stop`` so the watcher's wait ends at once (a 0.5 s poll timeout cost
+        #: every one-shot ``wipestation wipe`` a quarter second on average at exit)
+        self._wake_r, self._wake_w = os.pipe()
 
     def subscribe(self, fn: Subscriber) -> None:
         self._subscribers.append(fn)
@@ -65,20 +69,31 @@ class DriveWatcher:
         self._thread.start()
 
     def stop(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
+        os.write(self._wake_w, b"x")
         if self._thread:
             self._thread.join(timeout=2)
+        if not (self._thread and self._thread.is_alive()):
+            os.close(self._wake_r)
+            os.close(self._wake_w)
 
     def _loop(self) -> None:
-        assert self._monitor is not None
         while not self._stop.is_set():
             try:
-                dev = self._monitor.poll(timeout=0.5)
+                dev = self._next_event()
             except Exception:  # noqa: BLE001 - a broken event must not kill hotplug
                 log.exception("udev monitor poll failed")
                 continue
             if dev is not None:
                 self.on_device(dev.action or "change", dev.sys_name, dev.device_type, dev.sys_path)
+
+    def _next_event(self) -> pyudev.Device | None:
+        """The next kernel event, or None when ``stop`` woke the wait."""
+        assert self._monitor is not None
+        ready, _, _ = select.select([self._monitor, self._wake_r], [], [])
+        return self._monitor.poll(timeout=0) if self._monitor in ready else None
 
     def on_device(self, action: str, name: str, devtype: str | None, sys_path: str) -> None:
         """A disk's event re-reads the disk; a partition's re-reads the disk it belongs to."""

@@ -8,6 +8,7 @@ Keys are udev property names; sysfs attributes are added as ``sysfs:<attr>``.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,8 +53,17 @@ def still_reading(run_udev: Path = Path("/run/udev")) -> bool:
     return not started or (run_udev / "queue").exists()
 
 
+_local = threading.local()
+
+
 def context() -> pyudev.Context:
-    return pyudev.Context()
+    """This thread's libudev context, made once: making one runs ctypes' ``find_library``
+    (an ``ldconfig -p`` child, ~8 ms here, far more under QEMU TCG) and a libudev context
+    must not be shared between threads. Enumerations through it still read the live state."""
+    ctx: pyudev.Context | None = getattr(_local, "ctx", None)
+    if ctx is None:
+        ctx = _local.ctx = pyudev.Context()
+    return ctx
 
 
 def read_sysfs(sys_path: str) -> dict[str, str]:
