@@ -14,7 +14,7 @@ APT_PACKAGES := util-linux udev kmod hdparm nvme-cli sg3-utils smartmontools e2f
 	dosfstools mtools fdisk python3 python3-venv python3-dev gcc \
 	qemu-system-x86 qemu-utils ovmf mmdebstrap zstd lz4 cpio xz-utils debian-archive-keyring \
 	grub-pc-bin grub-efi-amd64-bin grub-common poppler-utils nwipe socat \
-	fonts-dejavu-core fonts-droid-fallback fusefat genimage swtpm tpm2-tools
+	fonts-dejavu-core fonts-droid-fallback fusefat genimage swtpm tpm2-tools mmc-utils
 
 .PHONY: help deps apt venv check lint typecheck format test bench bench-boot image demo usb snapshot-update clean \
 	buildroot-check buildroot-image
