@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from wipestation.errors import ToolFailedError, UnsupportedError
+from wipestation.errors import ToolError, ToolFailedError, UnsupportedError
 from wipestation.tools import hdparm, nvme, sg, smartctl
 
 from tests.tools.fakes import FakeRunner, done, fixture
@@ -53,6 +53,58 @@ def test_hdparm_skhynix_with_spaces_not_frozen_no_overwrite():
     assert ident.sanitize_crypto
     assert ident.sanitize_block
     assert not ident.sanitize_overwrite
+
+
+LOCKED_M4 = "hdparm/sata-ssd-crucial-m4-locked-expired-empty-serial.txt"
+
+
+def test_hdparm_locked_m4_empty_serial_stays_empty():
+    """The real locked drive prints ``Serial Number:`` with nothing after it."""
+    ident = hdparm.parse_identify(fixture(LOCKED_M4))
+    assert ident is not None
+    assert (ident.model, ident.serial, ident.firmware) == ("M4-CT128M4SSD2", "", "")
+    assert ident.sectors == 250069680
+
+
+def test_hdparm_locked_m4_security_is_locked_and_count_expired():
+    ident = hdparm.parse_identify(fixture(LOCKED_M4))
+    assert ident is not None
+    sec = ident.security
+    assert sec is not None
+    assert (sec.supported, sec.enabled, sec.locked, sec.frozen) == (True, True, True, False)
+    assert sec.count_expired is True
+    assert sec.unknown == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "mangled"),
+    [
+        ("\tnot\tfrozen\n", "\tnot\tfrozen (by BIOS)\n"),
+        ("\tnot\tfrozen\n", "\tnot\tfr0zen\n"),
+        ("\tnot\tfrozen\n", ""),
+        ("\tnot\tfrozen\n", "\tnot\tfrozen\n\t\tfrozen\n"),
+    ],
+)
+def test_hdparm_unreadable_frozen_line_is_unknown_not_false(line, mangled):
+    text = fixture(LOCKED_M4).replace(line, mangled)
+    ident = hdparm.parse_identify(text)
+    assert ident is not None
+    assert ident.security is not None
+    assert ident.security.frozen is None
+    assert ident.security.unknown == ("frozen",)
+    assert ident.security.locked is True
+
+
+def test_hdparm_identify_block_without_hdparm_layout_is_a_tool_error_naming_the_line():
+    flat = " ".join(fixture(LOCKED_M4).split("\n"))  # one line: no structure left
+    with pytest.raises(ToolError, match="line 1 .*'Model Number:' is not a field line"):
+        hdparm.parse_identify(flat)
+    no_features = fixture(LOCKED_M4).split("Commands/features:")[0]
+    with pytest.raises(ToolError, match="line 5 .*Model Number.*no 'Commands/features:'"):
+        hdparm.parse_identify(no_features)
+    marked = fixture(LOCKED_M4).replace("\nSecurity: \n", "\n<b>Security:</b>\n")
+    with pytest.raises(ToolError, match="<b>Security:</b>"):
+        hdparm.parse_identify(marked)
 
 
 def test_hdparm_on_a_loop_device_has_no_identify_data():

@@ -37,7 +37,9 @@ class Capabilities:
 
     @property
     def ata_frozen(self) -> bool:
-        return bool(self.ata and self.ata.security and self.ata.security.frozen)
+        """Frozen, or a Security section whose frozen line was unreadable (unknown is frozen)."""
+        sec = self.ata.security if self.ata else None
+        return sec is not None and sec.frozen is not False
 
     @property
     def nonstandard_sectors(self) -> bool:

@@ -91,6 +91,8 @@ def ata_security(enhanced: bool) -> Check:
         sec = c.ata.security if c.ata else None
         if sec is None or not sec.supported:
             return "hdparm -I shows no supported Security feature set"
+        if sec.unknown:
+            return f"hdparm -I security state unreadable ({', '.join(sec.unknown)} unknown)"
         if sec.enabled or sec.locked:
             return (
                 "ATA security is already enabled/locked with a password this station does not know"

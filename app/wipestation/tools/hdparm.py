@@ -11,25 +11,47 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from wipestation.errors import ToolFailedError, UnsupportedError
+from wipestation.errors import ToolError, ToolFailedError, UnsupportedError
 from wipestation.tools.runner import Completed, Runner, run
 
 TIMEOUT = 30.0
 YES = "--yes-i-know-what-i-am-doing"
 #: Emitted by hdparm when the drive rejected a command but the ioctl itself worked.
 _ABORT_MARKERS = ("bad/missing sense data", "failed: Input/output error", "ABRT")
+#: AtaSecurity flag → the words of its line in ``hdparm -I`` (``[not] <words>``).
+_FLAGS = {
+    "supported": "supported",
+    "enabled": "enabled",
+    "locked": "locked",
+    "frozen": "frozen",
+    "count_expired": "expired: security count",
+    "enhanced_supported": "supported: enhanced erase",
+}
+#: The unindented section headings of ``hdparm -I``; one that is present must be a line of its own.
+_HEADINGS = ("Standards:", "Configuration:", "Capabilities:", "Commands/features:", "Security:")
 
 
 @dataclass(frozen=True)
 class AtaSecurity:
-    supported: bool
-    enabled: bool
-    locked: bool
-    frozen: bool
-    count_expired: bool
-    enhanced_supported: bool
+    """The ``Security:`` flags; ``None`` = the flag's line was missing or unreadable (unknown).
+
+    Callers treat an unknown flag as the restrictive answer: unknown frozen/locked/enabled never
+    lets a security erase run, unknown supported is not supported.
+    """
+
+    supported: bool | None
+    enabled: bool | None
+    locked: bool | None
+    frozen: bool | None
+    count_expired: bool | None
+    enhanced_supported: bool | None
     erase_minutes: int | None
     enhanced_erase_minutes: int | None
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """The flags hdparm's output did not state readably."""
+        return tuple(k for k in _FLAGS if getattr(self, k) is None)
 
     def to_json(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -149,7 +171,8 @@ def aborted(output: str) -> bool:
 
 
 def _line_value(text: str, label: str) -> str:
-    m = re.search(rf"^\s*{re.escape(label)}:\s*(.*?)\s*$", text, re.M)
+    """The value after ``label:`` on its line; "" for an empty field (never the next line)."""
+    m = re.search(rf"^[ \t]*{re.escape(label)}:[ \t]*(.*?)[ \t]*$", text, re.M)
     return m.group(1) if m else ""
 
 
@@ -157,24 +180,54 @@ def _enabled_features(text: str) -> list[str]:
     return [ln.strip().lstrip("*").strip() for ln in text.splitlines() if ln.strip()]
 
 
+def _unreadable(lines: list[str], needle: str, why: str) -> ToolError:
+    """A ToolError naming the first line that holds ``needle`` (or the first line)."""
+    at = next((i for i, ln in enumerate(lines) if needle in ln), 0)
+    line = lines[at].strip() if lines else ""
+    return ToolError(f"hdparm -I: unreadable output at line {at + 1} ({line!r}): {why}")
+
+
+def _check_structure(text: str) -> None:
+    """Raise when the block has identify fields but not the layout hdparm -I prints."""
+    lines = text.splitlines()
+    if not re.search(r"^[ \t]*Model Number:", text, re.M):
+        raise _unreadable(lines, "Model Number:", "'Model Number:' is not a field line")
+    for head in _HEADINGS:
+        if head in text and not re.search(rf"^{re.escape(head)}[ \t]*$", text, re.M):
+            raise _unreadable(lines, head, f"{head!r} is not a section heading")
+    if "Commands/features:" not in text:
+        raise _unreadable(lines, "Model Number:", "no 'Commands/features:' section")
+
+
+def _rotational(rate: str) -> bool | None:
+    """``Solid State Device`` → False, an rpm figure → True, anything else → unknown."""
+    if rate == "Solid State Device":
+        return False
+    return True if re.fullmatch(r"\d+", rate) else None
+
+
 def parse_identify(text: str) -> AtaIdentify | None:
-    """``hdparm -I`` → AtaIdentify, or None when the device returned no ATA identify data."""
+    """``hdparm -I`` → AtaIdentify, or None when the device returned no ATA identify data.
+
+    Raises:
+        ToolError: the output has identify fields but not hdparm's layout (names the line).
+    """
     if "Model Number:" not in text:
         return None
+    _check_structure(text)
     feats = _enabled_features(text.split("Commands/features:", 1)[-1].split("Security:", 1)[0])
 
     def has(name: str) -> bool:
         return any(f.startswith(name) for f in feats)
 
-    rate = _line_value(text, "Nominal Media Rotation Rate")
-    sectors = re.search(r"LBA48\s+user addressable sectors:\s*(\d+)", text) or re.search(
-        r"LBA\s+user addressable sectors:\s*(\d+)", text
+    sectors = re.search(r"LBA48\s+user addressable sectors:\s*(\d+)$", text, re.M) or re.search(
+        r"LBA\s+user addressable sectors:\s*(\d+)$", text, re.M
     )
     return AtaIdentify(
         model=_line_value(text, "Model Number"),
         serial=_line_value(text, "Serial Number"),
         firmware=_line_value(text, "Firmware Revision"),
-        rotational=None if not rate else "Solid State" not in rate,
+        rotational=_rotational(_line_value(text, "Nominal Media Rotation Rate")),
         security=parse_security(text),
         sanitize_supported=has("SANITIZE feature set"),
         sanitize_crypto=has("CRYPTO_SCRAMBLE_EXT"),
@@ -187,29 +240,33 @@ def parse_identify(text: str) -> AtaIdentify | None:
     )
 
 
+def _flag(section: str, words: str) -> bool | None:
+    """``[not] <words>`` on a line of its own, exactly once; anything else is unknown."""
+    found = re.findall(rf"^[ \t]*(not[ \t]+)?{re.escape(words)}[ \t]*$", section, re.M)
+    return not found[0] if len(found) == 1 else None
+
+
 def parse_security(text: str) -> AtaSecurity | None:
-    """The ``Security:`` section; each flag is a line with or without a leading ``not``."""
+    """The ``Security:`` section, or None when the drive has none (feature set absent).
+
+    Each flag is a line with or without a leading ``not``; a flag whose line is missing,
+    repeated or carries other text is unknown (None), never False.
+
+    Raises:
+        ToolError: ``Security:`` appears, but not as hdparm's section heading.
+    """
     if "Security:" not in text:
         return None
-    sec = text.split("Security:", 1)[1]
-    sec = re.split(r"\n\S", sec, maxsplit=1)[0]  # up to the next unindented heading
-
-    def flag(word: str) -> bool:
-        m = re.search(rf"^\s*(not\s+)?{word}\b", sec, re.M)
-        return m is not None and not m.group(1)
-
+    head = re.search(r"^Security:[ \t]*$", text, re.M)
+    if head is None:
+        raise _unreadable(text.splitlines(), "Security:", "'Security:' is not a section heading")
+    sec = re.split(r"\n(?=\S)", text[head.end() :], maxsplit=1)[0]
+    flags = {k: _flag(sec, words) for k, words in _FLAGS.items()}
     times = re.findall(r"(\d+)min for (ENHANCED )?SECURITY ERASE UNIT", sec)
-    normal = next((int(t) for t, enh in times if not enh), None)
-    enhanced = next((int(t) for t, enh in times if enh), None)
     return AtaSecurity(
-        supported=flag("supported"),
-        enabled=flag("enabled"),
-        locked=flag("locked"),
-        frozen=flag("frozen"),
-        count_expired=flag("expired"),
-        enhanced_supported=bool(re.search(r"^\s*supported: enhanced erase", sec, re.M)),
-        erase_minutes=normal,
-        enhanced_erase_minutes=enhanced,
+        **flags,
+        erase_minutes=next((int(t) for t, enh in times if not enh), None),
+        enhanced_erase_minutes=next((int(t) for t, enh in times if enh), None),
     )
 
 
@@ -312,3 +369,24 @@ def clear_password(dev: str, password: str, *, runner: Runner = run) -> list[str
         except Exception as e:  # noqa: BLE001 - cleanup must try every step
             notes.append(f"{argv[3]}: {e}")
     return notes
+
+
+# ---- the operator's password on a locked drive (user or master) -----------------------------
+
+
+def build_security_argv(dev: str, action: str, who: str, password: str) -> list[str]:
+    """``action``: unlock | disable | erase | erase-enhanced; ``who``: ``u`` (user) or ``m``."""
+    opt = {
+        "unlock": "--security-unlock",
+        "disable": "--security-disable",
+        "erase": "--security-erase",
+        "erase-enhanced": "--security-erase-enhanced",
+    }[action]
+    return ["hdparm", "--user-master", who, opt, password, dev]
+
+
+def run_security(
+    dev: str, action: str, who: str, password: str, timeout: float, *, runner: Runner = run
+) -> Completed:
+    """One security command; a refusal (exit status or an abort line) is ToolFailedError."""
+    return _run_checked(build_security_argv(dev, action, who, password), runner, timeout)
