@@ -10,6 +10,7 @@ from wipestation.model import Transport
 from wipestation.planning import catalogue, policy
 from wipestation.steps import firmware as fw
 from wipestation.steps.plan import Expect
+from wipestation.steps.sector_format import SectorReformatStep
 from wipestation.tools.hdparm import DcoState, HpaState
 from wipestation.tools.nvme import SanitizeAction
 
@@ -164,8 +165,7 @@ def test_scsi_with_520_byte_sectors_is_reformatted_to_512_first():
     drv = d.drive(Transport.SAS, rotational=True)
     c = d.caps(drv, scsi_opcodes=d.sas_opcodes("overwrite"), readcap=d.wd_readcap(520))
     plan = policy.plan(drv, c, "auto", "sample")
-    assert kinds(plan) == [fw.ScsiFormatStep, fw.ScsiSanitizeStep]
-    assert plan.steps[0].size == 512
+    assert kinds(plan) == [SectorReformatStep, fw.ScsiSanitizeStep]
     assert plan.expect.kind == Expect.ZEROS
 
 

@@ -25,10 +25,12 @@ from wipestation.planning.capabilities import Capabilities
 from wipestation.planning.checks import Check, PolicyOptions
 from wipestation.planning.medium import Medium
 from wipestation.steps import firmware as fw
+from wipestation.steps import mmc as mmc_steps
 from wipestation.steps.overwrite import OverwriteStep
 from wipestation.steps.patterns import ONES, STREAM, ZEROS, Pattern, constant
-from wipestation.steps.plan import Expect, Expectation, Step, StepKind
-from wipestation.tools import blkdev
+from wipestation.steps.plan import Expect, Expectation, Step
+from wipestation.steps.sector_format import SectorReformatStep
+from wipestation.tools import blkdev, mmc
 from wipestation.tools.nvme import SanitizeAction, controller_of
 
 R1 = "NIST SP 800-88 Rev. 1 Appendix A"
@@ -128,7 +130,16 @@ def _scsi_prepare(d: Drive, c: Capabilities) -> tuple[Step, ...]:
     if not c.nonstandard_sectors:
         return ()
     # kind "prepare": the engine re-reads the drive's size after it, before the sanitize.
-    return (fw.ScsiFormatStep(dev=d.path, size=512, kind=StepKind.PREPARE),)
+    return (SectorReformatStep(dev=d.path),)
+
+
+def _nonstandard(c: Capabilities, o: PolicyOptions) -> str:
+    """scsi-format-512 runs only where READ CAPACITY reports other than 512/4096-byte blocks."""
+    if c.readcap is None:
+        return "READ CAPACITY(16) gave no sector format (sg_readcap -l failed)"
+    if not c.readcap.nonstandard_sectors:
+        return f"it already has {c.readcap.block_length}-byte sectors"
+    return checks.usb_gate(c)
 
 
 def _nvme_sanitize(action: SanitizeAction) -> Steps:
@@ -163,11 +174,55 @@ def _scsi_sanitize(mode: str) -> Steps:
 
 
 def _scsi_format(d: Drive, c: Capabilities, o: PolicyOptions) -> tuple[Step, ...]:
-    return (fw.ScsiFormatStep(dev=d.path, size=512 if c.nonstandard_sectors else None),)
+    if c.nonstandard_sectors:  # the reformat is the FORMAT UNIT, and the size is read again
+        return (SectorReformatStep(dev=d.path),)
+    return (fw.ScsiFormatStep(dev=d.path),)
+
+
+def _reformat(d: Drive, c: Capabilities, o: PolicyOptions) -> tuple[Step, ...]:
+    return (SectorReformatStep(dev=d.path),)
+
+
+def _needs_secret(d: Drive, c: Capabilities, o: PolicyOptions) -> tuple[Step, ...]:
+    """Methods that carry the operator's secret are planned by ``planning/locks.py``."""
+    raise UnsupportedError("this method needs the operator's password or PSID (planning/locks)")
 
 
 def _ioctl(request: int) -> Steps:
     return lambda d, c, o: (fw.BlockIoctlStep(request=request),)
+
+
+def _emmc_range(c: Capabilities) -> tuple[int, int]:
+    """Sectors 0..SEC_COUNT-1: the whole user area (the boot partitions and RPMB are not in it).
+
+    Raises:
+        UnsupportedError: SEC_COUNT unknown (the method's check refuses such a card first).
+    """
+    if c.ext_csd is None or not c.ext_csd.sec_count:
+        raise UnsupportedError("EXT_CSD gives no SEC_COUNT: the erase range is unknown")
+    return 0, c.ext_csd.sec_count - 1
+
+
+def _emmc_erase(*kinds: mmc.EraseKind) -> Steps:
+    def steps(d: Drive, c: Capabilities, o: PolicyOptions) -> tuple[Step, ...]:
+        first, last = _emmc_range(c)
+        return tuple(
+            mmc_steps.MmcEraseStep(dev=d.path, erase=k, first=first, last=last) for k in kinds
+        )
+
+    return steps
+
+
+def _emmc_sanitize(d: Drive, c: Capabilities, o: PolicyOptions) -> tuple[Step, ...]:
+    """A sanitize purges only unmapped blocks: trim (else erase) the whole user area first."""
+    sec = c.ext_csd.sec if c.ext_csd else None
+    unmap = mmc.EraseKind.TRIM if sec and sec.gb_cl_en else mmc.EraseKind.LEGACY
+    return (*_emmc_erase(unmap)(d, c, o), mmc_steps.MmcSanitizeStep(dev=d.path))
+
+
+def _discard_overwrite(d: Drive, c: Capabilities, o: PolicyOptions) -> tuple[Step, ...]:
+    """Discard (the card may unmap and erase everything), then the Clear profile's passes."""
+    return (fw.BlockIoctlStep(request=blkdev.BLKDISCARD), *overwrite_steps((STREAM, ZEROS)))
 
 
 def _fw(
@@ -255,6 +310,12 @@ METHODS: tuple[Method, ...] = (
         "SECURITY ERASE UNIT (normal): user LBAs only, replaced by 0s or 1s. Clear.",
         _levels(hdd=C, ssd=C, flash=C), BOTH, Expect.CHANGED, ATA_TRANSPORTS,
         checks.ata_security(False), _ata_security(False)),
+    _fw("ata-erase-password", "ATA security erase with the operator's password (locked drive)",
+        "SECURITY ERASE UNIT with the user or master password the operator gives (a drive left "
+        "locked by its previous owner); enhanced where the drive supports it; security is read "
+        "back as disabled. Purge on HDDs with enhanced erase; otherwise Clear.",
+        _levels(hdd=P, ssd=C, flash=C), STRICTER, Expect.CHANGED, ATA_TRANSPORTS,
+        checks.ata_password, _needs_secret),
     _fw("scsi-sanitize-crypto", "SCSI sanitize, cryptographic erase",
         "SANITIZE service action CRYPTOGRAPHIC ERASE.",
         _levels(hdd=P, ssd=P), BOTH, Expect.CHANGED, SCSI_OR_USB,
@@ -273,6 +334,11 @@ METHODS: tuple[Method, ...] = (
         "verification catches).",
         _levels(hdd=C, ssd=C), BOTH, Expect.CHANGED, SCSI_TRANSPORTS,
         checks.scsi("format_unit", "FORMAT UNIT (04h)"), _scsi_format),
+    _fw("scsi-format-512", "SCSI format unit to 512-byte sectors",
+        "For a drive from an array (520/528-byte sectors, shown as 0 bytes): a long FORMAT UNIT "
+        "to 512-byte blocks without protection information (sg_format --size=512), read back "
+        "as zeros. auto and every other method run it first on such a drive.",
+        _levels(hdd=C, ssd=C), BOTH, Expect.ZEROS, SCSI_TRANSPORTS, _nonstandard, _reformat),
     _fw("blkdiscard", "Discard (TRIM/UNMAP/deallocate) + zero read-back",
         "BLKDISCARD over the whole device, then every sampled LBA must read zeros. Clear only "
         "where discard is the documented Clear (virtual and thin-provisioned disks).",
@@ -285,6 +351,29 @@ METHODS: tuple[Method, ...] = (
         "BLKSECDISCARD: the card erases all copies of the discarded blocks.",
         _levels(flash=C), R1, Expect.CHANGED, (Transport.MMC,),
         checks.mmc_only, _ioctl(blkdev.BLKSECDISCARD)),
+    _fw("mmc-sanitize", "eMMC sanitize (trim or erase, then SANITIZE)",
+        "mmc erase trim (legacy erase without SEC_GB_CL_EN) over the whole user area, then mmc "
+        "sanitize: the eMMC removes every unmapped block physically (eMMC 4.5+, SEC_SANITIZE). "
+        "A purge by JEDEC's definition; NIST SP 800-88 Rev. 1 names no eMMC purge command "
+        "(Destroy): recorded as Clear. Boot partitions and RPMB are not erased (recorded).",
+        _levels(flash=C), R1, Expect.CHANGED, (Transport.MMC,),
+        checks.emmc(0x40, "sanitize (SEC_SANITIZE)", min_rev=6), _emmc_sanitize),
+    _fw("mmc-secure-erase", "eMMC secure erase (CMD38 0x80000000)",
+        "mmc erase secure-erase over the whole user area: the eMMC erases every copy of the "
+        "data, including mapped-out ones (SEC_ER_EN). Clear (Rev. 1: no eMMC purge command).",
+        _levels(flash=C), R1, Expect.CHANGED, (Transport.MMC,),
+        checks.emmc(0x01, "secure erase (SEC_ER_EN)"), _emmc_erase(mmc.EraseKind.SECURE_ERASE)),
+    _fw("mmc-secure-trim", "eMMC secure trim (CMD38 0x80000001, then 0x80008000)",
+        "mmc erase secure-trim1 then secure-trim2 over the whole user area (SEC_ER_EN and "
+        "SEC_GB_CL_EN). Clear (Rev. 1: no eMMC purge command).",
+        _levels(flash=C), R1, Expect.CHANGED, (Transport.MMC,),
+        checks.emmc(0x11, "secure trim (SEC_ER_EN + SEC_GB_CL_EN)"),
+        _emmc_erase(mmc.EraseKind.SECURE_TRIM1, mmc.EraseKind.SECURE_TRIM2)),
+    _fw("mmc-discard-overwrite", "Discard, then verified overwrite (SD card / eMMC)",
+        "BLKDISCARD over the whole card, then one random pass and a zero pass verified by "
+        "read-back (the Clear profile): for SD cards (no secure erase) and eMMCs without one.",
+        _levels(flash=C), NIST, Expect.ZEROS, (Transport.MMC,),
+        checks.queue("discard", "discard support"), _discard_overwrite),
 )  # fmt: skip
 
 BY_NAME: Mapping[str, Method] = MappingProxyType({m.name: m for m in METHODS})

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from wipestation.discovery.controllers import not_a_drive
 from wipestation.errors import UnsupportedError
 from wipestation.model import VERIFY_MODES, Drive, DriveFacts, HiddenAreas, Transport, VerifyMode
-from wipestation.planning import catalogue
+from wipestation.planning import catalogue, locks
 from wipestation.planning.capabilities import Capabilities
 from wipestation.planning.catalogue import Method, MethodKind
 from wipestation.planning.checks import DEFAULT_OPTIONS, PolicyOptions, usb_gate
 from wipestation.planning.medium import Medium, medium_of
 from wipestation.steps.plan import Expect, Expectation, Plan
+from wipestation.steps.secret import Secret
+from wipestation.steps.sector_format import SectorReformatStep
 
 FALLBACK_METHOD = "nist-clear"
 
@@ -38,24 +41,78 @@ def plan(
     method: str,
     verify: VerifyMode,
     options: PolicyOptions = DEFAULT_OPTIONS,
+    secret: Secret | None = None,
 ) -> Plan:
     """The plan for ``method`` on ``drive``, with the probe's facts for the record.
 
+    ``secret``: the password or PSID the operator gave for this drive (``planning/locks.py``).
+
     Raises:
-        UnsupportedError: unknown method, bad verify mode, or the drive cannot run it.
+        UnsupportedError: unknown method, bad verify mode, or the drive cannot run it (a locked
+            drive without its secret: the refusal says what the operator can do).
     """
     if verify not in VERIFY_MODES:
         raise UnsupportedError(f"verify must be one of {', '.join(VERIFY_MODES)}, not {verify!r}")
     m = catalogue.get(method)
     if drive.transport not in m.transports:
         raise UnsupportedError(f"{m.name} is not supported on {drive.transport} drives")
-    if m.kind == MethodKind.AUTO:
+    if m.kind == MethodKind.AUTO and not_a_drive(drive):
+        raise UnsupportedError(f"auto plans nothing for {drive.path}: {not_a_drive(drive)}")
+    if drive.size_bytes <= 0 and not caps.nonstandard_sectors:
+        raise UnsupportedError(empty_drive(drive, caps))
+    lock = locks.lock_of(caps)
+    if m.kind == MethodKind.AUTO and lock and secret is not None:
+        m = catalogue.get(locks.method_for(secret))
+    if m.name in locks.SECRET_METHODS:
+        chosen = locks.secret_plan(m, drive, caps, verify, secret, refusal(m, drive, caps, options))
+        chosen = replace(chosen, reasons=(*locks.lock_reason(method, lock), *chosen.reasons))
+    elif lock:
+        raise UnsupportedError(f"{drive.path}: {lock}; {m.name} was not planned")
+    elif m.kind == MethodKind.AUTO:
         chosen = auto_plan(drive, caps, verify, options)
     elif m.kind == MethodKind.OVERWRITE:
         chosen = overwrite_plan(m, verify)
     else:
         chosen = firmware_plan(m, drive, caps, verify, None, options)
+    chosen = reformat_first(chosen, drive, caps)
+    chosen = on_purpose(chosen, drive)
     return replace(chosen, requested=m.name, facts=facts_of(drive, caps))
+
+
+def on_purpose(p: Plan, drive: Drive) -> Plan:
+    """A volume or BMC medium the operator named a method for: wiped, but at no NIST level
+    (the physical disks behind it are neither reached nor identified)."""
+    why = not_a_drive(drive)
+    if not why:
+        return p
+    note = f"no NIST level: {why}"
+    return replace(p, level="none", standard=note, reasons=(*p.reasons, note))
+
+
+def empty_drive(drive: Drive, caps: Capabilities) -> str:
+    """Why a drive the kernel shows with 0 bytes gets no plan: erasing nothing proves nothing."""
+    cap = f"; READ CAPACITY says {caps.readcap.describe()}" if caps.readcap else ""
+    return (
+        f"{drive.path} shows a size of 0 bytes{cap}: nothing can be written or verified "
+        "(a SAS drive left mid-format needs FORMAT UNIT: check its sector format with sg_readcap)"
+    )
+
+
+def reformat_first(p: Plan, drive: Drive, caps: Capabilities) -> Plan:
+    """A drive with 520/528-byte sectors is reformatted to 512 before any erase (and before
+    its fallback's: the step does nothing on a drive that is already at 512)."""
+    if not caps.nonstandard_sectors or caps.readcap is None:
+        return p
+    fallback = reformat_first(p.fallback, drive, caps) if p.fallback else None
+    steps = p.steps
+    if not (steps and isinstance(steps[0], SectorReformatStep)):
+        steps = (SectorReformatStep(dev=drive.path), *steps)
+    why = (
+        f"sector format: {caps.readcap.describe()} (Linux shows {drive.size_bytes} bytes): "
+        "reformatted to 512-byte sectors first (sg_format --format --size=512, a long FORMAT "
+        "UNIT with progress)"
+    )
+    return replace(p, steps=steps, fallback=fallback, reasons=(*p.reasons, why))
 
 
 def overwrite_plan(m: Method, verify: VerifyMode) -> Plan:

@@ -60,11 +60,32 @@ class ReadCap:
     lbpme: bool
     lbprz: bool
     protection: bool
+    #: P_TYPE (protection type - 1) when ``protection``; None when READ CAPACITY(16) gave none
+    protection_type: int | None = None
 
     @property
     def nonstandard_sectors(self) -> bool:
         """520/528-byte (or other) sectors: the disk came from an array and needs a reformat."""
         return self.block_length not in (512, 4096)
+
+    @property
+    def size_bytes(self) -> int:
+        """The capacity the drive reports, also where the kernel shows 0 (520-byte sectors)."""
+        return self.blocks * self.block_length
+
+    @property
+    def protection_text(self) -> str:
+        if not self.protection:
+            return "no protection information"
+        if self.protection_type is None:
+            return "protection enabled (type unknown)"
+        return f"protection type {self.protection_type + 1}"
+
+    def describe(self) -> str:
+        """``520-byte logical blocks, 3674210304 blocks, ...`` for plans, probes and records."""
+        return (
+            f"{self.block_length}-byte logical blocks, {self.blocks} blocks, {self.protection_text}"
+        )
 
 
 # ---- argv builders -------------------------------------------------------------------------
@@ -124,7 +145,7 @@ def parse_readcap(text: str) -> ReadCap | None:
         return None
     phys = re.search(r"physical block length=(\d+)", text)
     lbp = re.search(r"lbpme=(\d), lbprz=(\d)", text)
-    prot = re.search(r"prot_en=(\d)", text)
+    prot = re.search(r"prot_en=(\d), p_type=(\d)", text)
     return ReadCap(
         blocks=int(blocks.group(1)),
         block_length=int(length.group(1)),
@@ -132,6 +153,7 @@ def parse_readcap(text: str) -> ReadCap | None:
         lbpme=bool(lbp and lbp.group(1) == "1"),
         lbprz=bool(lbp and lbp.group(2) == "1"),
         protection=bool(prot and prot.group(1) == "1"),
+        protection_type=int(prot.group(2)) if prot else None,
     )
 
 

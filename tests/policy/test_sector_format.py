@@ -1,0 +1,193 @@
+"""Drives from arrays (520/528-byte sectors): which plan, which refusal, which words, and the
+reformat step itself, on real captured sg3_utils output (tests/fixtures/sg3-utils/)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from wipestation.errors import ToolError, UnsupportedError
+from wipestation.model import Transport
+from wipestation.planning import catalogue, policy
+from wipestation.steps import firmware as fw
+from wipestation.steps.overwrite import OverwriteStep
+from wipestation.steps.plan import Expect, StepKind
+from wipestation.steps.sector_format import SectorReformatStep
+from wipestation.tools import sg
+
+from tests.policy import drives as d
+from tests.policy.test_probe_and_steps import Ctx
+from tests.tools.fakes import FakeRunner, done, fixture
+
+EMC = fixture("sg3-utils/sas-ssd-samsung-pm1633-emc-520-sg_readcap.txt")
+EMC_AFTER = fixture("sg3-utils/sas-ssd-samsung-pm1633-emc-after-format-sg_readcap.txt")
+EMC_FORMAT = fixture("sg3-utils/sas-ssd-samsung-pm1633-emc-520-sg_format-size-512.txt")
+
+
+def emc_drive():
+    """The EMC PM1633 as Linux lists it: a SAS disk of 0 bytes (sd: unsupported sector size)."""
+    return replace(d.drive(Transport.SAS, "sdf"), size_bytes=0)
+
+
+def emc_caps(drv, **kw):
+    cap = sg.parse_readcap(EMC)
+    return d.caps(drv, readcap=cap, **kw)
+
+
+def kinds(plan) -> list[type]:
+    return [type(s) for s in plan.steps]
+
+
+# ---- policy -----------------------------------------------------------------------------------
+
+
+def test_auto_reformats_to_512_before_the_sanitize_and_says_why():
+    drv = emc_drive()
+    plan = policy.plan(drv, emc_caps(drv, scsi_opcodes=d.sas_opcodes("crypto")), "auto", "sample")
+    assert kinds(plan) == [SectorReformatStep, fw.ScsiSanitizeStep]
+    assert plan.steps[0].kind == StepKind.PREPARE  # the engine re-reads the size after it
+    why = [r for r in plan.reasons if r.startswith("sector format:")]
+    assert len(why) == 1
+    assert "520-byte logical blocks" in why[0]
+    assert "Linux shows 0 bytes" in why[0]
+    assert "sg_format --format --size=512" in why[0]
+
+
+def test_the_fallback_overwrite_is_reformatted_first_too():
+    drv = emc_drive()
+    plan = policy.plan(drv, emc_caps(drv, scsi_opcodes=d.sas_opcodes("crypto")), "auto", "sample")
+    assert plan.fallback is not None
+    assert kinds(plan.fallback) == [SectorReformatStep, OverwriteStep, OverwriteStep]
+
+
+def test_auto_without_firmware_purge_is_reformat_then_verified_overwrite():
+    drv = emc_drive()
+    plan = policy.plan(drv, emc_caps(drv), "auto", "sample")
+    assert plan.method == "nist-clear"
+    assert kinds(plan) == [SectorReformatStep, OverwriteStep, OverwriteStep]
+    assert (plan.level, plan.expect.kind) == ("clear", Expect.ZEROS)
+
+
+def test_a_named_overwrite_is_reformatted_first():
+    drv = emc_drive()
+    plan = policy.plan(drv, emc_caps(drv), "overwrite-zero", "full")
+    assert kinds(plan) == [SectorReformatStep, OverwriteStep]
+
+
+def test_scsi_format_512_is_the_reformat_alone_read_back_as_zeros():
+    drv = replace(emc_drive(), rotational=True)
+    plan = policy.plan(drv, emc_caps(drv), "scsi-format-512", "sample")
+    assert kinds(plan) == [SectorReformatStep]
+    assert (plan.level, plan.expect.kind) == ("clear", Expect.ZEROS)
+    assert plan.fallback is None
+
+
+def test_scsi_format_on_a_520_drive_is_the_reformat():
+    drv = emc_drive()
+    c = emc_caps(drv, scsi_opcodes=d.sas_opcodes())
+    assert kinds(policy.plan(drv, c, "scsi-format", "sample")) == [SectorReformatStep]
+
+
+def test_scsi_format_512_is_refused_on_a_drive_with_512_byte_sectors():
+    drv = d.drive(Transport.SAS)
+    with pytest.raises(UnsupportedError, match="already has 512-byte sectors"):
+        policy.plan(drv, d.caps(drv, readcap=d.wd_readcap()), "scsi-format-512", "sample")
+
+
+def test_scsi_format_512_is_refused_without_a_readcap():
+    drv = d.drive(Transport.SAS)
+    with pytest.raises(UnsupportedError, match="READ CAPACITY"):
+        policy.plan(drv, d.caps(drv), "scsi-format-512", "sample")
+
+
+@pytest.mark.parametrize("method", ["auto", "overwrite-zero", "blkzeroout"])
+def test_a_drive_of_0_bytes_with_an_unknown_sector_format_gets_no_plan(method):
+    """Erasing and verifying 0 bytes would be a PASS that proves nothing."""
+    drv = emc_drive()
+    with pytest.raises(UnsupportedError, match="size of 0 bytes: nothing can be written"):
+        policy.plan(drv, d.caps(drv), method, "sample")
+
+
+def test_the_method_is_listed_with_its_level():
+    m = catalogue.get("scsi-format-512")
+    assert m.level_text == "clear"
+    assert set(m.transports) == {Transport.SAS, Transport.SCSI}
+
+
+# ---- the step ---------------------------------------------------------------------------------
+
+
+def sysfs_for(tmp_path: Path, name: str = "sdf") -> Path:
+    dev = tmp_path / "class" / "block" / name / "device"
+    dev.mkdir(parents=True)
+    (dev / "rescan").write_text("")
+    return dev / "rescan"
+
+
+def step_runner(readcaps: list, progress: list[str]) -> FakeRunner:
+    rc = ["sg_readcap", "-l", "/dev/sdf"]
+    fmt = sg.build_format_argv("/dev/sdf", 512)
+    req = sg.build_requests_argv("/dev/sdf")
+    return FakeRunner(
+        {
+            tuple(rc): [done(rc, r) if isinstance(r, str) else r for r in readcaps],
+            tuple(fmt): done(fmt, EMC_FORMAT),
+            tuple(req): [done(req, p) for p in progress],
+        }
+    )
+
+
+def reformat_step(runner: FakeRunner, tmp_path: Path) -> SectorReformatStep:
+    return SectorReformatStep(
+        dev="/dev/sdf", runner=runner, sleep=lambda s: None, sysfs=str(tmp_path)
+    )
+
+
+def test_step_formats_polls_progress_reads_512_back_and_rescans(tmp_path):
+    rescan = sysfs_for(tmp_path)
+    runner = step_runner([EMC, EMC_AFTER], ["Progress indication: 45.25% done\n", ""])
+    ctx = Ctx()
+    rec = reformat_step(runner, tmp_path).run(ctx)
+    assert runner.ran("sg_format", "--size=512")
+    assert (452, 1000, "reformat") in ctx.progress_seen
+    assert ctx.progress_seen[-1] == (1000, 1000, "reformat")
+    assert rec.ok
+    assert rec.kind == "prepare"
+    assert rec.command == "sg_format --format --quick --early --size=512 /dev/sdf"
+    assert "520-byte logical blocks" in rec.output_excerpt
+    assert "→ 512-byte logical blocks, 3751804928 blocks" in rec.output_excerpt
+    assert rescan.read_text() == "1"
+
+
+def test_step_fails_when_the_drive_still_reports_520_afterwards(tmp_path):
+    sysfs_for(tmp_path)
+    runner = step_runner([EMC], [""])
+    with pytest.raises(ToolError, match="still has 520-byte logical blocks.* refused 512"):
+        reformat_step(runner, tmp_path).run(Ctx())
+
+
+def test_step_leaves_a_drive_already_at_512_alone(tmp_path):
+    runner = step_runner([EMC_AFTER], [""])
+    rec = reformat_step(runner, tmp_path).run(Ctx())
+    assert not runner.ran("sg_format")
+    assert rec.command == ""
+    assert "no reformat needed" in rec.output_excerpt
+
+
+def test_step_formats_a_drive_whose_capacity_cannot_be_read(tmp_path):
+    """READ CAPACITY failing (here: the real exit-72 answer of a loop device) is no reason to
+    skip: a drive left mid-format answers that way until it is formatted."""
+    sysfs_for(tmp_path)
+    rc = ["sg_readcap", "-l", "/dev/sdf"]
+    failed = done(rc, fixture("sg3-utils/loop-sg_readcap-l-error.txt"), rc=72)
+    runner = step_runner([failed, failed, EMC_AFTER], [""])
+    rec = reformat_step(runner, tmp_path).run(Ctx())
+    assert runner.ran("sg_format")
+    assert rec.output_excerpt.startswith("sector format unreadable before the format")
+
+
+def test_step_without_a_rescan_switch_fails_with_the_path(tmp_path):
+    runner = step_runner([EMC, EMC_AFTER], [""])
+    with pytest.raises(ToolError, match="could not rescan /dev/sdf"):
+        reformat_step(runner, tmp_path).run(Ctx())
