@@ -141,3 +141,25 @@ def always(c: Capabilities, o: PolicyOptions) -> str:
 
 def mmc_only(c: Capabilities, o: PolicyOptions) -> str:
     return "" if c.transport == "mmc" else "BLKSECDISCARD is offered for eMMC/SD only"
+
+
+def ata_password(c: Capabilities, o: PolicyOptions) -> str:
+    """SECURITY ERASE UNIT with the operator's password: security must be set (enabled, usually
+    locked) and the drive must still take an attempt."""
+    why = usb_gate(c)
+    if why:
+        return why
+    sec = c.ata.security if c.ata else None
+    if sec is None or not sec.supported:
+        return "hdparm -I shows no supported Security feature set"
+    if sec.enabled is not True:
+        return "ATA security is not enabled (no password set): nothing to erase with a password"
+    if sec.count_expired is not False:
+        return (
+            "expired: security count: the drive refuses passwords until it is power-cycled"
+            if sec.count_expired
+            else "hdparm -I: the security attempt counter cannot be read"
+        )
+    if sec.frozen and not sec.locked:
+        return "ATA security is frozen: hot-replug the drive, then probe again"
+    return ""

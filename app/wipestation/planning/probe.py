@@ -82,7 +82,7 @@ def probe(
         caps = replace(caps, smart=smart)
     readable = (read_first_block or _first_block_readable)(drive.path)
     if readable is False and drive.size_bytes > 0:
-        a.notes.append("LBA 0 cannot be read: the drive may be a locked TCG Opal SED")
+        a.notes.append(_unreadable_note(caps))
     return replace(
         caps,
         opal_locked=None if readable is None else not readable,
@@ -141,6 +141,14 @@ def _deep_sleep(path: str) -> bool:
             return "deep" in f.read().replace("[", " ").replace("]", " ").split()
     except OSError:
         return False
+
+
+def _unreadable_note(caps: Capabilities) -> str:
+    """Why LBA 0 may refuse reads: a locked ATA drive says so itself; else a locked SED."""
+    sec = caps.ata.security if caps.ata else None
+    if sec is not None and sec.locked:
+        return "LBA 0 cannot be read: ATA security is locked (user or master password set)"
+    return "LBA 0 cannot be read: the drive may be a locked TCG Opal SED"
 
 
 def _first_block_readable(path: str) -> bool | None:

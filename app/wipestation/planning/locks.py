@@ -1,0 +1,99 @@
+"""Which plan a locked drive gets: none without the operator's secret, and with it the method
+that opens the drive (ATA SECURITY ERASE UNIT with the user/master password; TCG PSID revert).
+
+Why here: a locked drive refuses every write, so an overwrite (or any firmware erase that needs
+an unlocked drive) would fail after hours of futile writes. The plan must say so before anything
+is written, in words the operator can act on, and the same words go into the record. An
+unreadable lock state is "cannot tell", never "not locked".
+"""
+
+from __future__ import annotations
+
+from wipestation.errors import UnsupportedError
+from wipestation.model import Drive, VerifyMode
+from wipestation.planning.capabilities import Capabilities
+from wipestation.planning.catalogue import Method
+from wipestation.planning.medium import medium_of
+from wipestation.steps.locked import AtaPasswordEraseStep
+from wipestation.steps.plan import Expect, Expectation, Plan, Step
+from wipestation.steps.secret import Secret, SecretKind
+
+LOCKED_ATA = "locked: needs the user or master password, else destroy"
+UNKNOWN_ATA = (
+    "ATA security: whether the drive is locked cannot be read from hdparm -I: cannot tell "
+    "whether it would refuse writes; probe again, or give its password, else destroy"
+)
+#: the methods that carry the operator's secret, by the kind of secret they take
+SECRET_METHODS = {
+    "ata-erase-password": (SecretKind.USER, SecretKind.MASTER),
+}
+
+
+def lock_of(caps: Capabilities) -> str:
+    """Why nothing may be written to this drive as it is, or '' when it is not locked."""
+    sec = caps.ata.security if caps.ata else None
+    if sec is not None and sec.locked is None:
+        return UNKNOWN_ATA
+    if sec is not None and sec.locked:
+        expired = sec.count_expired is not False
+        return LOCKED_ATA + (
+            " (expired: security count: power-cycle the drive before the next try)"
+            if expired
+            else ""
+        )
+    return ""
+
+
+def method_for(secret: Secret) -> str:
+    """The method ``auto`` becomes on a locked drive given ``secret``."""
+    return next(name for name, kinds in SECRET_METHODS.items() if secret.kind in kinds)
+
+
+def secret_plan(
+    m: Method, drive: Drive, caps: Capabilities, verify: VerifyMode, secret: Secret | None, why: str
+) -> Plan:
+    """The plan of a secret-carrying method; ``why`` is the policy's refusal ('' = supported).
+
+    Raises:
+        UnsupportedError: no secret, the wrong kind of secret, or the drive cannot run it.
+    """
+    kinds = SECRET_METHODS[m.name]
+    if secret is None or secret.kind not in kinds:
+        wanted = " or ".join(str(k) for k in kinds)
+        raise UnsupportedError(f"{m.name} needs the operator's {wanted} for {drive.path}")
+    if why:
+        raise UnsupportedError(f"{m.name} refused for {drive.path}: {why}")
+    steps = _steps(m, drive, caps, secret)
+    medium = medium_of(drive, caps)
+    level = m.levels[medium] if _enhanced(caps) else "clear"
+    return Plan(
+        method=m.name,
+        level=level,
+        standard=f"{m.standard}: {level} on {medium}",
+        steps=steps,
+        expect=m.expect if verify != "none" else Expectation(Expect.NOTHING),
+        verify=verify,
+        reasons=(f"{m.name}: with the operator's {secret.kind}; {m.description}",),
+    )
+
+
+def _enhanced(caps: Capabilities) -> bool:
+    sec = caps.ata.security if caps.ata else None
+    return bool(sec and sec.enhanced_supported)
+
+
+def _steps(m: Method, drive: Drive, caps: Capabilities, secret: Secret) -> tuple[Step, ...]:
+    sec = caps.ata.security if caps.ata else None
+    enhanced = _enhanced(caps)
+    minutes = (sec.enhanced_erase_minutes if enhanced else sec.erase_minutes) if sec else None
+    timeout = max(600.0, 2 * 60.0 * minutes) if minutes else 4 * 3600.0
+    return (
+        AtaPasswordEraseStep(
+            dev=drive.path, secret=secret, enhanced=enhanced, erase_timeout_s=timeout
+        ),
+    )
+
+
+def lock_reason(method: str, lock: str) -> tuple[str, ...]:
+    """The plan's first reason on a locked drive: the lock, as the refusal would have said it."""
+    return (f"{method}: {lock}",) if lock else ()
