@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from wipestation.engine.budget import BufferBudget
 from wipestation.engine.journal import Journal
 from wipestation.model import Drive, JobResult, JobState, Progress
 from wipestation.steps.blockio import BlockIO, IOFactory
@@ -72,6 +73,12 @@ class JobServices:
     checkpoint_interval: float
     present: Callable[[Drive], bool]
     slots: threading.BoundedSemaphore | None = None
+    #: sizes each pass's buffers by how many jobs run (engine/budget.py); None: ``buffer_size``
+    budget: BufferBudget | None = None
+
+    def pass_buffer(self) -> int:
+        """The buffer size for a pass starting now."""
+        return self.budget.size() if self.budget else self.buffer_size
 
 
 class RateMeter:
@@ -111,7 +118,6 @@ class JobContext:
         self.drive: Drive = drive
         self.cancel: threading.Event = cancel
         self.stream_key: bytes = stream_key
-        self.buffer_size: int = services.buffer_size
         self._checkpoint = checkpoint
         self.start_offset = 0
         self.step_index = 0
@@ -120,6 +126,11 @@ class JobContext:
         #: the job's own O_EXCL claim on the drive while a firmware step runs (job.py)
         self.claimed_fd: int | None = None
         self._last_checkpoint = time.monotonic()
+
+    @property
+    def buffer_size(self) -> int:
+        """Asked once per pass (a pass keeps the size it started with)."""
+        return self.services.pass_buffer()
 
     def open_for_write(self, direct: bool = True) -> int:
         """A writable fd after the protection re-check; while the job already holds the drive

@@ -305,7 +305,7 @@ class Job:
             percent=self.services.sample_percent,
             seed=int.from_bytes(self.stream_key[8:16], "big"),
             fingerprint=self.entry.fingerprint,
-            buffer_size=self.services.buffer_size,
+            buffer_size=self.services.pass_buffer(),
         )
         with self.read_io() as io:
             verifier = Verifier(io, req, self.tracker_verify, self.cancel_event, gone=self.gone)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from wipestation.engine import resume as resume_rule
+from wipestation.engine.budget import BufferBudget, default_total
 from wipestation.engine.context import DriveGate, JobServices, ReportSink
 from wipestation.engine.job import Job
 from wipestation.engine.journal import Journal
@@ -45,6 +46,7 @@ class Engine:
         max_workers: int | None = None,
         io_factory: IOFactory = FdBlockIO,
         buffer_size: int = DEFAULT_BUFFER,
+        buffer_budget: int | None = None,
         sample_percent: float = 10.0,
         checkpoint_interval: float = CHECKPOINT_INTERVAL_S,
         present: Callable[[Drive], bool] = device_present,
@@ -62,6 +64,7 @@ class Engine:
             checkpoint_interval=checkpoint_interval,
             present=present,
             slots=threading.BoundedSemaphore(max_workers) if max_workers else None,
+            budget=BufferBudget(buffer_budget or default_total(), buffer_size, self.running),
         )
         self._jobs: dict[str, Job] = {}
         self._snapshot: dict[str, Progress] = {}
@@ -157,6 +160,11 @@ class Engine:
                 return False
             self._results[result.job_id] = result
         return True
+
+    def running(self) -> int:
+        """Jobs started and not yet ended (what the buffer budget is shared by)."""
+        with self._cond:
+            return len(self._jobs) - len(self._results)
 
     def is_recorded(self, job_id: str) -> bool:
         with self._cond:

@@ -38,13 +38,14 @@ class OverwriteStep:
         try:
             writer = PassWriter(ctx, io, Filler(self.pattern, ctx.stream_key))
             bad = writer.write_from(ctx.start_offset)
+            bufsize = writer.bufsize
             io.flush()
         finally:
             io.close()
         return StepRecord(
             name=self.name,
             kind=self.kind,
-            command=f"pwrite O_DIRECT bs={ctx.buffer_size} pattern={self.pattern.describe()}",
+            command=f"pwrite O_DIRECT bs={bufsize} pattern={self.pattern.describe()}",
             started_at=started,
             ended_at=now_iso(),
             ok=not bad,
@@ -62,6 +63,8 @@ class PassWriter:
         self.drive: Drive = ctx.drive
         self.lbs = max(512, self.drive.logical_block_size)
         self.bad: list[ByteRange] = []
+        #: read once: the context sizes each pass by how many jobs run as it starts
+        self.bufsize: int = ctx.buffer_size
 
     def write_from(self, start: int) -> list[ByteRange]:
         offset = start - start % self.lbs
@@ -72,14 +75,14 @@ class PassWriter:
         return merge_ranges(self.bad)
 
     def chunks(self, offset: int) -> Iterator[tuple[int, int]]:
-        size, bufsize = self.drive.size_bytes, self.ctx.buffer_size
+        size, bufsize = self.drive.size_bytes, self.bufsize
         while offset < size:
             n = min(bufsize, size - offset)
             yield offset, n
             offset += n
 
     def write_constant(self, start: int) -> None:
-        mem = aligned_buffer(self.ctx.buffer_size)
+        mem = aligned_buffer(self.bufsize)
         try:
             view = memoryview(mem)
             for offset, n in self.chunks(start):
@@ -95,7 +98,7 @@ class PassWriter:
         def prepare(slot: list[memoryview], chunk: tuple[int, int]) -> None:
             self.filler.fill(slot[0], chunk[1], chunk[0])
 
-        with Prefetch(prepare, self.chunks(start), self.ctx.buffer_size) as src:
+        with Prefetch(prepare, self.chunks(start), self.bufsize) as src:
             for slot, (offset, n) in src:
                 self.write_chunk(slot[0][:n], offset)
                 src.recycle(slot)
