@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wipestation.tools import blkdev, hdparm, nvme, sg, smartctl
+from wipestation.tools import blkdev, hdparm, mmc, nvme, sg, smartctl
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,10 @@ class Capabilities:
     readcap: sg.ReadCap | None = None
     queue: blkdev.QueueLimits | None = None
     smart: smartctl.SmartSummary | None = None
+    #: mmcblk devices: what sysfs says (card type, SD registers, boot partitions, RPMB)
+    mmc_card: mmc.MmcCard | None = None
+    #: eMMC only: ``mmc extcsd read`` (SD cards have no EXT_CSD)
+    ext_csd: mmc.ExtCsd | None = None
     usb_id: str = ""
     usb_passthrough: str = ""  # allow-list reason when the bridge is trusted, else ""
     #: TCG Opal: True when the drive refuses reads of LBA 0 while claiming capacity (locked SED).
@@ -72,6 +76,8 @@ class Capabilities:
             "nonstandard_sectors": self.nonstandard_sectors,
             "queue": js(self.queue),
             "smart": js(self.smart),
+            "mmc_card": js(self.mmc_card),
+            "ext_csd": js(self.ext_csd),
             "usb_id": self.usb_id,
             "usb_passthrough": self.usb_passthrough,
             "opal_locked": self.opal_locked,

@@ -143,6 +143,28 @@ def mmc_only(c: Capabilities, o: PolicyOptions) -> str:
     return "" if c.transport == "mmc" else "BLKSECDISCARD is offered for eMMC/SD only"
 
 
+def emmc(bits: int, what: str, min_rev: int = 0) -> Check:
+    """An eMMC command needs the card to say it is an eMMC, an EXT_CSD whose SEC_FEATURE_SUPPORT
+    has all of ``bits``, and a SEC_COUNT (sector addresses for ``mmc erase``)."""
+
+    def check(c: Capabilities, o: PolicyOptions) -> str:
+        card, ext = c.mmc_card, c.ext_csd
+        if card is None or not card.emmc:
+            kind = card.type if card and card.type else "unknown"
+            return f"not an eMMC (sysfs card type: {kind}): {what} is an eMMC command"
+        if ext is None or ext.sec is None:
+            return "no EXT_CSD SEC_FEATURE_SUPPORT (mmc extcsd read failed or did not show it)"
+        if ext.sec.raw & bits != bits:
+            return f"EXT_CSD SEC_FEATURE_SUPPORT 0x{ext.sec.raw:02x} does not offer {what}"
+        if ext.rev < min_rev:
+            return f"EXT_CSD rev 1.{ext.rev} is older than the first with {what}"
+        if not ext.block_addressed:
+            return "EXT_CSD gives no SEC_COUNT: the erase range is unknown"
+        return ""
+
+    return check
+
+
 def ata_password(c: Capabilities, o: PolicyOptions) -> str:
     """SECURITY ERASE UNIT with the operator's password: security must be set (enabled, usually
     locked) and the drive must still take an attempt."""

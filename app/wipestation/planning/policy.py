@@ -32,6 +32,8 @@ AUTO_ORDER: dict[str, tuple[str, ...]] = {
     "ata-ssd": ("ata-sanitize-crypto", "ata-sanitize-block"),
     "ata-hdd": ("ata-sanitize-overwrite", "ata-sanitize-crypto", "ata-secure-erase-enhanced"),
     "scsi": ("scsi-sanitize-crypto", "scsi-sanitize-block", "scsi-sanitize-overwrite"),
+    "emmc": ("mmc-sanitize", "mmc-secure-erase", "mmc-secure-trim", "mmc-discard-overwrite"),
+    "sd": ("mmc-discard-overwrite",),
 }
 
 
@@ -185,6 +187,8 @@ def interface_of(drive: Drive, caps: Capabilities) -> str:
         return "ata-hdd" if medium_of(drive, caps) == Medium.HDD else "ata-ssd"
     if t in catalogue.SCSI_TRANSPORTS:
         return "scsi"
+    if t == Transport.MMC:  # a card sysfs does not call an eMMC gets no eMMC command
+        return "emmc" if caps.mmc_card and caps.mmc_card.emmc else "sd"
     return ""
 
 
@@ -239,4 +243,26 @@ def probe_notes(caps: Capabilities) -> tuple[str, ...]:
     notes = [f"probe: {n}" for n in (*caps.availability_errors, *caps.notes)]
     if caps.smart is None:
         notes.append(f"no SMART health data for this {caps.transport} device")
+    return (*notes, *hardware_partition_notes(caps))
+
+
+def hardware_partition_notes(caps: Capabilities) -> tuple[str, ...]:
+    """An eMMC's boot partitions and RPMB are parts of the drive no plan writes: the record
+    says so (they are never listed as drives of their own)."""
+    card, ext = caps.mmc_card, caps.ext_csd
+    if card is None:
+        return ()
+    boot = f" ({ext.boot_bytes // 1024} KiB each)" if ext and ext.boot_bytes is not None else ""
+    rpmb = f" ({ext.rpmb_bytes // 1024} KiB)" if ext and ext.rpmb_bytes is not None else ""
+    notes = []
+    if card.boot_partitions:
+        notes.append(
+            f"eMMC boot partitions {', '.join(card.boot_partitions)}{boot}: NOT erased "
+            "(hardware partitions outside the user area; read-only by default, force_ro)"
+        )
+    if card.rpmb:
+        notes.append(
+            f"eMMC RPMB {card.rpmb}{rpmb}: NOT erased (written only with the device's "
+            "authentication key)"
+        )
     return tuple(notes)

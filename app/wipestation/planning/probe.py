@@ -21,7 +21,7 @@ from typing import TypeVar
 from wipestation.errors import ToolError, ToolMissingError, UnsupportedError
 from wipestation.model import Drive, Transport
 from wipestation.planning.capabilities import Capabilities
-from wipestation.tools import blkdev, hdparm, nvme, sg, smartctl
+from wipestation.tools import blkdev, hdparm, mmc, nvme, sg, smartctl
 from wipestation.tools.runner import Runner, run
 
 T = TypeVar("T")
@@ -112,6 +112,8 @@ def _ask_interface(
             if ata
             else None,
         )
+    if t == Transport.MMC:
+        return _ask_mmc(drive, caps, a, runner, sys_block)
     if t in (Transport.SAS, Transport.SCSI):
         return replace(
             caps,
@@ -119,6 +121,18 @@ def _ask_interface(
             readcap=a.ask("sg_readcap -l", lambda: sg.readcap(dev, runner=runner)),
         )
     return caps
+
+
+def _ask_mmc(
+    drive: Drive, caps: Capabilities, a: _Asker, runner: Runner, sys_block: str
+) -> Capabilities:
+    """sysfs first: only a card that says it is an eMMC ("MMC") is asked for its EXT_CSD (an SD
+    card reads CMD8 as SEND_IF_COND, and an unknown card is asked nothing)."""
+    card = a.ask("mmc sysfs", lambda: mmc.card(drive.name, sys_block))
+    if card is None or not card.emmc:
+        return replace(caps, mmc_card=card)
+    ext = a.ask("mmc extcsd read", lambda: mmc.extcsd(drive.path, runner=runner))
+    return replace(caps, mmc_card=card, ext_csd=ext)
 
 
 def namespaces_of(drive: Drive, sys_block: str = "/sys/class/block") -> tuple[str, ...]:

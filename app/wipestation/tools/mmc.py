@@ -35,6 +35,8 @@ class EraseKind(StrEnum):
     SECURE_ERASE = "secure-erase"  # 0x80000000, needs SEC_ER_EN
     SECURE_TRIM1 = "secure-trim1"  # 0x80000001, needs SEC_ER_EN and SEC_GB_CL_EN
     SECURE_TRIM2 = "secure-trim2"  # 0x80008000, the second step of a secure trim
+    TRIM = "trim"  # 0x00000001, needs SEC_GB_CL_EN; unmaps at sector granularity
+    LEGACY = "legacy"  # 0x00000000, ERASE of whole erase groups (every eMMC)
     DISCARD = "discard"  # 0x00000003
 
 
@@ -43,6 +45,8 @@ ERASE_WORDS = {
     EraseKind.SECURE_ERASE: "Secure Erase",
     EraseKind.SECURE_TRIM1: "Secure Trim Step 1",
     EraseKind.SECURE_TRIM2: "Secure Trim Step 2",
+    EraseKind.TRIM: "Trim",
+    EraseKind.LEGACY: "Legacy Erase",
     EraseKind.DISCARD: "Discard",
 }
 
