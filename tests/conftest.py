@@ -24,7 +24,8 @@ def udev() -> Iterator[None]:
 
 @pytest.fixture
 def make_loop(udev: None, tmp_path) -> Iterator[Callable[..., str]]:
-    """``make_loop(size=16*MiB, pattern=b"...")`` → "/dev/loopN", detached after the test."""
+    """``make_loop(size=16*MiB, pattern=b"...")`` → "/dev/loopN", detached after the test
+    (``sector_size=4096``: a 4Kn disk)."""
     stack = ExitStack()
     counter = iter(range(1000))
 
@@ -33,11 +34,15 @@ def make_loop(udev: None, tmp_path) -> Iterator[Callable[..., str]]:
         pattern: bytes | None = None,
         direct_io: bool = True,
         partscan: bool = False,
+        sector_size: int = 0,
     ) -> str:
         backing = tmp_path / f"disk{next(counter)}.img"
         return stack.enter_context(
-            loops.loop_device(backing, size, pattern, direct_io=direct_io, partscan=partscan)
-        )
+            loops.loop_device(
+                backing, size, pattern, direct_io=direct_io, partscan=partscan,
+                sector_size=sector_size,
+            )
+        )  # fmt: skip
 
     with stack:
         yield make

@@ -224,6 +224,20 @@ class HiddenAreas:
 
 
 @dataclass(frozen=True)
+class SectorFormat:
+    """The drive's own sector format from READ CAPACITY (SCSI/SAS), which Linux may not show:
+    a drive formatted with 520/528-byte sectors is listed with 0 bytes."""
+
+    logical_block_size: int
+    blocks: int
+    protection: str  # "no protection information", "protection type 2", ...
+
+    @property
+    def nonstandard(self) -> bool:
+        return self.logical_block_size not in (512, 4096)
+
+
+@dataclass(frozen=True)
 class DriveFacts:
     """What the probe found that a record states: the medium its level was chosen for, the
     drive's SMART health, hidden areas, and why something could not be asked."""
@@ -233,6 +247,8 @@ class DriveFacts:
     health: SmartSummary | None = None
     hidden: HiddenAreas | None = None
     notes: tuple[str, ...] = ()
+    #: READ CAPACITY's sector format (SCSI/SAS drives; None where it was not read)
+    sector_format: SectorFormat | None = None
 
 
 # ---- What a finished job hands to the reports (the engine ↔ reports contract) -------------------
@@ -301,6 +317,8 @@ class JobResult:
     #: the medium the plan's level was chosen for (planning.medium_of)
     medium: str = ""
     hpa_dco: dict[str, object] | None = None
+    #: the sector format as probed and whether it was reformatted (engine/records.py)
+    sector_format: dict[str, object] | None = None
     notes: tuple[str, ...] = ()
     #: Why the policy chose this method for this drive (``auto``: what it chose and skipped).
     decision: tuple[str, ...] = ()

@@ -52,10 +52,15 @@ def fill(path: str | Path, pattern: bytes, size: int) -> None:
         os.fsync(f.fileno())
 
 
-def attach(backing: str | Path, *, direct_io: bool = True, partscan: bool = False) -> str:
+def attach(
+    backing: str | Path, *, direct_io: bool = True, partscan: bool = False, sector_size: int = 0
+) -> str:
+    """``sector_size`` 4096 makes a 4Kn disk (logical and physical block size 4096)."""
     argv = ["losetup", "--find", "--show"]
     if partscan:
         argv.append("--partscan")
+    if sector_size:
+        argv.append(f"--sector-size={sector_size}")
     if direct_io:
         argv.append("--direct-io=on")
     out = subprocess.run([*argv, str(backing)], check=True, capture_output=True, text=True)
@@ -80,13 +85,14 @@ def loop_device(
     *,
     direct_io: bool = True,
     partscan: bool = False,
+    sector_size: int = 0,
 ) -> Iterator[str]:
     """A loop device over a sparse file of ``size`` bytes, optionally pre-filled."""
     with open(backing, "wb") as f:
         f.truncate(size)
     if pattern:
         fill(backing, pattern, size)
-    dev = attach(backing, direct_io=direct_io, partscan=partscan)
+    dev = attach(backing, direct_io=direct_io, partscan=partscan, sector_size=sector_size)
     try:
         yield dev
     finally:

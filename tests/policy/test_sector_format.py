@@ -6,13 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import jsonschema
 import pytest
+from wipestation.engine import records
 from wipestation.errors import ToolError, UnsupportedError
-from wipestation.model import Transport
+from wipestation.model import JobResult, JobState, SectorFormat, StepRecord, Transport
 from wipestation.planning import catalogue, policy
+from wipestation.reports.record import StationInfo, build_record, load_schema
 from wipestation.steps import firmware as fw
 from wipestation.steps.overwrite import OverwriteStep
 from wipestation.steps.plan import Expect, StepKind
+from wipestation.steps.sector_format import NAME as REFORMAT
 from wipestation.steps.sector_format import SectorReformatStep
 from wipestation.tools import sg
 
@@ -191,3 +195,49 @@ def test_step_without_a_rescan_switch_fails_with_the_path(tmp_path):
     runner = step_runner([EMC, EMC_AFTER], [""])
     with pytest.raises(ToolError, match="could not rescan /dev/sdf"):
         reformat_step(runner, tmp_path).run(Ctx())
+
+
+# ---- the record ------------------------------------------------------------------------------
+
+
+def test_facts_carry_the_probed_sector_format():
+    drv = emc_drive()
+    facts = policy.plan(drv, emc_caps(drv), "auto", "sample").facts
+    assert facts is not None
+    assert facts.sector_format == SectorFormat(520, 3674210304, "no protection information")
+    assert facts.sector_format.nonstandard
+
+
+def reformat_record(ok: bool) -> StepRecord:
+    return StepRecord(
+        name=REFORMAT, kind="prepare", command="sg_format ...", started_at="", ended_at="", ok=ok
+    )
+
+
+@pytest.mark.parametrize(("ok", "reformatted_to"), [(True, 512), (False, None)])
+def test_the_record_says_whether_the_drive_was_reformatted(ok, reformatted_to):
+    probed = SectorFormat(520, 3674210304, "no protection information")
+    fmt = records.sector_format_of(probed, [reformat_record(ok)])
+    assert fmt == {
+        "logical_block_size": 520,
+        "blocks": 3674210304,
+        "protection": "no protection information",
+        "nonstandard": True,
+        "reformatted_to": reformatted_to,
+    }
+    assert records.sector_format_of(None, [reformat_record(ok)]) is None
+
+
+def test_a_record_with_a_sector_format_is_valid():
+    drv = replace(emc_drive(), size_bytes=1920924123136)  # as re-read after the reformat
+    fmt = records.sector_format_of(
+        SectorFormat(520, 3674210304, "no protection information"), [reformat_record(True)]
+    )
+    result = JobResult(
+        job_id="j", drive=drv, method="auto", level="clear", standard="s",
+        state=JobState.PASSED, reason="r", started_at="2026-12-06T17:00:00+00:00",
+        ended_at="2026-12-06T18:00:00+00:00", steps=(reformat_record(True),), sector_format=fmt,
+    )  # fmt: skip
+    record = build_record(result, StationInfo(station_id="t"))
+    jsonschema.validate(record, load_schema(), cls=jsonschema.Draft202012Validator)
+    assert record["sector_format"]["reformatted_to"] == 512

@@ -391,6 +391,9 @@ class Job:
             fingerprint=self.entry.fingerprint,
             health=facts.health if facts else None,
             hpa_dco=records.hpa_dco_of(facts.hidden, self.steps) if facts else None,
+            sector_format=records.sector_format_of(facts.sector_format, self.steps)
+            if facts
+            else None,
             medium=facts.medium if facts else "",
             notes=tuple(self.notes),
             decision=self.plan.reasons,

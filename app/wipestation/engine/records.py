@@ -12,7 +12,9 @@ import os
 from collections.abc import Sequence
 
 from wipestation.errors import ToolFailedError
-from wipestation.model import Drive, HiddenAreas, StepRecord, now_iso
+from wipestation.model import Drive, HiddenAreas, SectorFormat, StepRecord, now_iso
+from wipestation.steps.sector_format import NAME as REFORMAT
+from wipestation.steps.sector_format import TARGET_BLOCK
 
 #: hdparm options whose next argument is a password: never copied into a report.
 _SECRET_OPTIONS = ("--security-set-pass", "--security-erase", "--security-unlock")
@@ -84,6 +86,21 @@ def hpa_dco_of(hidden: HiddenAreas | None, steps: Sequence[StepRecord]) -> dict[
         "hidden_sectors_before": hidden.hidden_sectors,
         "hidden_before": hidden.hidden_sectors > 0,
         "hidden_after": hpa_left or dco_left,
+    }
+
+
+def sector_format_of(
+    probed: SectorFormat | None, steps: Sequence[StepRecord]
+) -> dict[str, object] | None:
+    """The sector format as probed, and ``reformatted_to`` when a reformat step succeeded."""
+    if probed is None:
+        return None
+    return {
+        "logical_block_size": probed.logical_block_size,
+        "blocks": probed.blocks,
+        "protection": probed.protection,
+        "nonstandard": probed.nonstandard,
+        "reformatted_to": TARGET_BLOCK if _done(steps, REFORMAT) else None,
     }
 
 

@@ -14,7 +14,15 @@ from dataclasses import replace
 
 from wipestation.discovery.controllers import not_a_drive
 from wipestation.errors import UnsupportedError
-from wipestation.model import VERIFY_MODES, Drive, DriveFacts, HiddenAreas, Transport, VerifyMode
+from wipestation.model import (
+    VERIFY_MODES,
+    Drive,
+    DriveFacts,
+    HiddenAreas,
+    SectorFormat,
+    Transport,
+    VerifyMode,
+)
 from wipestation.planning import catalogue, locks
 from wipestation.planning.capabilities import Capabilities
 from wipestation.planning.catalogue import Method, MethodKind
@@ -223,7 +231,16 @@ def facts_of(drive: Drive, caps: Capabilities) -> DriveFacts:
         health=caps.smart,
         hidden=hidden_areas(caps),
         notes=probe_notes(caps),
+        sector_format=sector_format(caps),
     )
+
+
+def sector_format(caps: Capabilities) -> SectorFormat | None:
+    """READ CAPACITY's word on the sector format, for the record (SCSI/SAS drives only)."""
+    cap = caps.readcap
+    if cap is None:
+        return None
+    return SectorFormat(cap.block_length, cap.blocks, cap.protection_text)
 
 
 def hidden_areas(caps: Capabilities) -> HiddenAreas | None:

@@ -184,6 +184,7 @@ def build_record(
         "drive": _drive(result.drive, media_type_of(result)),
         "health": result.health.to_json() if result.health else None,
         "hpa_dco": _jsonable(result.hpa_dco),
+        "sector_format": _jsonable(result.sector_format),
         "sanitization": {
             "level": result.level,
             "method": result.method,
