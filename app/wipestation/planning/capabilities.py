@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wipestation.tools import blkdev, hdparm, mmc, nvme, sg, smartctl
+from wipestation.tools import blkdev, hdparm, mmc, nvme, opal, sg, smartctl
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Capabilities:
     usb_passthrough: str = ""  # allow-list reason when the bridge is trusted, else ""
     #: TCG Opal: True when the drive refuses reads of LBA 0 while claiming capacity (locked SED).
     opal_locked: bool | None = None
+    #: TCG Level 0 Discovery (SSC, locking); None: not asked or the drive did not answer
+    tcg: opal.Discovery | None = None
     mem_sleep_deep: bool = False
     availability_errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -81,6 +83,7 @@ class Capabilities:
             "usb_id": self.usb_id,
             "usb_passthrough": self.usb_passthrough,
             "opal_locked": self.opal_locked,
+            "tcg": js(self.tcg),
             "mem_sleep_deep": self.mem_sleep_deep,
             "availability_errors": list(self.availability_errors),
             "notes": list(self.notes),

@@ -19,6 +19,10 @@ from wipestation.steps.plan import Expect, Expectation, Plan, Step
 from wipestation.steps.secret import Secret, SecretKind
 
 LOCKED_ATA = "locked: needs the user or master password, else destroy"
+LOCKED_SED = (
+    "locked SED (TCG {ssc}): needs its PSID (the 32 characters on the drive's label) for a "
+    "PSID revert, else destroy"
+)
 UNKNOWN_ATA = (
     "ATA security: whether the drive is locked cannot be read from hdparm -I: cannot tell "
     "whether it would refuse writes; probe again, or give its password, else destroy"
@@ -41,6 +45,8 @@ def lock_of(caps: Capabilities) -> str:
             if expired
             else ""
         )
+    if caps.tcg is not None and caps.tcg.locked:
+        return LOCKED_SED.format(ssc=caps.tcg.primary or "SSC unknown")
     return ""
 
 

@@ -21,7 +21,7 @@ from typing import TypeVar
 from wipestation.errors import ToolError, ToolMissingError, UnsupportedError
 from wipestation.model import Drive, Transport
 from wipestation.planning.capabilities import Capabilities
-from wipestation.tools import blkdev, hdparm, mmc, nvme, sg, smartctl
+from wipestation.tools import blkdev, hdparm, mmc, nvme, opal, sg, smartctl
 from wipestation.tools.runner import Runner, run
 
 T = TypeVar("T")
@@ -80,12 +80,15 @@ def probe(
             "smartctl", lambda: smartctl.summary(drive.path, caps.transport, runner=runner)
         )
         caps = replace(caps, smart=smart)
+    caps = replace(caps, tcg=_ask_tcg(drive, caps, runner))
+    if caps.tcg is not None and (caps.tcg.ssc or caps.tcg.locking):
+        a.notes.append(caps.tcg.describe())
     readable = (read_first_block or _first_block_readable)(drive.path)
     if readable is False and drive.size_bytes > 0:
         a.notes.append(_unreadable_note(caps))
     return replace(
         caps,
-        opal_locked=None if readable is None else not readable,
+        opal_locked=_locked(caps.tcg, readable),
         availability_errors=tuple(a.missing),
         notes=tuple(a.notes),
     )
@@ -157,11 +160,36 @@ def _deep_sleep(path: str) -> bool:
         return False
 
 
+def _ask_tcg(drive: Drive, caps: Capabilities, runner: Runner) -> opal.Discovery | None:
+    """TCG Level 0 Discovery where the interface carries it (NVMe: OACS bit 0 says Security
+    Send/Receive). A drive that refuses the command, or a missing tool, is "no answer": None."""
+    t, dev = drive.transport, drive.path
+    try:
+        if t == Transport.NVME and caps.nvme is not None and caps.nvme.oacs & 1:
+            return opal.discover_nvme(nvme.controller_of(dev), runner=runner)
+        if t == Transport.SATA and caps.ata is not None:
+            return opal.discover_ata(dev, runner=runner)
+        if t in (Transport.SAS, Transport.SCSI):
+            return opal.discover_scsi(dev, runner=runner)
+    except (ToolError, OSError):
+        return None
+    return None
+
+
+def _locked(tcg: opal.Discovery | None, readable: bool | None) -> bool | None:
+    """A locked SED: what its discovery says; the LBA 0 heuristic only where it said nothing."""
+    if tcg is not None and tcg.locked is not None:
+        return tcg.locked
+    return None if readable is None else not readable
+
+
 def _unreadable_note(caps: Capabilities) -> str:
     """Why LBA 0 may refuse reads: a locked ATA drive says so itself; else a locked SED."""
     sec = caps.ata.security if caps.ata else None
     if sec is not None and sec.locked:
         return "LBA 0 cannot be read: ATA security is locked (user or master password set)"
+    if caps.tcg is not None and caps.tcg.locked is not None:
+        return f"LBA 0 cannot be read ({'a locked' if caps.tcg.locked else 'not a locked'} SED)"
     return "LBA 0 cannot be read: the drive may be a locked TCG Opal SED"
 
 

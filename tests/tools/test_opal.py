@@ -1,0 +1,117 @@
+"""TCG Level 0 Discovery from real drives' responses (tests/fixtures/opal/PROVENANCE.md)."""
+
+from __future__ import annotations
+
+import pytest
+from wipestation.errors import ToolError, ToolFailedError
+from wipestation.tools import opal
+
+from tests.tools.fakes import FakeRunner, done, fixture
+
+
+def response(name: str) -> bytes:
+    return opal.hex_bytes(fixture(f"opal/{name}"))
+
+
+SATA_MBR = "sedutil-392-sata-opal2-locking-enabled-mbr-shadow-d0.txt"
+MX500 = "sedutil-340-crucial-mx500-sata-opal2-locking-enabled-d0.txt"
+WD730 = "sedutil-507-wd730-nvme-opal2-locking-not-enabled-d0.txt"
+CUT = "nvmetool-win-2-nvme-opal-ready-cut-d0.txt"
+
+
+def test_an_opal2_drive_with_locking_enabled_and_mbr_shadowing():
+    d = opal.parse_discovery(response(SATA_MBR))
+    assert d.ssc == ("Opal 2",)
+    assert d.base_comid == 0x07FE
+    assert d.locking == opal.Locking(
+        supported=True, enabled=True, locked=False, media_encryption=True,
+        mbr_enabled=True, mbr_done=True,
+    )  # fmt: skip
+    assert d.locked is False
+    assert d.encrypting is True
+    assert 0xC001 in d.features  # a vendor feature is read past, not an error
+    assert not d.complete  # sedutil's dump lacks the last 4 bytes: Geometry is cut
+    assert d.describe() == (
+        "TCG Opal 2: locking supported, enabled, unlocked, media encryption, MBR shadow on"
+    )
+
+
+def test_crucial_mx500_and_a_reverted_wd_nvme():
+    mx = opal.parse_discovery(response(MX500))
+    assert (mx.primary, mx.base_comid, mx.locking and mx.locking.enabled) == ("Opal 2", 0x888, True)
+    wd = opal.parse_discovery(response(WD730))
+    assert wd.primary == "Opal 2"
+    assert wd.locking is not None
+    assert (wd.locking.supported, wd.locking.enabled, wd.locked) == (True, False, False)
+    assert wd.to_json()["features"] == [
+        "0x0001", "0x0002", "0x0003", "0x0201", "0x0202", "0x0203"
+    ]  # fmt: skip
+
+
+def test_a_response_cut_short_leaves_what_it_did_not_hold_unknown():
+    d = opal.parse_discovery(response(CUT))
+    assert len(response(CUT)) == 160  # the header announces 164
+    assert d.ssc == ()  # the Opal 2.0 descriptor was cut: the SSC is unknown, not "none"
+    assert d.base_comid is None
+    assert d.locking is not None
+    assert d.locking.media_encryption
+    assert "unknown SSC" in d.describe()
+
+
+def test_without_the_locking_feature_locked_is_unknown():
+    cut_before_locking = response(WD730)[:0x44]  # the real header and TPer feature only
+    d = opal.parse_discovery(cut_before_locking)
+    assert (d.locking, d.locked, d.encrypting) == (None, None, None)
+    assert d.describe() == "TCG: response cut short: SSC and locking unknown"
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "shorter than its 48-byte header"),
+        (response(WD730)[:47], "shorter than its 48-byte header"),
+        (b"\x00\x00\x00\x10" + bytes(44), "not a discovery length"),
+    ],
+)
+def test_malformed_responses_are_tool_errors(data, words):
+    with pytest.raises(ToolError, match=words):
+        opal.parse_discovery(data)
+
+
+def test_a_zero_length_header_is_a_drive_without_tcg():
+    d = opal.parse_discovery(bytes(512))
+    assert (d.ssc, d.locking, d.locked, d.complete) == ((), None, False, True)
+
+
+def test_hex_dump_with_a_gap_names_the_line():
+    text = fixture(f"opal/{WD730}").replace("0020 ", "0030 ", 1)
+    with pytest.raises(ToolError, match="line 3: offset 0030 after 32 bytes"):
+        opal.hex_bytes(text)
+
+
+def test_argv_for_each_interface():
+    assert opal.build_nvme_argv("/dev/nvme0") == [
+        "nvme", "security-recv", "/dev/nvme0", "--secp=1", "--spsp=1", "--size=2048", "--al=2048"
+    ]  # fmt: skip
+    scsi = opal.build_scsi_argv("/dev/sdb")
+    assert scsi[:5] == ["sg_raw", "-R", "-r", "2048", "/dev/sdb"]
+    assert scsi[5:] == ["a2", "01", "00", "01", "00", "00", "00", "00", "08", "00", "00", "00"]
+    ata = opal.build_ata_argv("/dev/sda")
+    assert ata[5:] == [
+        "85", "08", "0e", "00", "01", "00", "01", "00",
+        "00", "00", "01", "00", "00", "00", "5c", "00",
+    ]  # fmt: skip
+
+
+def test_through_the_runner_a_non_zero_exit_is_a_tool_failure_not_an_answer():
+    argv = opal.build_ata_argv("/dev/sda")
+    runner = FakeRunner({tuple(argv): done(argv, "", rc=1)})  # no output: nothing invented
+    with pytest.raises(ToolFailedError, match="exit status 1"):
+        opal.discover_ata("/dev/sda", runner=runner)
+
+
+def test_through_the_runner_the_dump_is_parsed():
+    argv = opal.build_nvme_argv("/dev/nvme0")
+    # a real response's bytes, replayed in sedutil's dump layout (hex_bytes reads every layout)
+    runner = FakeRunner({tuple(argv): done(argv, fixture(f"opal/{WD730}"))})
+    assert opal.discover_nvme("/dev/nvme0", runner=runner).primary == "Opal 2"
