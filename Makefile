@@ -62,7 +62,7 @@ test: deps  ## everything: lint, typecheck, unit, TUI, loop-device and VM tests 
 bench: deps  ## throughput ratios against dd and nwipe on loop devices (prints, never asserts)
 	$(PY) bench/bench.py
 	$(PY) bench/fixedcost.py
-	$(MAKE) bench-boot
+	@echo "boot times: make bench-boot (QEMU, ~5 min)"
 
 bench-boot: deps image  ## power-on to station screen under QEMU, 8-disk rack (prints, never asserts)
 	$(PY) bench/boottime.py

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from wipestation.errors import ToolError, ToolFailedError, UnsupportedError
-from wipestation.tools import hdparm, nvme, sg, smartctl
+from wipestation.tools import blkdev, hdparm, nvme, sg, smartctl
 
 from tests.tools.fakes import FakeRunner, done, fixture
 
@@ -177,6 +177,38 @@ def test_nvme_id_ctrl_text_toshiba_matches_the_bits():
     assert ctrl.security_send_receive
 
 
+TOSHIBA = "nvme/toshiba-kxg6aznv512g-id-ctrl-text-sn-elided.txt"
+
+
+@pytest.mark.parametrize("value", ["0x3 (bla)", "0x3x", "3f", "", "-3", "0x", '"0x3"'])
+def test_nvme_id_ctrl_text_value_with_other_text_is_a_tool_error_naming_the_line(value):
+    text = fixture(TOSHIBA).replace("sanicap   : 0x3\n", f"sanicap   : {value}\n")
+    with pytest.raises(ToolError, match=r"unreadable number at line \d+ 'sanicap"):
+        nvme.parse_id_ctrl_text(text)
+
+
+@pytest.mark.parametrize("value", ["0x60000003 (bla)", 3.5, None, True, [3], -1])
+def test_nvme_id_ctrl_json_value_nvme_cli_would_not_print_is_a_tool_error(value):
+    d = json.loads(fixture("nvme/wdc-pc-sn730-id-ctrl.json"))
+    d["sanicap"] = value
+    with pytest.raises(ToolError, match="unreadable number at 'sanicap'"):
+        nvme.parse_id_ctrl(json.dumps(d))
+
+
+@pytest.mark.parametrize("text", ["[]", '"sanicap"', "{}", "no such device\n"])
+def test_nvme_id_ctrl_without_identify_fields_is_a_tool_error(text):
+    with pytest.raises(ToolError):
+        nvme.parse_id_ctrl(text)
+    with pytest.raises(ToolError):
+        nvme.parse_id_ctrl_text(text)
+
+
+def test_nvme_sanitize_log_unknown_status_is_an_error_not_never():
+    text = fixture("nvme/crucial-p3-ct4000p3pssd8-sanitize-log.txt").replace(":  0\n", ":  5\n", 1)
+    with pytest.raises(ToolError, match="unknown sanitize status 5"):
+        nvme.parse_sanitize_log_text(text)
+
+
 def test_nvme_sanitize_log_text_of_a_failed_drive_has_no_estimates():
     log = nvme.parse_sanitize_log_text(fixture("nvme/crucial-p3-ct4000p3pssd8-sanitize-log.txt"))
     assert log.sprog == 65535
@@ -334,3 +366,58 @@ def test_smartctl_usb_tries_sat_then_scsi():
     runner = FakeRunner({tuple(sat): done(sat, bad, 1), tuple(scsi): done(scsi, good, 0)})
     assert smartctl.summary("/dev/sdc", "usb", runner=runner).protocol == "SCSI"
     assert runner.calls == [tuple(sat), tuple(scsi)]
+
+
+# ---- fail closed: malformed values are errors or unknown, never defaults -------------------------
+
+WD_READCAP = "sg3-utils/usb-hdd-wd-black-p10-game-drive-sg_readcap-l.txt"
+
+
+@pytest.mark.parametrize("value", ["5l2", "512.5", "", "0x200"])
+def test_sg_readcap_unreadable_block_length_is_a_tool_error_naming_the_line(value):
+    text = fixture(WD_READCAP).replace("Logical block length=512", f"Logical block length={value}")
+    with pytest.raises(ToolError, match="Logical block length="):
+        sg.parse_readcap(text)
+
+
+def test_sg_readcap_results_without_their_values_are_a_tool_error():
+    text = fixture(WD_READCAP).split("   Last LBA")[0]
+    with pytest.raises(ToolError, match="without a block count"):
+        sg.parse_readcap(text)
+
+
+def test_sg_opcodes_table_without_a_readable_row_is_a_tool_error():
+    with pytest.raises(ToolError, match="no readable opcode row"):
+        sg.parse_opcodes("Opcode  Service    CDB    Name\n-----------\n<tr><td>48</td></tr>\n")
+
+
+@pytest.mark.parametrize("text", ["Progress indication: 4.5.2% done", "Progress indication: 450%"])
+def test_sg_progress_mangled_is_no_progress(text):
+    assert sg.parse_progress(text) is None
+
+
+@pytest.mark.parametrize("text", ["[]", '"smartctl"', '{"smartctl": {"exit_status": "0"}}', "{}"])
+def test_smartctl_json_that_is_not_smartctls_object_is_a_tool_error(text):
+    with pytest.raises(ToolError):
+        smartctl.parse(text)
+
+
+def test_smartctl_wrongly_typed_values_are_unknown_not_defaults():
+    d = json.loads(fixture("smartctl/nvme-samsung-970evo-x.json"))
+    d["smart_status"]["passed"] = "true"
+    d["nvme_smart_health_information_log"]["critical_warning"] = "0"
+    d["power_on_time"] = 12
+    s = smartctl.parse(json.dumps(d))
+    assert (s.passed, s.critical_warning, s.power_on_hours) == (None, None, None)
+
+
+@pytest.mark.parametrize("bad", ["4096 bytes", "-1", "0x200", "", "５１２"])
+def test_blkdev_queue_value_that_is_not_a_whole_number_is_a_tool_error(bad):
+    values = {k: v for k, v in blkdev.QUEUE_FILES.items()} | {"logical_block_size": bad}
+    with pytest.raises(ToolError, match="logical_block_size"):
+        blkdev.parse_queue_limits(values)
+
+
+def test_blkdev_no_queue_files_at_all_is_a_tool_error():
+    with pytest.raises(ToolError, match="no queue limits"):
+        blkdev.parse_queue_limits({})

@@ -12,10 +12,10 @@ import errno
 import fcntl
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from wipestation.errors import DeviceGoneError, ToolFailedError, UnsupportedError
+from wipestation.errors import DeviceGoneError, ToolError, ToolFailedError, UnsupportedError
 
 BLKDISCARD = 0x1277  # _IO(0x12, 119)
 BLKSECDISCARD = 0x127D  # _IO(0x12, 125)
@@ -43,23 +43,56 @@ class QueueLimits:
         return self.write_zeroes_max_bytes > 0
 
 
-def _read_int(path: str, default: int = 0) -> int:
+#: The sysfs queue files QueueLimits reads, with the value a kernel that lacks the file means.
+QUEUE_FILES = {
+    "discard_max_bytes": "0",
+    "discard_granularity": "0",
+    "write_zeroes_max_bytes": "0",  # before Linux 4.12
+    "logical_block_size": "512",
+    "rotational": "0",
+}
+
+
+def _read_text(path: str) -> str | None:
     try:
-        with open(path, encoding="ascii") as f:
-            return int(f.read().strip() or default)
-    except (OSError, ValueError):
-        return default
+        with open(path, encoding="ascii", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def parse_queue_limits(values: Mapping[str, str | None], where: str = "queue") -> QueueLimits:
+    """sysfs queue file contents → QueueLimits; ``None`` = the kernel has no such file.
+
+    Raises:
+        ToolError: a file holds something other than one whole number (names the file).
+    """
+    if all(values.get(k) is None for k in QUEUE_FILES):
+        raise ToolError(f"sysfs {where}: no queue limits (no such device, or not a block device)")
+    nums = {
+        k: _queue_int(values.get(k), default, f"{where}/{k}") for k, default in QUEUE_FILES.items()
+    }
+    if nums["rotational"] not in (0, 1) or nums["logical_block_size"] < 512:
+        raise ToolError(f"sysfs {where}: implausible queue limits {nums}")
+    return QueueLimits(
+        discard_max_bytes=nums["discard_max_bytes"],
+        discard_granularity=nums["discard_granularity"],
+        write_zeroes_max_bytes=nums["write_zeroes_max_bytes"],
+        logical_block_size=nums["logical_block_size"],
+        rotational=nums["rotational"] == 1,
+    )
+
+
+def _queue_int(text: str | None, default: str, where: str) -> int:
+    value = (default if text is None else text).strip()
+    if not value.isascii() or not value.isdigit():
+        raise ToolError(f"sysfs {where}: not a whole number ({value!r})")
+    return int(value)
 
 
 def queue_limits(name: str, sys_block: str = "/sys/class/block") -> QueueLimits:
     q = os.path.join(sys_block, name, "queue")
-    return QueueLimits(
-        discard_max_bytes=_read_int(os.path.join(q, "discard_max_bytes")),
-        discard_granularity=_read_int(os.path.join(q, "discard_granularity")),
-        write_zeroes_max_bytes=_read_int(os.path.join(q, "write_zeroes_max_bytes")),
-        logical_block_size=_read_int(os.path.join(q, "logical_block_size"), 512),
-        rotational=_read_int(os.path.join(q, "rotational")) == 1,
-    )
+    return parse_queue_limits({k: _read_text(os.path.join(q, k)) for k in QUEUE_FILES}, q)
 
 
 def range_arg(start: int, length: int) -> bytes:

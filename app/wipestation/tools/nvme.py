@@ -166,44 +166,75 @@ def build_ns_rescan_argv(ctrl: str) -> list[str]:
 # ---- parsers (pure) ------------------------------------------------------------------------
 
 
-def _num(v: object) -> int:
-    if isinstance(v, int):
+_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|\d+")
+#: The id-ctrl fields IdCtrl reads; a missing number means "not reported" (0: no such feature).
+_ID_NUMBERS = ("vid", "oacs", "oncs", "fna", "sanicap", "nn")
+_ID_TEXTS = ("mn", "sn", "fr")
+
+
+def _num(v: object, where: str, tool: str = "nvme id-ctrl") -> int:
+    """A JSON int or a decimal / ``0x`` hex string — nothing else.
+
+    Raises:
+        ToolError: the value is empty, signed, or carries other text; names ``where``.
+    """
+    if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
         return v
-    s = str(v).strip()
-    return int(s, 16) if s.lower().startswith("0x") else int(s or 0)
+    s = v.strip() if isinstance(v, str) else ""
+    if not _NUMBER.fullmatch(s):
+        raise ToolError(f"{tool}: unreadable number at {where}")
+    return int(s, 16) if s[:2].lower() == "0x" else int(s)
 
 
-def parse_id_ctrl(text: str) -> IdCtrl:
-    """``nvme id-ctrl -o json`` → IdCtrl. Raises ToolError on output that is not the JSON."""
+def _json_object(text: str, tool: str) -> dict[str, object]:
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ToolError(f"nvme id-ctrl: unreadable JSON output ({e})") from e
-    return _id_ctrl_from(d)
+        raise ToolError(f"{tool}: unreadable JSON output ({e})") from e
+    if not isinstance(d, dict):
+        raise ToolError(f"{tool}: JSON output is not an object ({type(d).__name__})")
+    return d
+
+
+def parse_id_ctrl(text: str) -> IdCtrl:
+    """``nvme id-ctrl -o json`` → IdCtrl.
+
+    Raises:
+        ToolError: not the JSON object, or a field nvme-cli would not print (names the key).
+    """
+    d = _json_object(text, "nvme id-ctrl")
+    return _id_ctrl_from({k: (v, f"{k!r}: {v!r}") for k, v in d.items()})
 
 
 def parse_id_ctrl_text(text: str) -> IdCtrl:
-    """Plain ``nvme id-ctrl`` (``key : value`` lines), for older stations and captures."""
-    d: dict[str, str] = {}
-    for line in text.splitlines():
+    """Plain ``nvme id-ctrl`` (``key : value`` lines), for older stations and captures.
+
+    Raises:
+        ToolError: a field IdCtrl reads has a value with other text (names the line).
+    """
+    d: dict[str, tuple[object, str]] = {}
+    for n, line in enumerate(text.splitlines(), 1):
         key, sep, value = line.partition(":")
         if sep and re.fullmatch(r"\s*[a-z0-9]+\s*", key):
-            d.setdefault(key.strip(), value.strip())
+            d.setdefault(key.strip(), (value.strip(), f"line {n} {line.strip()!r}"))
     return _id_ctrl_from(d)
 
 
-def _id_ctrl_from(d: Mapping[str, object]) -> IdCtrl:
-    return IdCtrl(
-        vid=_num(d.get("vid", 0)),
-        model=str(d.get("mn", "")).strip(),
-        serial=str(d.get("sn", "")).strip(),
-        firmware=str(d.get("fr", "")).strip(),
-        oacs=_num(d.get("oacs", 0)),
-        oncs=_num(d.get("oncs", 0)),
-        fna=_num(d.get("fna", 0)),
-        sanicap=_num(d.get("sanicap", 0)),
-        nn=_num(d.get("nn", 0)),
-    )
+def _id_ctrl_from(d: Mapping[str, tuple[object, str]]) -> IdCtrl:
+    """Fields as ``key -> (value, where)``; ``where`` names the line or key in errors."""
+    if not any(k in d for k in (*_ID_NUMBERS, *_ID_TEXTS)):
+        raise ToolError(
+            "nvme id-ctrl: none of the identify fields (vid, mn, sn, ...) in the output"
+        )
+    nums = {k: _num(*d[k]) if k in d else 0 for k in _ID_NUMBERS}
+    texts = {k: _text(*d[k]) if k in d else "" for k in _ID_TEXTS}
+    return IdCtrl(model=texts["mn"], serial=texts["sn"], firmware=texts["fr"], **nums)
+
+
+def _text(v: object, where: str) -> str:
+    if not isinstance(v, str):
+        raise ToolError(f"nvme id-ctrl: a text field is not text at {where}")
+    return v.strip()
 
 
 _EST_KEYS = {
@@ -211,59 +242,98 @@ _EST_KEYS = {
     "block_erase": "time_block_erase",
     "crypto_erase": "time_crypto_erase",
 }
+_LOG = "nvme sanitize-log"
 
 
 def parse_sanitize_log(text: str) -> SanitizeLog:
-    """``nvme sanitize-log -o json``: ``{"nvme0": {"sprog":…, "sstat": {…}, "time_…":…}}``."""
-    try:
-        root = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ToolError(f"nvme sanitize-log: unreadable JSON output ({e})") from e
-    dev = next(iter(root.values())) if root and "sprog" not in root else root
+    """``nvme sanitize-log -o json``: ``{"nvme0": {"sprog":…, "sstat": {…}, "time_…":…}}``.
+
+    Raises:
+        ToolError: not that JSON, or a value that is not a number or a known status.
+    """
+    root = _json_object(text, _LOG)
+    dev = next(iter(root.values()), None) if root and "sprog" not in root else root
+    if not isinstance(dev, dict) or "sprog" not in dev:
+        raise ToolError(f"{_LOG}: no sanitize log (sprog) in the JSON output")
     sstat = dev.get("sstat", {})
-    status_text = " ".join(str(v) for v in sstat.values()) if isinstance(sstat, dict) else ""
-    m = re.search(r"\((\d)\)", status_text)
-    status = int(m.group(1)) if m else (_num(sstat) & 0x7 if not isinstance(sstat, dict) else 0)
-    est = {k: _estimate(dev.get(v)) for k, v in _EST_KEYS.items()}
+    if isinstance(sstat, dict):
+        status = _status_of_text(" ".join(str(v) for v in sstat.values()))
+        passes = _num(sstat.get("no_cmplted_passes", 0), "no_cmplted_passes", _LOG)
+        erased = bool(_num(sstat.get("global_erased", 0), "global_erased", _LOG))
+    else:
+        bits = _num(sstat, f"'sstat': {sstat!r}", _LOG)
+        status, passes, erased = (
+            _status(bits & 0x7, "sstat"),
+            (bits >> 3) & 0x1F,
+            bool(bits & 0x100),
+        )
     return SanitizeLog(
-        sprog=_num(dev.get("sprog", 0)),
-        status=SanitizeStatus(status if status in SanitizeStatus._value2member_map_ else 0),
-        passes=_num(sstat.get("no_cmplted_passes", 0)) if isinstance(sstat, dict) else 0,
-        global_erased=isinstance(sstat, dict) and bool(_num(sstat.get("global_erased", 0))),
-        estimates=est,
+        sprog=_num(dev["sprog"], f"'sprog': {dev['sprog']!r}", _LOG),
+        status=status,
+        passes=passes,
+        global_erased=erased,
+        estimates={k: _estimate(dev.get(v), v) for k, v in _EST_KEYS.items()},
     )
+
+
+def _status_of_text(text: str) -> SanitizeStatus:
+    """``"(2) In Progress"`` → IN_PROGRESS; nvme-cli writes the SSTAT value in parentheses."""
+    m = re.search(r"\((\d)\)", text)
+    if m is None:
+        raise ToolError(f"{_LOG}: no sanitize status in sstat ({text!r})")
+    return _status(int(m.group(1)), text)
+
+
+def _status(value: int, where: str) -> SanitizeStatus:
+    """A status the NVMe spec does not define is an error, never "never sanitized"."""
+    if value not in SanitizeStatus._value2member_map_:
+        raise ToolError(f"{_LOG}: unknown sanitize status {value} at {where}")
+    return SanitizeStatus(value)
 
 
 def parse_sanitize_log_text(text: str) -> SanitizeLog:
-    """Plain ``nvme sanitize-log`` (``Sanitize Progress (SPROG) : N`` lines)."""
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
+    """Plain ``nvme sanitize-log`` (``Sanitize Progress (SPROG) : N`` lines).
+
+    Raises:
+        ToolError: SPROG/SSTAT missing or not a number (names the line).
+    """
+    fields: dict[str, tuple[str, str]] = {}
+    for n, line in enumerate(text.splitlines(), 1):
         key, sep, value = line.partition(":")
         if sep:
-            fields[re.sub(r"\s+", " ", key).strip()] = value.strip().split()[0] if value else ""
-    sstat = _num(_field(fields, "(SSTAT)") or 0)
+            first = value.strip().split()[0] if value.strip() else ""
+            fields[re.sub(r"\s+", " ", key).strip()] = (first, f"line {n} {line.strip()!r}")
+    sprog, sstat = _field(fields, "(SPROG)"), _field(fields, "(SSTAT)")
+    if sprog is None or sstat is None:
+        raise ToolError(f"{_LOG}: no SPROG/SSTAT lines in the output")
+    bits = _num(*sstat, _LOG)
     est = {
-        "overwrite": _estimate(fields.get("Estimated Time For Overwrite")),
-        "block_erase": _estimate(fields.get("Estimated Time For Block Erase")),
-        "crypto_erase": _estimate(fields.get("Estimated Time For Crypto Erase")),
+        k: _estimate(*fields[f"Estimated Time For {label}"], _LOG)
+        if f"Estimated Time For {label}" in fields
+        else None
+        for k, label in (
+            ("overwrite", "Overwrite"),
+            ("block_erase", "Block Erase"),
+            ("crypto_erase", "Crypto Erase"),
+        )
     }
     return SanitizeLog(
-        sprog=_num(_field(fields, "(SPROG)") or 0),
-        status=SanitizeStatus(sstat & 0x7 if (sstat & 0x7) <= 4 else 0),
-        passes=(sstat >> 3) & 0x1F,
-        global_erased=bool(sstat & 0x100),
+        sprog=_num(*sprog, _LOG),
+        status=_status(bits & 0x7, sstat[1]),
+        passes=(bits >> 3) & 0x1F,
+        global_erased=bool(bits & 0x100),
         estimates=est,
     )
 
 
-def _field(fields: dict[str, str], tag: str) -> str | None:
+def _field(fields: dict[str, tuple[str, str]], tag: str) -> tuple[str, str] | None:
     return next((v for k, v in fields.items() if k.endswith(tag)), None)
 
 
-def _estimate(v: object) -> int | None:
+def _estimate(v: object, where: str, tool: str = _LOG) -> int | None:
     if v is None:
         return None
-    n = _num(v)
+    n = _num(v, where, tool)
     return None if n == _NO_ESTIMATE else n
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from wipestation.errors import ToolFailedError, UnsupportedError
+from wipestation.errors import ToolError, ToolFailedError, UnsupportedError
 from wipestation.tools.runner import Completed, Runner, run
 
 TIMEOUT = 60.0
@@ -127,7 +127,11 @@ _OPCODE_ROW = re.compile(r"^\s*([0-9a-fA-F]{2})\s+(?:([0-9a-fA-F]{1,4})\s+)?(\d{
 
 
 def parse_opcodes(text: str) -> Opcodes:
-    """Rows of ``sg_opcodes``: `` 48        2        10    Sanitize, block erase``."""
+    """Rows of ``sg_opcodes``: `` 48        2        10    Sanitize, block erase``.
+
+    Raises:
+        ToolError: the table's ``-----`` rule is there but no row under it can be read.
+    """
     found: set[tuple[int, int | None]] = set()
     body = text.split("-----", 1)[-1] if "-----" in text else text
     for line in body.splitlines():
@@ -135,21 +139,42 @@ def parse_opcodes(text: str) -> Opcodes:
         if m:
             sa = int(m.group(2), 16) if m.group(2) else None
             found.add((int(m.group(1), 16), sa))
+    if "-----" in text and not found:
+        first = next((ln.strip() for ln in body.splitlines() if ln.strip("- \t")), "")
+        raise ToolError(f"sg_opcodes: no readable opcode row under the table rule ({first!r})")
     return Opcodes(frozenset(found))
 
 
-def parse_readcap(text: str) -> ReadCap | None:
-    blocks = re.search(r"Number of logical blocks=(\d+)", text)
-    length = re.search(r"Logical block length=(\d+)", text)
-    if not blocks or not length:
+def _readcap_int(text: str, label: str) -> int | None:
+    """``label=<digits>`` as a whole number; a label followed by anything else is an error."""
+    line = next((ln.strip() for ln in text.splitlines() if f"{label}=" in ln), None)
+    if line is None:
         return None
-    phys = re.search(r"physical block length=(\d+)", text)
+    m = re.search(rf"{re.escape(label)}=(\d+)(?![\w.])", line)
+    if m is None:
+        raise ToolError(f"sg_readcap: unreadable line {line!r}")
+    return int(m.group(1))
+
+
+def parse_readcap(text: str) -> ReadCap | None:
+    """``sg_readcap -l``; None when there are no results (the command failed).
+
+    Raises:
+        ToolError: a results block without readable block count and length (names the line).
+    """
+    blocks = _readcap_int(text, "Number of logical blocks")
+    length = _readcap_int(text, "Logical block length")
+    if blocks is None or length is None:
+        if "Read Capacity results" in text:
+            raise ToolError("sg_readcap: results without a block count and block length")
+        return None
+    phys = _readcap_int(text, "physical block length")
     lbp = re.search(r"lbpme=(\d), lbprz=(\d)", text)
     prot = re.search(r"prot_en=(\d), p_type=(\d)", text)
     return ReadCap(
-        blocks=int(blocks.group(1)),
-        block_length=int(length.group(1)),
-        physical_block_length=int(phys.group(1)) if phys else int(length.group(1)),
+        blocks=blocks,
+        block_length=length,
+        physical_block_length=phys or length,
         lbpme=bool(lbp and lbp.group(1) == "1"),
         lbprz=bool(lbp and lbp.group(2) == "1"),
         protection=bool(prot and prot.group(1) == "1"),
@@ -159,8 +184,9 @@ def parse_readcap(text: str) -> ReadCap | None:
 
 def parse_progress(text: str) -> float | None:
     """``Progress indication: 45.23% done`` → 0.4523; None when the device gave none."""
-    m = re.search(r"Progress indication:\s*([\d.]+)%", text)
-    return float(m.group(1)) / 100 if m else None
+    m = re.search(r"Progress indication:\s*(\d{1,3}(?:\.\d+)?)%", text)
+    value = float(m.group(1)) / 100 if m else None
+    return value if value is not None and value <= 1.0 else None
 
 
 def failure_in(text: str) -> str:

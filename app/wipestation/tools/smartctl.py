@@ -18,8 +18,22 @@ TIMEOUT = 60.0
 _FATAL_BITS = 0b11
 
 
+#: NVMe SMART/Health log byte 0 (Critical Warning), bit → what it means (NVMe 2.0 §5.16.1.3).
+CRITICAL_WARNING_BITS = {
+    0x01: "available spare below threshold",
+    0x02: "temperature outside its thresholds",
+    0x04: "NVM subsystem reliability degraded",
+    0x08: "media placed in read-only mode",
+    0x10: "volatile memory backup failed",
+    0x20: "persistent memory region read-only or unreliable",
+}
+MEDIA_READ_ONLY = 0x08
+
+
 @dataclass(frozen=True)
 class SmartSummary:
+    """smartctl's answers; ``None`` = smartctl did not say (or said it in an unreadable form)."""
+
     protocol: str  # "ATA" | "NVMe" | "SCSI" | ""
     device_type: str  # smartctl's -d type it used ("sat", "nvme", "scsi", ...)
     model: str
@@ -37,10 +51,23 @@ class SmartSummary:
     security_frozen: bool | None
     exit_status: int
     messages: tuple[str, ...] = ()
+    #: NVMe Critical Warning bits (CRITICAL_WARNING_BITS); None for ATA/SCSI or unreadable
+    critical_warning: int | None = None
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The Critical Warning bits set, in words."""
+        cw = self.critical_warning or 0
+        return tuple(text for bit, text in CRITICAL_WARNING_BITS.items() if cw & bit)
+
+    @property
+    def media_read_only(self) -> bool:
+        return bool((self.critical_warning or 0) & MEDIA_READ_ONLY)
 
     def to_json(self) -> dict[str, object]:
         out = dict(self.__dict__)
         out["messages"] = list(self.messages)
+        out["critical_warnings"] = list(self.warnings)
         return out
 
 
@@ -51,41 +78,76 @@ def build_argv(dev: str, device_type: str = "") -> list[str]:
     return [*argv, dev]
 
 
+# ---- parsing: every value is type-checked; a wrong type is unknown (None), never a default ----
+
+
+def _at(d: object, *path: str) -> object:
+    for key in path:
+        d = d.get(key) if isinstance(d, dict) else None
+    return d
+
+
+def _int(v: object) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+
+
+def _bool(v: object) -> bool | None:
+    return v if isinstance(v, bool) else None
+
+
+def _str(v: object) -> str:
+    return v.strip() if isinstance(v, str) else ""
+
+
 def _attr_raw(d: dict[str, Any], attr_id: int) -> int | None:
-    for a in d.get("ata_smart_attributes", {}).get("table", []):
-        if a.get("id") == attr_id:
-            return int(a.get("raw", {}).get("value", 0))
+    table = _at(d, "ata_smart_attributes", "table")
+    for a in table if isinstance(table, list) else ():
+        if _at(a, "id") == attr_id:
+            return _int(_at(a, "raw", "value"))
     return None
 
 
-def parse(text: str) -> SmartSummary:
-    """``smartctl --json -x`` output (any protocol) → SmartSummary. Raises ToolError if no JSON."""
+def _root(text: str) -> dict[str, Any]:
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
         raise ToolError(f"smartctl: unreadable JSON output ({e})") from e
-    meta = d.get("smartctl", {})
-    nvme = d.get("nvme_smart_health_information_log", {})
-    sec = d.get("ata_security")
-    status = d.get("smart_status", {})
+    if not isinstance(d, dict):
+        raise ToolError(f"smartctl: JSON output is not an object ({type(d).__name__})")
+    if _int(_at(d, "smartctl", "exit_status")) is None:
+        raise ToolError("smartctl: JSON output without a readable smartctl.exit_status")
+    return d
+
+
+def parse(text: str) -> SmartSummary:
+    """``smartctl --json -x`` output (any protocol) → SmartSummary.
+
+    Raises:
+        ToolError: not smartctl's JSON object (no readable ``smartctl.exit_status``).
+    """
+    d = _root(text)
+    messages = _at(d, "smartctl", "messages")
     return SmartSummary(
-        protocol=d.get("device", {}).get("protocol", ""),
-        device_type=d.get("device", {}).get("type", ""),
-        model=d.get("model_name", "") or d.get("scsi_model_name", ""),
-        serial=d.get("serial_number", ""),
-        firmware=d.get("firmware_version", "") or d.get("revision", ""),
-        passed=status.get("passed") if "passed" in status else None,
-        power_on_hours=d.get("power_on_time", {}).get("hours"),
+        protocol=_str(_at(d, "device", "protocol")),
+        device_type=_str(_at(d, "device", "type")),
+        model=_str(d.get("model_name")) or _str(d.get("scsi_model_name")),
+        serial=_str(d.get("serial_number")),
+        firmware=_str(d.get("firmware_version")) or _str(d.get("revision")),
+        passed=_bool(_at(d, "smart_status", "passed")),
+        power_on_hours=_int(_at(d, "power_on_time", "hours")),
         reallocated_sectors=_attr_raw(d, 5),
         pending_sectors=_attr_raw(d, 197),
-        percentage_used=nvme.get("percentage_used"),
-        media_errors=nvme.get("media_errors"),
-        rotation_rate=d.get("rotation_rate"),
-        trim=d.get("trim", {}).get("supported") if "trim" in d else None,
-        security_enabled=sec.get("enabled") if sec else None,
-        security_frozen=sec.get("frozen") if sec else None,
-        exit_status=int(meta.get("exit_status", 0)),
-        messages=tuple(m.get("string", "") for m in meta.get("messages", [])),
+        percentage_used=_int(_at(d, "nvme_smart_health_information_log", "percentage_used")),
+        media_errors=_int(_at(d, "nvme_smart_health_information_log", "media_errors")),
+        rotation_rate=_int(d.get("rotation_rate")),
+        trim=_bool(_at(d, "trim", "supported")),
+        security_enabled=_bool(_at(d, "ata_security", "enabled")),
+        security_frozen=_bool(_at(d, "ata_security", "frozen")),
+        exit_status=_int(_at(d, "smartctl", "exit_status")) or 0,
+        messages=tuple(_str(_at(m, "string")) for m in messages)
+        if isinstance(messages, list)
+        else (),
+        critical_warning=_int(_at(d, "nvme_smart_health_information_log", "critical_warning")),
     )
 
 
