@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 
 import pytest
+from wipestation.discovery import inventory
 from wipestation.errors import ToolFailedError, UnsupportedError
 from wipestation.model import Transport
 from wipestation.planning import policy
@@ -242,3 +243,20 @@ def test_step_names_say_what_ran():
         "eMMC secure trim step 2 (CMD38)"
     )
     assert replace(mmc_steps.MmcSanitizeStep()).kind == "firmware"
+
+
+# ---- discovery: the user area is the drive, its hardware partitions never are ----------------
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [("mmcblk0", True), ("mmcblk0boot0", False), ("mmcblk0boot1", False), ("mmcblk0rpmb", False)],
+)
+def test_only_the_user_area_of_an_mmc_device_is_a_wipe_target(name, target):
+    props = {"DEVNAME": f"/dev/{name}", "sysfs:size": "32768"}
+    assert inventory.is_target_node(props) is target
+
+
+def test_an_mmcblk_device_is_an_mmc_drive():
+    props = {"DEVNAME": "/dev/mmcblk0", "sysfs:size": "32768", "ID_SERIAL": "0xdeadbeef"}
+    assert inventory.drive_from_properties(props).transport == Transport.MMC

@@ -33,6 +33,8 @@ def is_target_node(p: dict[str, str]) -> bool:
     name = p.get("DEVNAME", "").rsplit("/", 1)[-1]
     if not name or name.startswith(_NOT_TARGETS) or "boot" in name:  # mmcblk0boot0 (eMMC hw part)
         return False
+    if re.fullmatch(r"mmcblk\d+rpmb", name):  # a block device before Linux 4.14: never a target
+        return False
     if p.get("sysfs:device/type") == "5" or p.get("ID_CDROM") == "1":
         return False
     size = p.get("sysfs:size")
