@@ -29,14 +29,14 @@ def test_no_job_running_counts_as_one_and_a_small_largest_is_kept() -> None:
     assert BufferBudget(64 * MiB, 64 * 1024, lambda: 500).size() == 64 * 1024
 
 
-def test_the_default_budget_is_an_eighth_of_memory_within_bounds(tmp_path: Path) -> None:
+def test_the_default_budget_is_a_quarter_of_memory_within_bounds(tmp_path: Path) -> None:
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:        2000000 kB\nMemFree: 1 kB\n")
-    assert default_total(str(meminfo)) == 2000000 * 1024 // 8
-    meminfo.write_text("MemTotal:        100000 kB\n")
+    assert default_total(str(meminfo)) == 2000000 * 1024 // 4
+    meminfo.write_text("MemTotal:        200000 kB\n")
     assert default_total(str(meminfo)) == 64 * MiB
     meminfo.write_text("MemTotal:        64000000 kB\n")
-    assert default_total(str(meminfo)) == 512 * MiB
+    assert default_total(str(meminfo)) == 1024 * MiB
     meminfo.write_text("garbage\n")
     assert default_total(str(meminfo)) == 512 * MiB
 
