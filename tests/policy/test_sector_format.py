@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from wipestation.discovery import inventory, udev
 from wipestation.engine import records
 from wipestation.errors import ToolError, UnsupportedError
 from wipestation.model import JobResult, JobState, SectorFormat, StepRecord, Transport
@@ -241,3 +242,42 @@ def test_a_record_with_a_sector_format_is_valid():
     record = build_record(result, StationInfo(station_id="t"))
     jsonschema.validate(record, load_schema(), cls=jsonschema.Draft202012Validator)
     assert record["sector_format"]["reformatted_to"] == 512
+
+
+# ---- discovery: Linux lists such a drive with 0 bytes --------------------------------------------
+
+SAS_AT_0 = {
+    "DEVNAME": "/dev/sdf",
+    "sysfs:size": "0",  # what lsblk showed for the EMC PM1633 ("sdf ... 0B", PROVENANCE.md)
+    "sysfs:device/type": "0",
+    "sysfs:removable": "0",
+}
+
+
+@pytest.mark.parametrize(
+    ("props", "listed"),
+    [
+        (SAS_AT_0, True),
+        ({**SAS_AT_0, "sysfs:removable": "1"}, False),  # an empty card reader
+        ({**SAS_AT_0, "DEVNAME": "/dev/nvme0n1", "sysfs:device/type": ""}, False),
+        ({**SAS_AT_0, "sysfs:device/type": "5"}, False),  # an optical drive
+    ],
+)
+def test_a_fixed_scsi_disk_of_0_bytes_is_listed(props, listed):
+    assert inventory.is_target_node(props) is listed
+
+
+@pytest.mark.parametrize(("removable", "listed"), [("0", True), ("1", False)])
+def test_udev_keeps_a_fixed_scsi_disk_of_0_bytes(tmp_path, removable, listed):
+    (tmp_path / "device").mkdir()
+    (tmp_path / "size").write_text("0\n")
+    (tmp_path / "removable").write_text(f"{removable}\n")
+    (tmp_path / "device" / "type").write_text("0\n")
+    assert udev.has_media(str(tmp_path)) is listed
+
+
+def test_the_listed_drive_gets_the_reformat_plan():
+    drv = inventory.drive_from_properties(SAS_AT_0)
+    assert drv.size_bytes == 0
+    plan = policy.plan(drv, emc_caps(drv), "auto", "sample")
+    assert kinds(plan)[0] is SectorReformatStep

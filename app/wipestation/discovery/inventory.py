@@ -38,6 +38,8 @@ def is_target_node(p: dict[str, str]) -> bool:
     if p.get("sysfs:device/type") == "5" or p.get("ID_CDROM") == "1":
         return False
     size = p.get("sysfs:size")
+    if udev.fixed_scsi_disk(p):
+        return True  # even at 0 bytes (udev.has_media): the plan says why
     return size is None or int(size or 0) > 0
 
 

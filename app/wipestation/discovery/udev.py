@@ -121,12 +121,19 @@ def iter_disks(ctx: pyudev.Context | None = None) -> Iterator[tuple[Props, list[
 
 
 def has_media(sys_path: str) -> bool:
-    """False only when sysfs says the size is 0 (an unreadable size is left to the caller)."""
+    """False only when sysfs says the size is 0 (an unreadable size is left to the caller), and
+    the disk is not a fixed SCSI disk: one of those at 0 bytes is a drive Linux cannot read
+    (520/528-byte sectors from an array, or left mid-format), listed so the station says so."""
     try:
         with open(os.path.join(sys_path, "size"), encoding="ascii") as f:
-            return f.read().strip() != "0"
+            return f.read().strip() != "0" or fixed_scsi_disk(read_sysfs(sys_path))
     except (OSError, ValueError):
         return True
+
+
+def fixed_scsi_disk(p: Props) -> bool:
+    """SCSI peripheral type 0 (direct access) and not removable: never an empty card reader."""
+    return p.get("sysfs:device/type") == "0" and p.get("sysfs:removable") == "0"
 
 
 def disk_by_name(name: str, ctx: pyudev.Context | None = None) -> tuple[Props, list[Props]] | None:
