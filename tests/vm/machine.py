@@ -49,7 +49,7 @@ from tests.vm.rack import (
 
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
-DEFAULT_APPEND = "console=ttyS0,115200 quiet loglevel=3 panic=-1"
+DEFAULT_APPEND = "console=ttyS0,115200 libata.allow_tpm=1 quiet loglevel=3 panic=-1"
 T = TypeVar("T")
 
 

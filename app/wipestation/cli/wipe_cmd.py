@@ -13,6 +13,7 @@ and ``--asset-tag DEVICE=TAG`` put the chain of custody on every record, and ove
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -26,7 +27,7 @@ from wipestation.cli import add_exclude_argument
 from wipestation.config import StationConfig
 from wipestation.discovery.inventory import Inventory
 from wipestation.engine.journal import Journal, journal_dir_for
-from wipestation.errors import WipestationError
+from wipestation.errors import UnsupportedError, WipestationError
 from wipestation.model import VERIFY_MODES, Drive, JobResult, Progress
 from wipestation.planning import catalogue
 from wipestation.planning.planner import Planner
@@ -34,9 +35,17 @@ from wipestation.reports.keystore import DEFAULT_KEY_DIR, KeyHome
 from wipestation.reports.record import StationInfo
 from wipestation.reports.writer import ReportWriter
 from wipestation.services import Services
+from wipestation.steps.secret import Secret, make_secret
 from wipestation.tools import tpm2
 
 DEFAULT_REPORT_DIR = "/var/lib/wipestation/reports"
+#: the secrets that open a locked drive (planning/locks.py): flag → what it is, and its kind
+SECRET_FLAGS = {
+    "password": "the ATA user password",
+    "master-password": "the ATA master password",
+    "psid": "the TCG PSID from the drive's label",
+}
+SECRET_KINDS = {"password": "user", "master-password": "master", "psid": "psid"}
 CONFIRM_WORD = "ERASE"
 
 
@@ -61,6 +70,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--operator", default="", metavar="NAME", help="technician on every record")
     p.add_argument("--customer", default="", metavar="NAME", help="customer on every record")
     p.add_argument("--location", default="", metavar="TEXT", help="where the station stands")
+    for flag, what in SECRET_FLAGS.items():
+        p.add_argument(
+            f"--{flag}",
+            default="",
+            metavar="SECRET",
+            help=f"{what} of a locked DEVICE (one DEVICE only; '-' reads it from the terminal)",
+        )
     p.add_argument(
         "--asset-tag",
         action="append",
@@ -140,8 +156,10 @@ def run(args: argparse.Namespace) -> int:
         paper=cfg.paper,
         asset_tags=tags,
     )
+    secret = secret_of(args)
     services = build_services(cfg, writer=writer, journal=journal_dir, watcher_required=False)
     try:
+        give_secret(services, targets, secret)
         overlap_start(services, writer, [d for d, _ in targets])
         refused = [f"{d.path}: {e}" for d, m in targets if (e := services.check(d, m, args.verify))]
         if refused:
@@ -154,6 +172,37 @@ def run(args: argparse.Namespace) -> int:
         return run_jobs(services, targets, args)
     finally:
         services.close()
+
+
+def secret_of(args: argparse.Namespace) -> Secret | None:
+    """The one password/PSID given (``-``: asked without echo), checked; None when none was.
+
+    Raises:
+        WipestationError: more than one given, or not a valid password/PSID.
+    """
+    given = [(flag, v) for flag in SECRET_FLAGS if (v := getattr(args, flag.replace("-", "_")))]
+    if not given:
+        return None
+    if len(given) > 1:
+        raise WipestationError(f"give one of {', '.join('--' + f for f in SECRET_FLAGS)}")
+    flag, value = given[0]
+    if value == "-":
+        value = getpass.getpass(f"{SECRET_FLAGS[flag]}: ")
+    try:
+        return make_secret(SECRET_KINDS[flag], value)
+    except UnsupportedError as e:
+        raise WipestationError(f"--{flag}: {e}") from None
+
+
+def give_secret(
+    services: Services, targets: list[tuple[Drive, str]], secret: Secret | None
+) -> None:
+    """A secret opens one drive: the planner keeps it for that drive's plan only."""
+    if secret is None:
+        return
+    if len(targets) != 1 or not isinstance(services.planner, Planner):
+        raise WipestationError("a password or PSID is given for exactly one DEVICE")
+    services.planner.give_secret(targets[0][0].identity, secret)
 
 
 def overlap_start(services: Services, writer: ReportWriter, drives: list[Drive]) -> None:

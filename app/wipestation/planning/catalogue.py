@@ -41,6 +41,7 @@ STRICTER = f"stricter of {R1} and {IEEE}"
 
 ATA_TRANSPORTS = (Transport.SATA, Transport.USB)
 SCSI_TRANSPORTS = (Transport.SAS, Transport.SCSI)
+TCG_TRANSPORTS = (Transport.NVME, Transport.SATA, Transport.SAS, Transport.SCSI)
 ALL = tuple(Transport)
 
 Steps = Callable[[Drive, Capabilities, PolicyOptions], tuple[Step, ...]]
@@ -316,6 +317,12 @@ METHODS: tuple[Method, ...] = (
         "back as disabled. Purge on HDDs with enhanced erase; otherwise Clear.",
         _levels(hdd=P, ssd=C, flash=C), STRICTER, Expect.CHANGED, ATA_TRANSPORTS,
         checks.ata_password, _needs_secret),
+    _fw("tcg-psid-revert", "TCG PSID revert (self-encrypting drive)",
+        "Revert by the PSID authority (the 32 characters on the drive's label), through the "
+        "kernel's sed-opal: the drive makes new media keys, a cryptographic erase (Purge on an "
+        "encrypting SSC, Clear on Pyrite); opens a locked SED.",
+        _levels(hdd=P, ssd=P, nvme=P), BOTH, Expect.CHANGED, TCG_TRANSPORTS,
+        checks.tcg_psid, _needs_secret),
     _fw("scsi-sanitize-crypto", "SCSI sanitize, cryptographic erase",
         "SANITIZE service action CRYPTOGRAPHIC ERASE.",
         _levels(hdd=P, ssd=P), BOTH, Expect.CHANGED, SCSI_OR_USB,

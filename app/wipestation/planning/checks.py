@@ -185,3 +185,18 @@ def ata_password(c: Capabilities, o: PolicyOptions) -> str:
     if sec.frozen and not sec.locked:
         return "ATA security is frozen: hot-replug the drive, then probe again"
     return ""
+
+
+def tcg_psid(c: Capabilities, o: PolicyOptions) -> str:
+    """A PSID revert through the kernel: the drive must report an Opal SSC with locking."""
+    why = usb_gate(c)
+    if why:
+        return why
+    if c.tcg is None:
+        return "no TCG Level 0 Discovery answer: not a self-encrypting drive, or not askable"
+    if c.tcg.locking is None or not c.tcg.locking.supported:
+        return "its TCG Level 0 Discovery shows no (supported) Locking feature"
+    if c.tcg.primary not in ("Opal 2", "Opal 1"):
+        ssc = c.tcg.primary or "an SSC the response did not show"
+        return f"the kernel's sed-opal reverts Opal 1/2 drives only (this one reports {ssc})"
+    return ""

@@ -17,6 +17,7 @@ from wipestation.planning.medium import medium_of
 from wipestation.steps.locked import AtaPasswordEraseStep
 from wipestation.steps.plan import Expect, Expectation, Plan, Step
 from wipestation.steps.secret import Secret, SecretKind
+from wipestation.steps.tcg import PsidRevertStep
 
 LOCKED_ATA = "locked: needs the user or master password, else destroy"
 LOCKED_SED = (
@@ -30,6 +31,7 @@ UNKNOWN_ATA = (
 #: the methods that carry the operator's secret, by the kind of secret they take
 SECRET_METHODS = {
     "ata-erase-password": (SecretKind.USER, SecretKind.MASTER),
+    "tcg-psid-revert": (SecretKind.PSID,),
 }
 
 
@@ -71,7 +73,8 @@ def secret_plan(
         raise UnsupportedError(f"{m.name} refused for {drive.path}: {why}")
     steps = _steps(m, drive, caps, secret)
     medium = medium_of(drive, caps)
-    level = m.levels[medium] if _enhanced(caps) else "clear"
+    full = caps.tcg.encrypting if m.name == "tcg-psid-revert" and caps.tcg else _enhanced(caps)
+    level = m.levels[medium] if full else "clear"
     return Plan(
         method=m.name,
         level=level,
@@ -89,6 +92,8 @@ def _enhanced(caps: Capabilities) -> bool:
 
 
 def _steps(m: Method, drive: Drive, caps: Capabilities, secret: Secret) -> tuple[Step, ...]:
+    if m.name == "tcg-psid-revert":
+        return (PsidRevertStep(dev=drive.path, transport=str(drive.transport), secret=secret),)
     sec = caps.ata.security if caps.ata else None
     enhanced = _enhanced(caps)
     minutes = (sec.enhanced_erase_minutes if enhanced else sec.erase_minutes) if sec else None

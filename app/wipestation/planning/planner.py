@@ -20,6 +20,7 @@ from wipestation.planning.checks import DEFAULT_OPTIONS, PolicyOptions
 from wipestation.planning.medium import Medium, medium_of
 from wipestation.planning.probe import probe
 from wipestation.steps.plan import Plan
+from wipestation.steps.secret import Secret
 
 #: Drives probed at once by ``prefetch``: each probe mostly waits for its tools (hdparm,
 #: smartctl, sg_*, nvme subprocesses), so threads overlap them; bounded for a 48-bay station.
@@ -46,6 +47,8 @@ class Planner:
         self.prober, self.options, self.ttl, self.clock = prober, options, ttl, clock
         self._cache: dict[CacheKey, tuple[float, Capabilities]] = {}
         self._lock = threading.Lock()
+        #: the secrets operators gave to open locked drives, by drive identity (never persisted)
+        self._secrets: dict[str, Secret] = {}
 
     def capabilities(self, drive: Drive) -> Capabilities:
         """What the drive reported, asked at most once per ``ttl`` for the same key."""
@@ -72,7 +75,19 @@ class Planner:
 
     def plan(self, drive: Drive, method: str, verify: VerifyMode) -> Plan:
         """Raises UnsupportedError when the drive cannot run ``method``."""
-        return policy.plan(drive, self.capabilities(drive), method, verify, self.options)
+        with self._lock:
+            secret = self._secrets.get(drive.identity)
+        caps = self.capabilities(drive)
+        return policy.plan(drive, caps, method, verify, self.options, secret=secret)
+
+    def give_secret(self, identity: str, secret: Secret | None) -> None:
+        """The password or PSID an operator gave for one drive (None takes it back): the next
+        plan for that drive may open its lock with it (``planning/locks.py``)."""
+        with self._lock:
+            if secret is None:
+                self._secrets.pop(identity, None)
+            else:
+                self._secrets[identity] = secret
 
     def medium(self, drive: Drive) -> Medium:
         return medium_of(drive, self.capabilities(drive))
@@ -87,3 +102,4 @@ class Planner:
         """Engine subscriber: a finished job changed what its drive reports."""
         if p.state.finished:
             self.forget(p.identity)
+            self.give_secret(p.identity, None)  # a secret opens one job, then it is gone
