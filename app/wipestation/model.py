@@ -68,6 +68,12 @@ class Drive:
     read_only: bool
     identity: str
     identity_source: IdentitySource
+    #: Where the serial was read and what each source said (``identity.read_serial``).
+    serial_sources: tuple[tuple[str, str], ...] = ()
+    #: Why the serial's sources disagree ("" when they agree).
+    serial_disagreement: str = ""
+    #: The serial is a placeholder ("To Be Filled By O.E.M.", all X): the identity is not it.
+    serial_placeholder: bool = False
     protected: bool = False
     protected_reasons: tuple[str, ...] = ()
     vendor: str = ""
@@ -105,6 +111,9 @@ class Drive:
             "identity": self.identity,
             "identity_source": str(self.identity_source),
             "identity_duplicate": self.identity_duplicate,
+            "serial_sources": [list(s) for s in self.serial_sources],
+            "serial_disagreement": self.serial_disagreement,
+            "serial_placeholder": self.serial_placeholder,
             "usb_id": self.usb_id,
             "id_path": self.id_path,
             "backing_file": self.backing_file,

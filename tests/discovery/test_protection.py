@@ -350,7 +350,8 @@ def test_recheck_lists_again_only_when_the_last_listing_shares_the_identity(
     inv.recheck(planned)
     inv.recheck(planned)
     assert listings == [1]  # only the listing the plan came from
-    twin = {**QEMU["nvme"], "ID_SERIAL_SHORT": QEMU["sata"]["ID_SERIAL_SHORT"]}
+    sata_serial = QEMU["sata"]["ID_SERIAL_SHORT"]  # an NVMe drive that reports the same serial
+    twin = {**QEMU["nvme"], "ID_SERIAL_SHORT": sata_serial, "sysfs:device/serial": sata_serial}
     monkeypatch.setattr(udev, "iter_disks", lambda: listings.append(1) or iter([(twin, [])]))
     inv.drives()
     inv.recheck(planned)  # the last listing holds a twin: resolved against a full list

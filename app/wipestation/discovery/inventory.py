@@ -59,11 +59,14 @@ def drive_from_properties(p: dict[str, str]) -> Drive:
     """Pure: one udev/sysfs dict → an unprotected ``Drive``."""
     name = p.get("DEVNAME", "").rsplit("/", 1)[-1]
     transport = ident.transport_of(p)
-    serial = ident.serial_of(p, transport)
+    reading = ident.read_serial(p, transport)
+    serial = reading.serial
     model = ident.model_of(p)
     wwn = ident.wwn_of(p)
     size = _int(p, "sysfs:size", 0) * 512
-    identity, source = ident.identity_of(serial, wwn, model, size, p)
+    identity, source = ident.identity_of(
+        serial, wwn, model, size, p, placeholder=reading.placeholder
+    )
     usb_id = (
         f"{p['ID_VENDOR_ID']}:{p['ID_MODEL_ID']}"
         if p.get("ID_BUS") == "usb" and p.get("ID_VENDOR_ID")
@@ -89,6 +92,9 @@ def drive_from_properties(p: dict[str, str]) -> Drive:
         read_only=p.get("sysfs:ro", "0") == "1",
         identity=identity,
         identity_source=source,
+        serial_sources=reading.sources,
+        serial_disagreement=reading.disagreement,
+        serial_placeholder=reading.placeholder,
         vendor=ident.vendor_of(p),
         devnum=(_int(p, "MAJOR", 0), _int(p, "MINOR", 0)),
         devpath=p.get("DEVPATH", ""),

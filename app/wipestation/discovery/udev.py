@@ -38,6 +38,10 @@ SYSFS_ATTRS = (
     "loop/backing_file",
 )
 
+#: Attributes holding a serial, also kept as bytes (``sysfs-hex:<attr>``, hex): udev escapes
+#: serials and text decoding would lose a non-UTF-8 byte (``identity.read_serial`` reads these).
+SERIAL_ATTRS = ("device/serial", "serial", "device/vpd_pg80")
+
 
 #: Set in a device's dict when udev has not finished with it (see ``device_to_dict``).
 NOT_INITIALIZED = "WIPESTATION_UDEV_NOT_INITIALIZED"
@@ -77,6 +81,24 @@ def read_sysfs(sys_path: str) -> dict[str, str]:
     return out
 
 
+def read_serial_bytes(sys_path: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for attr in SERIAL_ATTRS:
+        try:
+            with open(os.path.join(sys_path, attr), "rb") as f:
+                out[f"sysfs-hex:{attr}"] = f.read(4096).hex()
+        except OSError:
+            continue
+    return out
+
+
+def usb_serial(dev: pyudev.Device) -> dict[str, str]:
+    """The USB device's own ``serial`` (iSerial; what usb_id escapes into ID_SERIAL_SHORT)."""
+    usb = dev.find_parent("usb", "usb_device")
+    raw = usb.attributes.get("serial") if usb is not None else None
+    return {"sysfs-hex:usb/serial": raw.hex()} if isinstance(raw, bytes) else {}
+
+
 def properties_of(dev: pyudev.Device) -> dict[str, str]:
     """udev's properties, flagged when udev has not finished with the device: still in its
     queue (early boot) or never seen, it has no identity, partition UUID or label yet."""
@@ -89,6 +111,7 @@ def properties_of(dev: pyudev.Device) -> dict[str, str]:
 def device_to_dict(dev: pyudev.Device) -> dict[str, str]:
     props = properties_of(dev)
     props.update(read_sysfs(dev.sys_path))
+    props.update(read_serial_bytes(dev.sys_path) | usb_serial(dev))
     props["SYS_PATH"] = dev.sys_path
     return props
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wipestation.discovery.controllers import not_a_drive
+from wipestation.discovery.identity import probe_disagreement
 from wipestation.errors import UnsupportedError
 from wipestation.model import (
     VERIFY_MODES,
@@ -230,9 +231,17 @@ def facts_of(drive: Drive, caps: Capabilities) -> DriveFacts:
         medium=str(medium_of(drive, caps)),
         health=caps.smart,
         hidden=hidden_areas(caps),
-        notes=probe_notes(caps),
+        notes=(*probe_notes(caps), *serial_notes(drive, caps)),
         sector_format=sector_format(caps),
+        security=locks.security_facts(caps),
     )
+
+
+def serial_notes(drive: Drive, caps: Capabilities) -> tuple[str, ...]:
+    """The probe's IDENTIFY / id-ctrl serial where it is not the one discovery recorded."""
+    said = [("hdparm -I", caps.ata.serial if caps.ata else "")]
+    said.append(("nvme id-ctrl", caps.nvme.serial if caps.nvme else ""))
+    return tuple(n for src, s in said if (n := probe_disagreement(drive.serial, src, s)))
 
 
 def sector_format(caps: Capabilities) -> SectorFormat | None:

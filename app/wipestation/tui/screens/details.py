@@ -36,6 +36,10 @@ def identity_lines(d: Drive) -> list[str]:
     ]
     if d.protected:
         lines.append("PROTECTED  " + "; ".join(d.protected_reasons))
+    if d.serial_placeholder:
+        lines.append(f"SERIAL     {d.serial!r} is a placeholder, not the identity")
+    if d.serial_disagreement:
+        lines.append(f"SERIAL     {d.serial_disagreement}")
     if d.usb_id:
         lines.append(f"USB bridge {d.usb_id}")
     return lines
@@ -45,6 +49,8 @@ def plan_lines(first: Plan) -> list[str]:
     """A plan and its fallback chain, one line per step; the medium its level was chosen for
     (the same word ``wipestation probe`` and the record show)."""
     lines = [f"medium     {first.facts.medium}"] if first.facts else []
+    notes = first.facts.notes if first.facts else ()
+    lines += [f"SERIAL     {n}" for n in notes if n.startswith("serial:")]
     plan: Plan | None = first
     depth = 0
     while plan is not None:

@@ -35,7 +35,7 @@ def row_cells(row: Row, columns: tuple[fmt.Column, ...], ascii_only: bool) -> tu
         "dev": f"{'*' if row.selected else ' '} {d.name}",
         "transport": str(d.transport),
         "model": d.model or "-",
-        "serial": d.serial or "-",
+        "serial": f"(placeholder) {d.serial}" if d.serial_placeholder else d.serial or "-",
         "size": fmt.size_cell(d.size_bytes),
         "health": row.health,
         "method": p.method if p else "",
