@@ -258,6 +258,8 @@ class DriveFacts:
     notes: tuple[str, ...] = ()
     #: READ CAPACITY's sector format (SCSI/SAS drives; None where it was not read)
     sector_format: SectorFormat | None = None
+    #: ATA security, TCG Level 0 Discovery and the lock that shaped the plan (planning/locks.py)
+    security: dict[str, object] | None = None
 
 
 # ---- What a finished job hands to the reports (the engine ↔ reports contract) -------------------
@@ -328,6 +330,7 @@ class JobResult:
     hpa_dco: dict[str, object] | None = None
     #: the sector format as probed and whether it was reformatted (engine/records.py)
     sector_format: dict[str, object] | None = None
+    security: dict[str, object] | None = None  # DriveFacts.security, as probed before the wipe
     notes: tuple[str, ...] = ()
     #: Why the policy chose this method for this drive (``auto``: what it chose and skipped).
     decision: tuple[str, ...] = ()

@@ -13,10 +13,12 @@ import errno
 import os
 from dataclasses import replace
 
+import jsonschema
 import pytest
 from wipestation.errors import ToolError, UnsupportedError
 from wipestation.model import Transport
 from wipestation.planning import policy
+from wipestation.reports.record import StationInfo, build_record, load_schema
 from wipestation.steps.secret import make_secret
 from wipestation.steps.tcg import PsidRefusedError, PsidRevertStep
 from wipestation.tools import opal, sed_opal
@@ -24,6 +26,7 @@ from wipestation.tools import opal, sed_opal
 from tests.policy import drives as d
 from tests.policy.test_probe_and_steps import Ctx
 from tests.policy.test_tcg import MX500, WD730, discovery, locked
+from tests.reports.factory import job
 from tests.tools.fakes import FakeRunner, done, fixture
 
 PSID = "0123456789ABCDEF0123456789ABCDEF"
@@ -142,3 +145,21 @@ def test_a_kernel_without_sed_opal_for_the_device_is_unsupported(tmp_path):
     step, ctx, _, _ = run_step(tmp_path, OSError(errno.EOPNOTSUPP, "Operation not supported"))
     with pytest.raises(UnsupportedError, match="libata.allow_tpm=1"):
         step.run(ctx)
+
+
+def test_the_record_states_the_locks_that_shaped_the_plan():
+    drv, caps = locked_sed()
+    plan = policy.plan(drv, caps, "auto", "sample", secret=make_secret("psid", PSID))
+    assert plan.facts is not None
+    security = plan.facts.security
+    assert security is not None
+    assert security["lock"] == (
+        "locked SED (TCG Opal 2): needs its PSID (the 32 characters on the drive's label) for a "
+        "PSID revert, else destroy"
+    )
+    record = build_record(replace(job(), security=security), StationInfo(station_id="s1"))
+    jsonschema.validate(record, load_schema(), cls=jsonschema.Draft202012Validator)
+    assert record["security"]["tcg"]["ssc"] == ["Opal 2"]
+    assert record["security"]["tcg"]["locked"] is True
+    assert record["security"]["ata"] is None
+    assert PSID not in repr(record)

@@ -108,3 +108,15 @@ def _steps(m: Method, drive: Drive, caps: Capabilities, secret: Secret) -> tuple
 def lock_reason(method: str, lock: str) -> tuple[str, ...]:
     """The plan's first reason on a locked drive: the lock, as the refusal would have said it."""
     return (f"{method}: {lock}",) if lock else ()
+
+
+def security_facts(caps: Capabilities) -> dict[str, object] | None:
+    """What the record states about the drive's locks (None when neither was read)."""
+    sec = caps.ata.security if caps.ata else None
+    if sec is None and caps.tcg is None:
+        return None
+    return {
+        "ata": sec.to_json() if sec else None,
+        "tcg": caps.tcg.to_json() if caps.tcg else None,
+        "lock": lock_of(caps) or None,
+    }
