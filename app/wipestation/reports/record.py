@@ -188,6 +188,7 @@ def build_record(
         "health": result.health.to_json() if result.health else None,
         "hpa_dco": _jsonable(result.hpa_dco),
         "sector_format": _jsonable(result.sector_format),
+        "security": _jsonable(result.security),
         "sanitization": {
             "level": result.level,
             "method": result.method,
