@@ -2,9 +2,10 @@
 
 The decisions are the ``Autopilot``'s (``unattended.py``, shared with the screen); this module
 is only its plain-terminal face. It prints one machine-readable line per state change
-(``START``/``JOB``/``RESULT``/``DONE``), and a ``PROGRESS`` line for every running job at least
-every ``PROGRESS_EVERY_S`` (a 20-minute verification must not look like a hang), so a serial
-console, a log file and the VM tests can follow it.
+(``START``/``JOB``/``RESULT``/``DONE``; ``CONTROLLER`` for a RAID controller that hides
+disks), and a ``PROGRESS`` line for every running job at least every ``PROGRESS_EVERY_S`` (a
+20-minute verification must not look like a hang), so a serial console, a log file and the VM
+tests can follow it.
 
 A station configured with a lot (``wipestation.lot=``, customer, ``.manifest=``) works it with
 the lot desk the screen uses (``custody/desk.py``; no scans here, so asset tags are optional): at
@@ -24,6 +25,7 @@ from typing import Protocol
 from wipestation.custody.close import close_lot, identity_of, token
 from wipestation.custody.desk import LotDesk, open_desk
 from wipestation.custody.resume import prior_from
+from wipestation.discovery import controllers
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import ToolError, WipestationError
 from wipestation.model import Drive, JobResult, Progress
@@ -161,7 +163,10 @@ def run_headless(
         services.watcher.subscribe(conv.on_drive_event)
     conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
     lot = conv.lot = open_lot(conv)
-    for drive in services.inventory.drives():
+    drives = services.inventory.drives()
+    for line in controllers.hidden_disks(drives):
+        conv.say(f"CONTROLLER {line}")
+    for drive in drives:
         conv.offer(drive)
     while True:
         conv.wait_idle()

@@ -87,6 +87,13 @@ class Drive:
     identity_duplicate: bool = False
     #: Backing file of a loop device.
     backing_file: str = ""
+    #: The RAID-class controller this disk sits behind ("MegaRAID controller at 0000:03:00.0"),
+    #: '' for none (discovery/controllers.py).
+    controller: str = ""
+    #: A logical volume the controller presents, not one physical drive: never certified as one.
+    volume: bool = False
+    #: Virtual media of a BMC (remote-console floppy/CD/USB), not a drive in this machine.
+    bmc_media: bool = False
 
     @property
     def wipeable(self) -> bool:
@@ -117,6 +124,9 @@ class Drive:
             "usb_id": self.usb_id,
             "id_path": self.id_path,
             "backing_file": self.backing_file,
+            "controller": self.controller,
+            "volume": self.volume,
+            "bmc_media": self.bmc_media,
             "protected": self.protected,
             "protected_reasons": list(self.protected_reasons),
         }

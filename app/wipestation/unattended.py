@@ -1,7 +1,8 @@
 """Unattended mode, once: the controller both the station screen and the headless conveyor use.
 
 Enabled only by explicit station configuration (``wipestation.auto=1``). It starts every
-wipeable drive it is offered once per session — an interrupted wipe in the journal resumes with
+wipeable drive it is offered once per session (never a RAID logical volume or a BMC's virtual
+media: discovery/controllers.py) — an interrupted wipe in the journal resumes with
 its own method, anything else gets the configured one — says why it skips a drive, and decides
 when the station may power off: every started job ended, no drive on its way to a job, udev done
 reading devices, and every record delivered to a report target.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
+from wipestation.discovery.controllers import not_a_drive
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobResult, Progress
@@ -35,7 +37,7 @@ class Autopilot:
 
     def offer(self, drive: Drive) -> Started | None:
         """Start a job for ``drive`` unless it is protected or was already handled."""
-        if not drive.wipeable:
+        if not drive.wipeable or not_a_drive(drive):
             self.say(f"SKIP {drive.identity} {drive.path} {skip_reason(drive)}")
             return None
         with self._lock:
@@ -100,6 +102,8 @@ class Autopilot:
 
 
 def skip_reason(drive: Drive) -> str:
+    if not_a_drive(drive):  # never wiped unattended: only an operator may choose to
+        return not_a_drive(drive)
     if drive.protected:
         return "protected: " + "; ".join(drive.protected_reasons)
     if drive.read_only:

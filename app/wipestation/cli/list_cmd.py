@@ -6,6 +6,7 @@ import argparse
 import json
 
 from wipestation.cli import add_exclude_argument
+from wipestation.discovery import controllers
 from wipestation.discovery.inventory import Inventory
 from wipestation.model import Drive
 from wipestation.units import human_size
@@ -22,18 +23,26 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([d.to_json() for d in drives], indent=2, ensure_ascii=False))
     else:
         print(format_table(drives))
+        for line in controllers.hidden_disks(drives):  # e.g. "... : no disks visible"
+            print(f"CONTROLLER {line}")
     return 0
+
+
+def status_of(d: Drive) -> str:
+    if d.protected:
+        return "PROTECTED: " + "; ".join(d.protected_reasons)
+    if d.read_only:
+        return "read-only"
+    return (
+        f"NOT A DRIVE: {controllers.not_a_drive(d)}" if controllers.not_a_drive(d) else "wipeable"
+    )
 
 
 def format_table(drives: list[Drive]) -> str:
     head = ("DEVICE", "TRANSPORT", "MODEL", "SERIAL", "SIZE", "STATUS")
     rows = [head]
     for d in drives:
-        status = (
-            "PROTECTED: " + "; ".join(d.protected_reasons)
-            if d.protected
-            else ("read-only" if d.read_only else "wipeable")
-        )
+        status = status_of(d)
         rows.append(
             (
                 d.path,

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from wipestation.model import Transport
 from wipestation.planning.catalogue import Method, all_methods
-from wipestation.planning.medium import Medium
+from wipestation.planning.medium import NOT_DRIVES, Medium
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
 def describe_levels(levels: Mapping[Medium, str]) -> str:
     values = set(levels.values())
-    if len(values) == 1 and set(levels) >= set(Medium):
+    if len(values) == 1 and set(levels) >= set(Medium) - NOT_DRIVES:
         return next(iter(values))
     return " ".join(f"{medium}:{level}" for medium, level in levels.items())
 

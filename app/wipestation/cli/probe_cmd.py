@@ -11,6 +11,7 @@ import argparse
 import json
 from typing import Any
 
+from wipestation.discovery import controllers
 from wipestation.discovery.inventory import Inventory
 from wipestation.errors import UnsupportedError, WipestationError
 from wipestation.model import VERIFY_MODES
@@ -59,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
         out["refused"] = str(e)
     if drive.protected:
         out["protected"] = list(drive.protected_reasons)
+    if controllers.not_a_drive(drive):
+        out["not_a_drive"] = controllers.not_a_drive(drive)
+    found = controllers.scan()  # only then is the full listing worth its time
+    out["controllers"] = controllers.hidden_disks(Inventory().drives()) if found else []
     print(json.dumps(out, indent=2) if args.json else format_text(out))
     return 0 if out["plan"] else 1
 
@@ -70,6 +75,9 @@ def format_text(out: dict[str, Any]) -> str:  # the JSON printed above
     lines += [f"  note: {n}" for n in caps["notes"]]
     if out.get("protected"):
         lines.append("  PROTECTED: " + "; ".join(out["protected"]))
+    if out.get("not_a_drive"):
+        lines.append(f"  NOT A DRIVE: {out['not_a_drive']}")
+    lines += [f"  CONTROLLER {c}" for c in out.get("controllers", ())]
     if plan is None:
         return "\n".join([*lines, f"  refused: {out['refused']}"])
     while plan:

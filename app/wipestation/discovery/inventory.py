@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
+from wipestation.discovery import controllers, safety, udev
 from wipestation.discovery import identity as ident
-from wipestation.discovery import safety, udev
 from wipestation.errors import DeviceGoneError, SafetyError
 from wipestation.model import Drive
 
@@ -67,6 +67,7 @@ def drive_from_properties(p: dict[str, str]) -> Drive:
     identity, source = ident.identity_of(
         serial, wwn, model, size, p, placeholder=reading.placeholder
     )
+    shown_as = controllers.presentation(p)
     usb_id = (
         f"{p['ID_VENDOR_ID']}:{p['ID_MODEL_ID']}"
         if p.get("ID_BUS") == "usb" and p.get("ID_VENDOR_ID")
@@ -101,6 +102,9 @@ def drive_from_properties(p: dict[str, str]) -> Drive:
         id_path=p.get("ID_PATH", ""),
         usb_id=usb_id,
         backing_file=p.get("sysfs:loop/backing_file", ""),
+        controller=shown_as.controller,
+        volume=shown_as.volume,
+        bmc_media=shown_as.bmc_media,
     )
 
 

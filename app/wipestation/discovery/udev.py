@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pyudev
 
+from wipestation.discovery import controllers
+
 #: one device's udev properties (and the sysfs attributes read alongside)
 Props = dict[str, str]
 
@@ -112,6 +114,7 @@ def device_to_dict(dev: pyudev.Device) -> dict[str, str]:
     props = properties_of(dev)
     props.update(read_sysfs(dev.sys_path))
     props.update(read_serial_bytes(dev.sys_path) | usb_serial(dev))
+    props.update(controllers.host_attrs(props.get("DEVPATH", "")))  # a RAID volume's host
     props["SYS_PATH"] = dev.sys_path
     return props
 

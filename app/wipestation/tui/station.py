@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from wipestation.discovery.controllers import not_a_drive
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobState, Progress, VerifyMode
 from wipestation.planning.capabilities import Capabilities
@@ -58,7 +59,9 @@ class Row:
             return "starting"
         if self.refused:
             return "REFUSED"
-        return "PROTECTED" if self.drive.protected else "idle"
+        if self.drive.protected:
+            return "PROTECTED"
+        return "VOLUME" if self.drive.volume else "BMC MEDIA" if self.drive.bmc_media else "idle"
 
     @property
     def why_not_wipeable(self) -> str:
@@ -153,7 +156,8 @@ class Station:
         """Every wipeable drive not wiped yet (PASS and FAIL rows need a deliberate Space)."""
         for row in self.rows.values():
             fresh = row.progress is None or row.progress.state == JobState.CANCELLED
-            row.selected = fresh and not row.why_not_wipeable
+            # a RAID volume or BMC medium is wiped only when chosen on purpose (Space)
+            row.selected = fresh and not row.why_not_wipeable and not not_a_drive(row.drive)
         return len(self.selected())
 
     def clear_selection(self) -> None:

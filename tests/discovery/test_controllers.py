@@ -1,0 +1,162 @@
+"""RAID logical volumes and BMC virtual media are told apart from drives (real udev captures), and
+RAID-class controllers are read from a sysfs tree laid out as the kernel lays it out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from wipestation.discovery import controllers
+from wipestation.discovery.controllers import HOST_DRIVER, presentation
+from wipestation.discovery.inventory import drive_from_properties
+from wipestation.planning.medium import Medium, medium_of
+
+from tests.discovery.udev_dump import FIXTURES, load
+
+PERC = "perc-h755n-vd-and-jbod-nvme.txt"
+
+
+def perc(name: str, driver: str | None = "megaraid_sas") -> dict[str, str]:
+    """The capture's record; ``driver``: what perccli says drives the controller (PROVENANCE)."""
+    p = dict(load(PERC)[name])
+    if driver is not None:
+        p[HOST_DRIVER] = driver
+    return p
+
+
+def test_a_perc_virtual_disk_is_a_volume_of_its_megaraid_controller() -> None:
+    d = drive_from_properties(perc("sda"))
+    assert (d.volume, d.bmc_media) == (True, False)
+    assert d.controller == "MegaRAID controller at 0000:c1:00.0"
+    assert medium_of(d) == Medium.VOLUME
+    why = controllers.not_a_drive(d)
+    assert "logical volume of MegaRAID controller at 0000:c1:00.0" in why
+    assert "HBA/JBOD mode" in why
+    assert "plain port" in why
+
+
+def test_a_volume_is_known_by_its_name_even_when_the_host_driver_is_unreadable() -> None:
+    d = drive_from_properties(perc("sda", driver=None))
+    assert d.volume
+    assert d.controller == ""
+    assert "a RAID controller" in controllers.not_a_drive(d)
+
+
+def test_a_jbod_nvme_passed_through_a_perc_is_a_drive_behind_that_controller() -> None:
+    # PERC 11 puts its JBOD drives on SCSI channel 2 (0:2:8:0), one of megaraid_sas' LD
+    # channels: the drive's own vendor ("NVMe") and model say it is the drive itself.
+    d = drive_from_properties(perc("sdc"))
+    assert (d.volume, d.bmc_media) == (False, False)
+    assert d.controller == "MegaRAID controller at 0000:01:00.0"
+    assert d.serial == "S6CSNA0R902415"
+    assert controllers.not_a_drive(d) == ""
+
+
+def test_a_volume_on_a_logical_channel_is_a_volume_whatever_its_inquiry_says() -> None:
+    # QEMU's megasas presents its logical drives with the backing disk's INQUIRY: the channel is
+    # all that tells them apart (tests/vm/test_controllers.py sees it on the real kernel).
+    p = perc("sdc")
+    p["ID_VENDOR"], p["ID_VENDOR_ENC"], p["ID_MODEL_ENC"] = "QEMU", "QEMU", "QEMU HARDDISK"
+    assert presentation(p).volume
+    p["DEVPATH"] = p["DEVPATH"].replace(":2:8:0", ":0:8:0")
+    assert not presentation(p).volume
+
+
+def test_the_bmc_virtual_sd_card_is_bmc_media_and_nothing_else_in_the_captures_is() -> None:
+    bmc_file = "nvme-samsung-kioxia-server-plus-bmc-virtual-usb.txt"
+    bmc = drive_from_properties(load(bmc_file)["sda"])  # AMI "Virtual SD0", USB 046b:ff31
+    assert (bmc.bmc_media, bmc.volume) == (True, False)
+    assert medium_of(bmc) == Medium.BMC_MEDIA
+    assert "BMC virtual media" in controllers.not_a_drive(bmc)
+    others = [
+        drive_from_properties(record)
+        for f in sorted(FIXTURES.glob("*.txt"))
+        for name, record in load(f.name).items()
+        if f.name != PERC and (f.name, name) != (bmc_file, "sda")
+    ]
+    assert len(others) > 10  # NVMe, SATA, USB sticks, card-reader LUNs: all plain drives
+    assert [d.name for d in others if d.volume or d.bmc_media or d.controller] == []
+
+
+def test_the_host_driver_is_read_from_the_disks_scsi_host(tmp_path: Path) -> None:
+    host = tmp_path / "class/scsi_host/host12"
+    host.mkdir(parents=True)
+    (host / "proc_name").write_text("megaraid_sas\n")
+    devpath = perc("sda")["DEVPATH"]
+    assert controllers.host_attrs(devpath, str(tmp_path)) == {HOST_DRIVER: "megaraid_sas"}
+    assert controllers.host_attrs("/devices/virtual/block/loop0", str(tmp_path)) == {}
+    assert controllers.host_attrs(devpath.replace("host12", "host9"), str(tmp_path)) == {}
+
+
+# ---- a sysfs tree: /sys/bus/pci/devices links to /sys/devices, as the kernel lays it out --------
+
+
+def pci(sys: Path, address: str, pci_class: str, driver: str = "") -> Path:
+    real = sys / "devices/pci0000:00/0000:00:02.0" / address
+    real.mkdir(parents=True)
+    (real / "class").write_text(pci_class + "\n")
+    if driver:
+        drv = sys / "bus/pci/drivers" / driver
+        drv.mkdir(parents=True, exist_ok=True)
+        (real / "driver").symlink_to(os.path.relpath(drv, real))
+    link = sys / "bus/pci/devices" / address
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(os.path.relpath(real, link.parent))
+    return real
+
+
+def scsi_disk(sys: Path, ctrl: Path, hctl: str, block: str = "") -> None:
+    h, c, t, _ = hctl.split(":")
+    dev = ctrl / f"host{h}" / f"target{h}:{c}:{t}" / hctl
+    dev.mkdir(parents=True)
+    (dev / "type").write_text("0\n")
+    if block:
+        (dev / "block" / block).mkdir(parents=True)
+        link = sys / "class/block" / block
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(dev / "block" / block, link.parent))
+
+
+def test_a_megaraid_controller_with_no_disks_is_shown(tmp_path: Path) -> None:
+    pci(tmp_path, "0000:03:00.0", "0x010400", "megaraid_sas")
+    pci(tmp_path, "0000:00:1f.2", "0x010601", "ahci")  # a plain SATA controller: not listed
+    found = controllers.scan(str(tmp_path))
+    assert [(c.address, c.driver, c.visible, c.hidden) for c in found] == [
+        ("0000:03:00.0", "megaraid_sas", 0, 0)
+    ]
+    assert controllers.hidden_disks([], str(tmp_path)) == [
+        "MegaRAID controller at 0000:03:00.0: no disks visible: switch the controller to "
+        "HBA/JBOD mode, or move the disks to a plain port"
+    ]
+
+
+def test_a_controller_says_how_many_disks_its_volume_hides(tmp_path: Path) -> None:
+    ctrl = pci(tmp_path, "0000:c1:00.0", "0x010400", "megaraid_sas")
+    scsi_disk(tmp_path, ctrl, "12:3:111:0", block="sda")  # the volume
+    for target in range(3):  # members the driver reports without a block device
+        scsi_disk(tmp_path, ctrl, f"12:0:{target}:0")
+    volume = drive_from_properties(perc("sda"))
+    [c] = controllers.scan(str(tmp_path))
+    assert (c.visible, c.hidden) == (1, 3)
+    assert controllers.hidden_disks([volume], str(tmp_path)) == [
+        "MegaRAID controller at 0000:c1:00.0: 1 logical volume(s), hides 3 disk(s): switch the "
+        "controller to HBA/JBOD mode, or move the disks to a plain port"
+    ]
+
+
+def test_a_controller_whose_disks_are_all_drives_says_nothing(tmp_path: Path) -> None:
+    ctrl = pci(tmp_path, "0000:01:00.0", "0x010400", "megaraid_sas")
+    scsi_disk(tmp_path, ctrl, "0:2:8:0", block="sdc")
+    jbod = drive_from_properties(perc("sdc"))
+    assert controllers.hidden_disks([jbod], str(tmp_path)) == []
+
+
+def test_a_raid_controller_without_a_driver_hides_everything(tmp_path: Path) -> None:
+    pci(tmp_path, "0000:00:0e.0", "0x010400")  # e.g. Intel VMD with no vmd module
+    assert controllers.hidden_disks([], str(tmp_path)) == [
+        "RAID controller at 0000:00:0e.0: no driver loaded, the disks behind it are not visible"
+    ]
+
+
+def test_no_sysfs_means_no_controllers(tmp_path: Path) -> None:
+    assert controllers.scan(str(tmp_path / "missing")) == []
