@@ -10,7 +10,7 @@ import pytest
 from wipestation.discovery import inventory
 from wipestation.errors import ToolFailedError, UnsupportedError
 from wipestation.model import Transport
-from wipestation.planning import policy
+from wipestation.planning import catalogue, policy
 from wipestation.planning.probe import probe
 from wipestation.steps import firmware as fw
 from wipestation.steps import mmc as mmc_steps
@@ -260,3 +260,19 @@ def test_only_the_user_area_of_an_mmc_device_is_a_wipe_target(name, target):
 def test_an_mmcblk_device_is_an_mmc_drive():
     props = {"DEVNAME": "/dev/mmcblk0", "sysfs:size": "32768", "ID_SERIAL": "0xdeadbeef"}
     assert inventory.drive_from_properties(props).transport == Transport.MMC
+
+
+def test_the_record_states_the_registers_the_plan_was_chosen_from():
+    facts = emmc_plan(sec="15").facts
+    assert facts is not None
+    assert "eMMC EXT_CSD rev 1.8 (MMC 5.1): SEC_FEATURE_SUPPORT 0x15, SEC_COUNT 15269888" in (
+        facts.notes
+    )
+    drv = mmc_drive()
+    sd = policy.plan(drv, d.caps(drv, mmc_card=SD), "auto", "sample").facts
+    assert sd is not None
+    assert "SD card: CSD structure 1, SCR SD_SPEC 2, DATA_STAT_AFTER_ERASE 0" in sd.notes
+
+
+def test_discard_overwrite_lists_its_two_passes():
+    assert catalogue.get("mmc-discard-overwrite").passes == 2

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["nvme", "sata", "scsi", "virtio", "usb"]
-KINDS: tuple[Kind, ...] = ("nvme", "sata", "scsi", "virtio", "usb")
+Kind = Literal["nvme", "sata", "scsi", "virtio", "usb", "sd"]
+#: "sd": an SD card on its own sdhci-pci controller (QEMU 7.2 emulates no eMMC); QEMU's sd-card
+#: takes no serial (the guest sees QEMU's CID) and its size must be a power of 2.
+KINDS: tuple[Kind, ...] = ("nvme", "sata", "scsi", "virtio", "usb", "sd")
 #: What a disk is filled with before boot, so an erase is visible on the host afterwards.
 PATTERN = b"WIPEME-PATTERN!\n"
 MIB = 1024 * 1024
@@ -159,6 +161,8 @@ def blockdev_args(node: str, filename: Path, faults: tuple[Fault, ...] = ()) -> 
 
 def device_props(disk: Disk, bus: str) -> dict[str, str]:
     """QEMU ``-device`` properties for ``disk`` on ``bus`` (also what QMP device_add takes)."""
+    if disk.kind == "sd":
+        return {"driver": "sd-card", "id": disk.device_id, "drive": disk.id}
     base = {"id": disk.device_id, "drive": disk.id, "serial": disk.serial}
     if disk.kind == "nvme":
         return {"driver": "nvme", **base, "bus": bus}
@@ -213,6 +217,10 @@ class _Buses:
                 self.args += ["-device", f"virtio-scsi-pci,id=vs0,bus={self.root_port()}"]
             self.scsi += 1
             return "vs0.0"
+        if kind == "sd":  # the card finds its controller's (only) sd-bus by itself
+            self.ports += 1
+            self.args += ["-device", f"sdhci-pci,id=sdhci{self.ports}"]
+            return ""
         return "xhci.0"
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from wipestation.custody.manifest import Manifest, ManifestEntry, load_manifest
 from wipestation.custody.records import DESTROYED, FoundRecord, moment
+from wipestation.discovery.identity import serial_keys
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobResult
 from wipestation.reports.writer import ReportWriter
@@ -129,7 +130,11 @@ class LotDesk:
         text = f"{drive.path}: manifest line {entry.line} ({entry.label})"
         if entry.asset_tag:
             self._set_tag(drive, entry.asset_tag)
-        if entry.serial and fold(entry.serial) != fold(drive.serial):
+        if (
+            entry.serial
+            and not drive.serial_placeholder
+            and not serial_keys(entry.serial) & serial_keys(drive.serial)
+        ):
             c.label_serial = entry.serial
             self._note(drive, f"label serial {entry.serial}, firmware serial {drive.serial or '-'}")
             text += (
@@ -165,7 +170,7 @@ class LotDesk:
 
     def _entry(self, key: str) -> ManifestEntry | None:
         by_tag = [e for e in self.entries if e.asset_tag and fold(e.asset_tag) == key]
-        by_serial = [e for e in self.entries if e.serial and fold(e.serial) == key]
+        by_serial = [e for e in self.entries if key in serial_keys(e.serial)]
         found = by_tag or by_serial
         return found[0] if len(found) == 1 else None
 
@@ -180,8 +185,9 @@ class LotDesk:
             return None
         if linked is not None and linked.entry is not None:
             return linked.entry
-        if drive.serial and (e := self._entry(fold(drive.serial))) is not None:
-            return e
+        for key in sorted(serial_keys(drive.serial)):  # the raw serial or udev's escaped one
+            if (e := self._entry(key)) is not None:
+                return e
         tag = self.asset_tags.get(drive.identity, "")
         return self._entry(fold(tag)) if tag else None
 
@@ -264,7 +270,9 @@ class LotDesk:
 
 
 def _identities(drive: Drive) -> set[str]:
-    return {fold(x) for x in (drive.serial, drive.wwn) if x.strip()}
+    """What a scan of the drive's label may read: its serial (raw or as udev escaped it; never a
+    placeholder, which names no drive) or its WWN."""
+    return {*serial_keys(drive.serial), *({fold(drive.wwn)} if drive.wwn.strip() else ())}
 
 
 def drive_states(

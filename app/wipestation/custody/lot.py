@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from wipestation.custody.manifest import Manifest, ManifestEntry, size_matches
 from wipestation.custody.records import DESTROYED, MISSING, PASS, FoundRecord, moment
 from wipestation.custody.sources import Rejected
+from wipestation.discovery.identity import serial_keys
 from wipestation.reports.chain import ChainLink, ChainProblem, check_links
 
 COMPLETE, INCOMPLETE = "COMPLETE", "INCOMPLETE"
@@ -138,10 +139,17 @@ def _tells_apart(entry: ManifestEntry, rec: FoundRecord) -> bool:
     return model_ok and size_ok
 
 
+def _serials_differ(a: str, b: str) -> bool:
+    """Both name a drive, and not the same one (raw or udev-escaped, ``serial_keys``)."""
+    ka, kb = serial_keys(a), serial_keys(b)
+    return bool(ka and kb and not ka & kb)
+
+
 def _by_serial(entries: Sequence[ManifestEntry], rec: FoundRecord) -> list[ManifestEntry]:
-    if not rec.serial:
+    keys = serial_keys(rec.serial)
+    if not keys:
         return []
-    same = [e for e in entries if e.serial and _fold(e.serial) == _fold(rec.serial)]
+    same = [e for e in entries if keys & serial_keys(e.serial)]
     return same if len(same) <= 1 else [e for e in same if _tells_apart(e, rec)]
 
 
@@ -157,7 +165,7 @@ def match(entries: Sequence[ManifestEntry], rec: FoundRecord) -> ManifestEntry |
     if len(serial) > 1:
         lines = ", ".join(str(e.line) for e in serial)
         return f"serial {rec.serial} matches manifest lines {lines} (model/size do not decide)"
-    if len(tag) == 1 and tag[0].serial and rec.serial and _fold(tag[0].serial) != _fold(rec.serial):
+    if len(tag) == 1 and _serials_differ(tag[0].serial, rec.serial):
         t = tag[0]
         return (
             f"asset tag {rec.asset_tag} is manifest line {t.line} (serial {t.serial}), "

@@ -14,7 +14,7 @@ pass of the keyed AES-256-CTR stream, then zeros verified by read-back.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -376,11 +376,11 @@ METHODS: tuple[Method, ...] = (
         _levels(flash=C), R1, Expect.CHANGED, (Transport.MMC,),
         checks.emmc(0x11, "secure trim (SEC_ER_EN + SEC_GB_CL_EN)"),
         _emmc_erase(mmc.EraseKind.SECURE_TRIM1, mmc.EraseKind.SECURE_TRIM2)),
-    _fw("mmc-discard-overwrite", "Discard, then verified overwrite (SD card / eMMC)",
+    replace(_fw("mmc-discard-overwrite", "Discard, then verified overwrite (SD card / eMMC)",
         "BLKDISCARD over the whole card, then one random pass and a zero pass verified by "
         "read-back (the Clear profile): for SD cards (no secure erase) and eMMCs without one.",
         _levels(flash=C), NIST, Expect.ZEROS, (Transport.MMC,),
-        checks.queue("discard", "discard support"), _discard_overwrite),
+        checks.queue("discard", "discard support"), _discard_overwrite), passes=2),
 )  # fmt: skip
 
 BY_NAME: Mapping[str, Method] = MappingProxyType({m.name: m for m in METHODS})

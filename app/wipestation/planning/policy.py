@@ -269,7 +269,27 @@ def probe_notes(caps: Capabilities) -> tuple[str, ...]:
     notes = [f"probe: {n}" for n in (*caps.availability_errors, *caps.notes)]
     if caps.smart is None:
         notes.append(f"no SMART health data for this {caps.transport} device")
-    return (*notes, *hardware_partition_notes(caps))
+    return (*notes, *card_notes(caps), *hardware_partition_notes(caps))
+
+
+def card_notes(caps: Capabilities) -> tuple[str, ...]:
+    """What an MMC card's own registers said: the facts its plan was chosen from."""
+    card, ext = caps.mmc_card, caps.ext_csd
+    if card is None:
+        return ()
+    if ext is not None:
+        sec = f"0x{ext.sec.raw:02x}" if ext.sec else "not shown"
+        count = ext.sec_count if ext.sec_count is not None else "not shown"
+        return (
+            f"eMMC EXT_CSD rev 1.{ext.rev} (MMC {ext.spec}): SEC_FEATURE_SUPPORT {sec}, "
+            f"SEC_COUNT {count}",
+        )
+    if card.csd is not None and card.scr is not None:
+        return (
+            f"SD card: CSD structure {card.csd.structure}, SCR SD_SPEC {card.scr.sd_spec}, "
+            f"DATA_STAT_AFTER_ERASE {card.scr.data_stat_after_erase}",
+        )
+    return (f"MMC card of type {card.type or 'unknown'} (sysfs)",)
 
 
 def hardware_partition_notes(caps: Capabilities) -> tuple[str, ...]:

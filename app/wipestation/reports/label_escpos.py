@@ -2,7 +2,8 @@
 
 Byte-level and printer-agnostic: the QR is printer-native (``GS ( k``, no bitmap rendering, no
 Pillow on the station), text is CP437 because receipt printers have no UTF-8 (what cannot be
-encoded becomes ``?``), and the serial is also a Code128 barcode for hand scanners. Text is
+encoded becomes ``?``; a non-ASCII serial is transliterated by ``label_text``, which says so; the
+QR carries UTF-8 bytes), and the serial is also a Code128 barcode for hand scanners. Text is
 wrapped by ``label_text.wrap`` (a serial is never split when it fits on a line), and the barcode
 is narrowed — or left out, the QR still carries the serial — so it fits the paper.
 """
@@ -74,7 +75,7 @@ def build_escpos_label(record: Record, *, width: int = 32, cut: bool = True) -> 
     for line in label_lines(record, width):
         out += [text(line), LF]
     out += [ALIGN_CENTER, code128(label_serial(record)), LF]
-    out += [qr_native(qr_payload(record).encode("ascii", "replace")), LF]
+    out += [qr_native(qr_payload(record).encode("utf-8")), LF]  # the certificate's QR, exactly
     out += [ESC + b"d\x04"]
     if cut:
         out.append(CUT_PARTIAL)

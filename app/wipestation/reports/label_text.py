@@ -9,6 +9,7 @@ digits before anywhere else: an operator must be able to read a serial off the l
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from wipestation.reports.record import Record
@@ -26,8 +27,27 @@ class LabelField:
 
 
 def label_serial(record: Record) -> str:
-    serial: str = record["drive"]["serial"]
-    return serial
+    """What the barcode carries: the serial, none for a placeholder (it names no drive)."""
+    d = record["drive"]
+    return "" if d.get("serial_placeholder") else str(d["serial"])
+
+
+def ascii_label(text: str) -> str:
+    r"""Printable by any label printer (receipt printers have no UTF-8, a ZPL font few scripts):
+    accents dropped (NFKD), any other character as ``\uXXXX``."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return plain.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def serial_fields(d: Record) -> list[LabelField]:
+    """The serial as the drive reports it; transliterated (and saying so) when not ASCII."""
+    serial, shown = str(d["serial"]), ascii_label(str(d["serial"]))
+    if d.get("serial_placeholder"):
+        shown = f"{shown} (placeholder; identity {d['identity']})"
+    fields = [LabelField("Serial", shown or f"(none) {d['identity']}")]
+    if not serial.isascii():
+        fields.append(LabelField("Note", "serial transliterated to ASCII; the record has it exact"))
+    return fields
 
 
 def label_fields(record: Record) -> list[LabelField]:
@@ -36,7 +56,7 @@ def label_fields(record: Record) -> list[LabelField]:
     d, z = record["drive"], record["sanitization"]
     fields = [
         LabelField("Model", d["model"] or "-"),
-        LabelField("Serial", d["serial"] or f"(none) {d['identity']}"),
+        *serial_fields(d),
     ]
     if record.get("asset_tag"):
         fields.append(LabelField("Asset tag", str(record["asset_tag"])))

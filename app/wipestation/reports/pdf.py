@@ -158,7 +158,8 @@ def serial_barcode(serial: str, max_width: float) -> Flowable | None:
 def serial_row(s: Styles, record: Record, width: float) -> Table:
     """Serial as big text beside its Code128; without a serial, the identity across the page."""
     text = [s.p("Serial number", s.key), s.p(display_serial(record), s.serial)]
-    code = serial_barcode(record["drive"]["serial"], width * 0.55)
+    d = record["drive"]
+    code = serial_barcode("" if d.get("serial_placeholder") else d["serial"], width * 0.55)
     if code is None:
         return Table([[text]], colWidths=[width])
     t = Table([[text, code]], colWidths=[width * 0.42, width * 0.58])
@@ -219,7 +220,8 @@ def media_rows(record: Record) -> list[tuple[str, object]]:
     return [
         ("Manufacturer", d["manufacturer"]),
         ("Model", d["model"]),
-        ("Serial number", d["serial"] or "none (see Identity)"),
+        ("Serial number", serial_cell(d)),
+        *([("Serial sources", d["serial_disagreement"])] if d.get("serial_disagreement") else []),
         ("WWN", d["wwn"]),
         ("Firmware", d["firmware"]),
         ("Media type", d["media_type"]),
@@ -229,6 +231,13 @@ def media_rows(record: Record) -> list[tuple[str, object]]:
         ("Asset tag", record["asset_tag"]),
         ("Customer", record["customer"]),
     ]
+
+
+def serial_cell(d: dict[str, Any]) -> str:
+    """The serial as the drive reports it; a placeholder says it identifies nothing."""
+    if d.get("serial_placeholder"):
+        return f"{d['serial']} (placeholder serial: not an identity, see Identity)"
+    return str(d["serial"]) or "none (see Identity)"
 
 
 def method_line(z: dict[str, Any]) -> str:

@@ -112,6 +112,9 @@ def _drive(d: Drive, medium: str) -> Record:
         "identity": d.identity,
         "identity_source": str(d.identity_source),
         "identity_duplicate": d.identity_duplicate,
+        "serial_sources": [{"source": src, "value": v} for src, v in d.serial_sources],
+        "serial_disagreement": d.serial_disagreement,
+        "serial_placeholder": d.serial_placeholder,
         "device_path": d.path,
         "physical_path": d.id_path or d.backing_file,
         "usb_id": d.usb_id,
@@ -250,11 +253,20 @@ def load_schema() -> dict[str, Any]:
 def display_serial(record: Record) -> str:
     """The serial, or a clear stand-in naming the identity used instead."""
     d = record["drive"]
+    if d.get("serial_placeholder"):  # records before placeholders were flagged lack the key
+        return f"{d['serial']} (placeholder serial; identity {d['identity']})"
     return d["serial"] or f"(no serial; identity {d['identity']})"
+
+
+def scan_serial(record: Record) -> str:
+    """What a barcode or QR code names the drive by: the serial, else (none, or a placeholder
+    that names no drive) the identity."""
+    d = record["drive"]
+    serial: str = d["serial"]
+    return d["identity"] if d.get("serial_placeholder") or not serial else serial
 
 
 def qr_payload(record: Record) -> str:
     """What the certificate's and the label's QR codes carry: serial, result, record hash."""
-    d = record["drive"]
-    serial = d["serial"] or d["identity"]
+    serial = scan_serial(record)
     return f"WIPESTATION/1|{serial}|{record['result']['status']}|sha256:{record_hash(record)}"

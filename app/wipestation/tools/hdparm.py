@@ -182,7 +182,10 @@ def _enabled_features(text: str) -> list[str]:
 
 def _unreadable(lines: list[str], needle: str, why: str) -> ToolError:
     """A ToolError naming the first line that holds ``needle`` (or the first line)."""
-    at = next((i for i, ln in enumerate(lines) if needle in ln), 0)
+    return _error_at(lines, next((i for i, ln in enumerate(lines) if needle in ln), 0), why)
+
+
+def _error_at(lines: list[str], at: int, why: str) -> ToolError:
     line = lines[at].strip() if lines else ""
     return ToolError(f"hdparm -I: unreadable output at line {at + 1} ({line!r}): {why}")
 
@@ -197,6 +200,8 @@ def _check_structure(text: str) -> None:
             raise _unreadable(lines, head, f"{head!r} is not a section heading")
     if "Commands/features:" not in text:
         raise _unreadable(lines, "Model Number:", "no 'Commands/features:' section")
+    if not re.search(r"^(Checksum: |Integrity word not set)", text, re.M):
+        raise _error_at(lines, len(lines) - 1, "no 'Checksum:' line at the end (truncated?)")
 
 
 def _rotational(rate: str) -> bool | None:
@@ -213,6 +218,8 @@ def parse_identify(text: str) -> AtaIdentify | None:
         ToolError: the output has identify fields but not hdparm's layout (names the line).
     """
     if "Model Number:" not in text:
+        if "ATA device" in text:  # the header is there, the fields are not: cut short
+            raise _unreadable(text.splitlines(), "ATA device", "no 'Model Number:' after it")
         return None
     _check_structure(text)
     feats = _enabled_features(text.split("Commands/features:", 1)[-1].split("Security:", 1)[0])
@@ -246,8 +253,12 @@ def _flag(section: str, words: str) -> bool | None:
     return not found[0] if len(found) == 1 else None
 
 
+#: The feature set is listed but its ``Security:`` section is missing: every flag unknown.
+_UNKNOWN_SECURITY = AtaSecurity(None, None, None, None, None, None, None, None)
+
+
 def parse_security(text: str) -> AtaSecurity | None:
-    """The ``Security:`` section, or None when the drive has none (feature set absent).
+    """The ``Security:`` section; None when the drive has no Security feature set at all.
 
     Each flag is a line with or without a leading ``not``; a flag whose line is missing,
     repeated or carries other text is unknown (None), never False.
@@ -256,7 +267,7 @@ def parse_security(text: str) -> AtaSecurity | None:
         ToolError: ``Security:`` appears, but not as hdparm's section heading.
     """
     if "Security:" not in text:
-        return None
+        return _UNKNOWN_SECURITY if "Security Mode feature set" in text else None
     head = re.search(r"^Security:[ \t]*$", text, re.M)
     if head is None:
         raise _unreadable(text.splitlines(), "Security:", "'Security:' is not a section heading")

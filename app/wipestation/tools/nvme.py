@@ -167,7 +167,7 @@ def build_ns_rescan_argv(ctrl: str) -> list[str]:
 
 
 _NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|\d+")
-#: The id-ctrl fields IdCtrl reads; a missing number means "not reported" (0: no such feature).
+#: The id-ctrl numbers IdCtrl reads (all required) and its texts (a publisher may elide one).
 _ID_NUMBERS = ("vid", "oacs", "oncs", "fna", "sanicap", "nn")
 _ID_TEXTS = ("mn", "sn", "fr")
 
@@ -221,12 +221,15 @@ def parse_id_ctrl_text(text: str) -> IdCtrl:
 
 
 def _id_ctrl_from(d: Mapping[str, tuple[object, str]]) -> IdCtrl:
-    """Fields as ``key -> (value, where)``; ``where`` names the line or key in errors."""
-    if not any(k in d for k in (*_ID_NUMBERS, *_ID_TEXTS)):
-        raise ToolError(
-            "nvme id-ctrl: none of the identify fields (vid, mn, sn, ...) in the output"
-        )
-    nums = {k: _num(*d[k]) if k in d else 0 for k in _ID_NUMBERS}
+    """Fields as ``key -> (value, where)``; ``where`` names the line or key in errors.
+
+    Every number IdCtrl reads is required: a missing FNA or SANICAP is unknown, and 0 in its
+    place would read as "no restriction" (FNA bit 0) or "no such command".
+    """
+    missing = [k for k in _ID_NUMBERS if k not in d]
+    if missing:
+        raise ToolError(f"nvme id-ctrl: no {', '.join(missing)} field in the output")
+    nums = {k: _num(*d[k]) for k in _ID_NUMBERS}
     texts = {k: _text(*d[k]) if k in d else "" for k in _ID_TEXTS}
     return IdCtrl(model=texts["mn"], serial=texts["sn"], firmware=texts["fr"], **nums)
 

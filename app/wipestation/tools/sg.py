@@ -168,6 +168,12 @@ def parse_readcap(text: str) -> ReadCap | None:
         if "Read Capacity results" in text:
             raise ToolError("sg_readcap: results without a block count and block length")
         return None
+    size = re.search(r"Device size:\s*(\d+) bytes", text)
+    if size is None or int(size.group(1)) != blocks * length:
+        raise ToolError(
+            "sg_readcap: the device size does not confirm the block count and length "
+            f"({blocks} x {length}; {size.group(0) if size else 'no Device size line'})"
+        )
     phys = _readcap_int(text, "physical block length")
     lbp = re.search(r"lbpme=(\d), lbprz=(\d)", text)
     prot = re.search(r"prot_en=(\d), p_type=(\d)", text)
