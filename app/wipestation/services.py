@@ -21,6 +21,7 @@ from wipestation.model import Drive, JobResult, Progress, VerifyMode
 from wipestation.planning.capabilities import Capabilities
 from wipestation.reports.writer import ReportWriter
 from wipestation.steps.plan import Plan
+from wipestation.steps.secret import Secret
 
 
 class EngineLike(Protocol):
@@ -44,6 +45,7 @@ class PlannerLike(Protocol):
 
     def plan(self, drive: Drive, method: str, verify: VerifyMode) -> Plan: ...
     def capabilities(self, drive: Drive) -> Capabilities: ...
+    def give_secret(self, identity: str, secret: Secret | None) -> None: ...
 
 
 class DriveSource(Protocol):

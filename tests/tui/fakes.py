@@ -67,6 +67,7 @@ class FakePlanner:
 
     def __init__(self, probed: list[str] | None = None) -> None:
         self.probed = probed if probed is not None else []
+        self.secrets: dict[str, object] = {}
 
     def plan(self, drive: Drive, method: str, verify: VerifyMode) -> Plan:
         return Plan(
@@ -76,6 +77,9 @@ class FakePlanner:
     def capabilities(self, drive: Drive) -> Capabilities:
         self.probed.append(drive.name)
         return Capabilities(path=drive.path, transport=str(drive.transport))
+
+    def give_secret(self, identity: str, secret: object) -> None:
+        self.secrets[identity] = secret
 
 
 def services(

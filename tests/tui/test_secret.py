@@ -9,6 +9,9 @@ from textual.widgets import Input, Static
 from wipestation.steps.secret import Secret, SecretKind
 from wipestation.tui.screens.secret import SecretScreen
 
+from tests.tui.test_pilot import SIZE
+from tests.tui.test_scanner import said
+
 PSID = "0123456789ABCDEF0123456789ABCDEF"
 
 
@@ -67,3 +70,28 @@ def test_the_password_box_masks_and_f2_switches_to_the_master_password():
     assert seen[0] == "masked=True"
     assert host.answers == [Secret(SecretKind.MASTER, "EINS")]
     assert "EINS" not in repr(host.answers[0])
+
+
+def test_k_on_a_drive_asks_its_secret_and_hands_it_to_the_planner(make_app) -> None:
+    app, _, _ = make_app()
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.drives_screen.highlight("nvme0n1")
+            await pilot.press("k")
+            await pilot.pause()
+            assert isinstance(app.screen, SecretScreen)
+            seen.append(str(app.screen.query_one("#prompt", Static).render()))
+            await pilot.press(*PSID.lower(), "enter")
+            await pilot.pause()
+            assert app.screen is app.drives_screen
+            seen.append(said(app))
+
+    asyncio.run(scenario())
+    planner = app.services.planner
+    assert planner.secrets == {"S4EWNX0N987654": Secret(SecretKind.PSID, PSID)}  # type: ignore[attr-defined]
+    assert "the PSID from the drive's label" in seen[0]  # an unprobed drive is offered a PSID first
+    assert seen[1] == "/dev/nvme0n1: psid given; w wipes with it"
+    assert PSID not in seen[1]

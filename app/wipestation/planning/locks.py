@@ -120,3 +120,14 @@ def security_facts(caps: Capabilities) -> dict[str, object] | None:
         "tcg": caps.tcg.to_json() if caps.tcg else None,
         "lock": lock_of(caps) or None,
     }
+
+
+def unlock_kinds(caps: Capabilities | None) -> tuple[SecretKind, ...]:
+    """What opens this drive, as far as the probe can tell: a locked SED its PSID, an ATA lock
+    its user or master password; unprobed or unlocked drives are offered every kind."""
+    sec = caps.ata.security if caps and caps.ata else None
+    if sec is not None and sec.locked is not False:
+        return (SecretKind.USER, SecretKind.MASTER)
+    if caps is not None and caps.tcg is not None and caps.tcg.locked:
+        return (SecretKind.PSID,)
+    return (SecretKind.PSID, SecretKind.USER, SecretKind.MASTER)

@@ -69,6 +69,7 @@ from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.screens.details import plan_lines
 from wipestation.tui.screens.drives import DrivesScreen
 from wipestation.tui.screens.lot_open import LotOpenScreen
+from wipestation.tui.screens.secret import SecretGiven
 from wipestation.tui.screens.signin import SignInScreen
 from wipestation.tui.station import Station
 from wipestation.tui.view import StationView
@@ -564,6 +565,14 @@ class WipestationApp(App[str | None]):
                 self.post_message(HealthProbed(drive.name, None, str(e)))
             else:
                 self.post_message(HealthProbed(drive.name, caps, ""))
+
+    def on_secret_given(self, message: SecretGiven) -> None:
+        """A locked drive's password or PSID: kept by the planner for that drive's next plan."""
+        row = self.station.row_of(message.name)
+        if row is None:
+            return
+        self.services.planner.give_secret(row.drive.identity, message.secret)
+        self.show_info(f"{row.drive.path}: {message.secret.kind} given; w wipes with it")
 
     def on_health_probed(self, message: HealthProbed) -> None:
         row = self.station.row_of(message.name)

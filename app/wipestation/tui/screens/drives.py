@@ -17,7 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wipestation.custody.desk import Custody, drive_states, lot_line
-from wipestation.discovery.controllers import hidden_disks, not_a_drive
+from wipestation.planning.locks import lock_of, unlock_kinds
+from wipestation.steps.secret import Secret
 from wipestation.tui.messages import (
     CancelRequested,
     CodeScanned,
@@ -38,6 +39,7 @@ from wipestation.tui.screens.help import HelpScreen
 from wipestation.tui.screens.lot import LotScreen
 from wipestation.tui.screens.methods import MethodScreen
 from wipestation.tui.screens.poweroff import PowerOffScreen
+from wipestation.tui.screens.secret import SecretGiven, SecretScreen
 from wipestation.tui.screens.signin import SignInScreen
 from wipestation.tui.screens.summary import SummaryScreen
 from wipestation.tui.station import Row
@@ -68,8 +70,6 @@ def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
         return f"{head}  -  {row.why_not_wipeable}"
     if row.refused and row.progress is None:
         return f"{head}  -  not started: {row.refused}"
-    if not_a_drive(d) and row.progress is None:
-        return f"{head}  -  {not_a_drive(d)} (Space + w to wipe it on purpose)"
     if row.progress is not None and row.progress.last_error:
         return f"{head}  -  {row.progress.last_error}"
     return f"{head}  -  method {row.progress.method if row.progress else method}"
@@ -92,6 +92,7 @@ class DrivesScreen(Screen[None]):
         Binding("o", "lot", "Lot", show=False),  # the lot line says so when there is a lot
         Binding("i", "sign_in", "Sign in", show=False),
         Binding("x", "destroyed", "Destroyed", show=False),
+        Binding("k", "unlock", "Unlock", show=False),  # a locked drive's password or PSID
     ]
     BOUND = frozenset(k for b in BINDINGS if isinstance(b, Binding) for k in b.key.split(","))
 
@@ -104,16 +105,12 @@ class DrivesScreen(Screen[None]):
         self.hint = Static("", id="hint")
         self.message = Static("", id="message")
         self.lot = Static("", id="lot")
-        self.controllers = Static("", id="controllers")  # RAID controllers that hide disks
-        self.controllers.display = False
-        self._controllers_at = -1  # the station's row-set version they were read at
         self.scans = ScanBuffer()
 
     def compose(self) -> ComposeResult:
         yield self.status
         yield Static(self._banner(), id="banner", classes="" if self._banner() else "hidden")
         yield self.table
-        yield self.controllers
         yield self.lot
         yield self.hint
         yield self.message
@@ -138,20 +135,8 @@ class DrivesScreen(Screen[None]):
         view = self.view
         self.table.show(list(view.station.rows.values()), self.app.size.width)
         self.status.show(view.config.station, view.station.counts(), view.report_status())
-        self._show_controllers()
         self._show_lot()
         self._show_hint()
-
-    def _show_controllers(self) -> None:
-        """RAID controllers that hide disks ("MegaRAID controller at ...: no disks visible"),
-        read again when the set of drives changes."""
-        station = self.view.station
-        if station.version == self._controllers_at:
-            return
-        self._controllers_at = station.version
-        lines = hidden_disks(r.drive for r in station.rows.values())
-        self.controllers.display = bool(lines)
-        self.controllers.update(Text("\n".join(lines), style="bold yellow"))
 
     def _show_lot(self) -> None:
         view = self.view
@@ -315,6 +300,21 @@ class DrivesScreen(Screen[None]):
                 self.post_message(DestroyRecorded(name, method))
 
         self.app.push_screen(DestroyScreen(row.drive, row.state, by), answered)
+
+    def action_unlock(self) -> None:
+        """The password or PSID of the highlighted locked drive (typed or scanned, masked)."""
+        row = self._highlighted()
+        if row is None or row.drive.protected or row.busy:
+            self.say("Highlight a drive that is not protected and not being wiped.", True)
+            return
+        name, why = row.name, lock_of(row.caps) if row.caps else "not probed yet"
+        screen = SecretScreen(row.drive.path, why or "no lock seen", unlock_kinds(row.caps))
+
+        def answered(secret: Secret | None) -> None:
+            if secret is not None:
+                self.post_message(SecretGiven(name, secret))
+
+        self.app.push_screen(screen, answered)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

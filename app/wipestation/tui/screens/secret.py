@@ -10,9 +10,12 @@ takes a PSID only; an ATA lock a user or a master password (F2 switches).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -24,6 +27,15 @@ PROMPTS = {
     SecretKind.MASTER: "the drive's ATA MASTER password",
     SecretKind.PSID: "the PSID from the drive's label (32 characters)",
 }
+
+
+@dataclass
+class SecretGiven(Message):
+    """The operator gave the secret of this drive: the App hands it to the planner, for that
+    drive's next plan only."""
+
+    name: str
+    secret: Secret
 
 
 class SecretScreen(ModalScreen[Secret | None]):
