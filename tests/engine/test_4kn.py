@@ -9,6 +9,7 @@ import errno
 
 import jsonschema
 import pytest
+from wipestation.engine.verify import fingerprint_offsets, sample_ranges
 from wipestation.model import JobState
 from wipestation.reports.record import StationInfo, build_record, load_schema
 from wipestation.steps.overwrite import OverwriteStep
@@ -112,3 +113,15 @@ def test_the_record_carries_the_4k_sector_size_and_byte_counts(make_loop, make_e
     assert record["verification"]["bytes_checked"] == SIZE
     assert record["verification"]["bytes_total"] == SIZE
     assert record["sector_format"] is None  # a loop device: no READ CAPACITY was asked
+
+
+@pytest.mark.parametrize("size", [SIZE, 2 * MiB + K4, 37 * MiB + 5 * K4, 3 * K4])
+def test_every_sample_range_and_fingerprint_block_is_4k_aligned(size):
+    """Over many seeds and sizes that are multiples of 4096 but not of 1 MiB: an O_DIRECT read
+    that is not block-aligned would fail on a 4Kn disk."""
+    for seed in range(200):
+        ranges = sample_ranges(size, K4, 10.0, seed)
+        assert ranges[0][0] == 0
+        assert ranges[-1][0] + ranges[-1][1] == size
+        assert all(off % K4 == 0 and n % K4 == 0 and n > 0 for off, n in ranges), ranges
+        assert all(off % K4 == 0 and off + K4 <= size for off in fingerprint_offsets(size, seed))

@@ -17,8 +17,8 @@ from wipestation.reports.record import StationInfo, build_record, load_schema
 from wipestation.steps import firmware as fw
 from wipestation.steps.overwrite import OverwriteStep
 from wipestation.steps.plan import Expect, StepKind
+from wipestation.steps.sector_format import CANCEL_NOTE, SectorReformatStep
 from wipestation.steps.sector_format import NAME as REFORMAT
-from wipestation.steps.sector_format import SectorReformatStep
 from wipestation.tools import sg
 
 from tests.policy import drives as d
@@ -281,3 +281,14 @@ def test_the_listed_drive_gets_the_reformat_plan():
     assert drv.size_bytes == 0
     plan = policy.plan(drv, emc_caps(drv), "auto", "sample")
     assert kinds(plan)[0] is SectorReformatStep
+
+
+def test_a_cancel_during_the_format_is_logged_once_and_the_format_finishes(tmp_path):
+    sysfs_for(tmp_path)
+    progress = ["Progress indication: 10.00% done\n", "Progress indication: 20.00% done\n", ""]
+    runner = step_runner([EMC, EMC_AFTER], progress)
+    ctx = Ctx()
+    ctx.cancel.set()
+    rec = reformat_step(runner, tmp_path).run(ctx)
+    assert ctx.lines.count(CANCEL_NOTE) == 1
+    assert rec.ok

@@ -68,6 +68,8 @@ class Disk:
     faults: tuple[Fault, ...] = ()
     removable: bool = False  # usb only
     id: str = ""
+    #: 4096: a 4Kn disk (logical = physical block size); nvme, scsi and virtio only
+    block_size: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -184,6 +186,14 @@ def device_props(disk: Disk, bus: str) -> dict[str, str]:
     }
 
 
+def block_props(disk: Disk) -> dict[str, str]:
+    """A 4Kn disk's block sizes: nvme, scsi-hd and virtio-blk-pci all take these properties."""
+    if not disk.block_size:
+        return {}
+    size = str(disk.block_size)
+    return {"logical_block_size": size, "physical_block_size": size}
+
+
 def device_arg(props: dict[str, str]) -> str:
     rest = ",".join(f"{k}={v}" for k, v in props.items() if k != "driver")
     return f"{props['driver']},{rest}"
@@ -240,7 +250,8 @@ def prepare(rack: Rack, workdir: Path, reuse: bool = False) -> Prepared:
             fill_file(path, disk.size_mib, disk.fill)
         out.files[disk.id] = path
         devices += blockdev_args(disk.id, path, disk.faults)
-        devices += ["-device", device_arg(device_props(disk, buses.bus_for(disk.kind)))]
+        props = device_props(disk, buses.bus_for(disk.kind)) | block_props(disk)
+        devices += ["-device", device_arg(props)]
     if rack.report_stick:
         stick = rack.report_stick
         out.report_stick = workdir / "report-stick.img"

@@ -30,6 +30,10 @@ NAME = f"reformat to {TARGET_BLOCK}-byte sectors (SCSI FORMAT UNIT)"
 POLL_S = 10.0
 #: A 20 TB HDD formats in about a day; past this the step gives up (the drive keeps going).
 MAX_WAIT_S = 48 * 3600.0
+CANCEL_NOTE = (
+    "cancel requested: a FORMAT UNIT cannot be stopped; the drive answers 'not ready' (or "
+    "'medium format corrupted' if reset) until it is formatted again"
+)
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,16 @@ class SectorReformatStep:
 
     def _wait_progress(self, ctx: StepContext) -> None:
         """REQUEST SENSE progress until the drive stops reporting one (the format ended)."""
+        told = False
         for _ in range(self._polls()):
             frac = sg.progress(self.dev, runner=self.runner)
             if frac is None:
                 ctx.progress(1000, 1000, "reformat")
                 return
             ctx.progress(int(frac * 1000), 1000, "reformat")
+            if ctx.cancel.is_set() and not told:
+                ctx.log(CANCEL_NOTE)
+                told = True
             self.sleep(self.poll_s)
         raise ToolError(f"FORMAT UNIT of {self.dev} still running after {self.max_wait_s:g} s")
 
