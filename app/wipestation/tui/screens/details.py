@@ -45,12 +45,17 @@ def identity_lines(d: Drive) -> list[str]:
     return lines
 
 
+#: the probe's note of a drive's TCG Level 0 Discovery (planning/probe.py, tools/opal.py)
+TCG_NOTE = "probe: TCG "
+
+
 def plan_lines(first: Plan) -> list[str]:
     """A plan and its fallback chain, one line per step; the medium its level was chosen for
     (the same word ``wipestation probe`` and the record show)."""
     lines = [f"medium     {first.facts.medium}"] if first.facts else []
     notes = first.facts.notes if first.facts else ()
     lines += [f"SERIAL     {n}" for n in notes if n.startswith("serial:")]
+    lines += [f"security   {n.removeprefix('probe: ')}" for n in notes if n.startswith(TCG_NOTE)]
     plan: Plan | None = first
     depth = 0
     while plan is not None:
