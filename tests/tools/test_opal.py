@@ -115,3 +115,53 @@ def test_through_the_runner_the_dump_is_parsed():
     # a real response's bytes, replayed in sedutil's dump layout (hex_bytes reads every layout)
     runner = FakeRunner({tuple(argv): done(argv, fixture(f"opal/{WD730}"))})
     assert opal.discover_nvme("/dev/nvme0", runner=runner).primary == "Opal 2"
+
+
+ALL = (SATA_MBR, MX500, WD730, CUT)
+
+
+def outcome(text: str) -> opal.Discovery | ToolError:
+    try:
+        return opal.parse_discovery(opal.hex_bytes(text))
+    except ToolError as e:
+        return e
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_contract_truncated_dumps_are_errors_or_explicit_unknowns(name):
+    """Cut after every line: a ToolError, or a Discovery that never reads a lock it lacks."""
+    lines = fixture(f"opal/{name}").splitlines()
+    for n in range(len(lines)):
+        got = outcome("\n".join(lines[:n]))
+        if isinstance(got, ToolError):
+            continue
+        assert got.locking is not None or got.locked is None or got.complete
+        assert not got.complete  # a cut response never claims to be whole
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_contract_tabs_and_trailing_text_read_the_same_bytes(name):
+    text = fixture(f"opal/{name}")
+    tabs = text.replace("  ", "\t")
+    trailing = text + "\nEntering DtaDev::isPresent() 1\nDtaDevOS::init /dev/sda 0x1f\n"
+    assert opal.hex_bytes(tabs) == opal.hex_bytes(text) == opal.hex_bytes(trailing)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_contract_quoted_or_marked_up_dumps_are_not_read_as_data(name):
+    text = fixture(f"opal/{name}")
+    for mangled in (
+        "\n".join(f"> {ln}" for ln in text.splitlines()),  # mail/markdown quoting
+        "\n".join(f"<code>{ln}</code>" for ln in text.splitlines()),  # markup
+        "",
+    ):
+        got = outcome(mangled)
+        assert isinstance(got, ToolError)
+        assert "shorter than its 48-byte header" in str(got)
+
+
+def test_contract_a_garbled_offset_names_its_line():
+    text = fixture(f"opal/{MX500}").replace("0050 ", "0500 ", 1)
+    got = outcome(text)
+    assert isinstance(got, ToolError)
+    assert "line 6: offset 0500 after 80 bytes" in str(got)
