@@ -26,6 +26,7 @@ from wipestation.custody.close import close_lot, identity_of, token
 from wipestation.custody.desk import LotDesk, open_desk
 from wipestation.custody.resume import prior_from
 from wipestation.discovery import controllers
+from wipestation.discovery.identity import console_word
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import ToolError, WipestationError
 from wipestation.model import Drive, JobResult, Progress
@@ -46,7 +47,7 @@ class LineSink(Protocol):
 
 
 def format_progress(p: Progress) -> str:
-    line = f"JOB {p.identity} {p.drive_path} {p.state} {p.method}"
+    line = f"JOB {console_word(p.identity)} {p.drive_path} {p.state} {p.method}"
     if p.phase:
         line += f" phase={p.phase.replace(' ', '_')}"
     if p.last_error:
@@ -59,7 +60,8 @@ def format_running(p: Progress) -> str:
     eta = f"{p.eta_s:.0f}s" if p.eta_s is not None else "?"
     done = f"{100 * p.fraction:.1f}%" if p.bytes_total else "-"
     return (
-        f"PROGRESS {p.identity} {p.drive_path} {p.state} phase={p.phase.replace(' ', '_') or '-'}"
+        f"PROGRESS {console_word(p.identity)} {p.drive_path} {p.state}"
+        f" phase={p.phase.replace(' ', '_') or '-'}"
         f" pass={p.pass_index}/{p.pass_count} done={done}"
         f" rate={human_size(int(p.rate_bps))}/s eta={eta}"
     )
@@ -67,7 +69,8 @@ def format_running(p: Progress) -> str:
 
 def format_result(r: JobResult) -> str:
     verdict = "PASS" if r.passed else "FAIL"
-    return f"RESULT {r.drive.identity} {r.drive.path} {verdict} {r.state} {r.method} {r.reason}"
+    who = console_word(r.drive.identity)
+    return f"RESULT {who} {r.drive.path} {verdict} {r.state} {r.method} {r.reason}"
 
 
 class Conveyor:
@@ -101,7 +104,8 @@ class Conveyor:
             self.lot.desk.adopt_tag(ev.drive)
         self.autopilot.on_drive_event(ev)
         if ev.action == "removed":
-            self.say(f"REMOVED {ev.drive.identity if ev.drive else ev.name} /dev/{ev.name}")
+            who = console_word(ev.drive.identity) if ev.drive else ev.name
+            self.say(f"REMOVED {who} /dev/{ev.name}")
 
     def _on_progress(self, p: Progress) -> None:
         self.say(format_progress(p))

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from wipestation.discovery.controllers import not_a_drive
+from wipestation.discovery.identity import console_word
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobResult, Progress
@@ -38,7 +39,7 @@ class Autopilot:
     def offer(self, drive: Drive) -> Started | None:
         """Start a job for ``drive`` unless it is protected or was already handled."""
         if not drive.wipeable or not_a_drive(drive):
-            self.say(f"SKIP {drive.identity} {drive.path} {skip_reason(drive)}")
+            self.say(f"SKIP {console_word(drive.identity)} {drive.path} {skip_reason(drive)}")
             return None
         with self._lock:
             if drive.identity in self._seen:
@@ -58,10 +59,11 @@ class Autopilot:
         try:
             started = s.start(drive, self.method, self.verify, resume=resume)
         except WipestationError as e:
-            self.say(f"SKIP {drive.identity} {drive.path} cannot start: {e}")
+            self.say(f"SKIP {console_word(drive.identity)} {drive.path} cannot start: {e}")
             return None
         how = " resume" if started.resumed else ""
-        self.say(f"START {drive.identity} {drive.path} {started.method} job={started.job_id}{how}")
+        who = console_word(drive.identity)
+        self.say(f"START {who} {drive.path} {started.method} job={started.job_id}{how}")
         return started
 
     def on_drive_event(self, ev: DriveEvent) -> Started | None:

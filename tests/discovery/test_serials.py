@@ -221,3 +221,14 @@ def test_probe_serial_disagreement_note() -> None:
 def test_transport_of_the_test_dicts() -> None:
     assert drive_from_properties(sata(b"AB 12/34")).transport == Transport.SATA
     assert drive_from_properties(nvme(b"AB 12/34")).transport == Transport.NVME
+
+
+def test_console_lines_keep_a_spaced_identity_one_word() -> None:
+    from wipestation.conveyor import format_result
+
+    from tests.reports.factory import drive, job
+
+    line = format_result(job(drive=drive(serial="AB 12/34", identity="AB 12/34")))
+    m = re.match(r"^RESULT (\S+) (\S+) (PASS|FAIL) (\S+) (\S+) ?(.*)$", line)  # tests/vm's reader
+    assert m is not None
+    assert m.group(1, 2, 3) == ("AB_12/34", "/dev/sdb", "PASS")

@@ -291,3 +291,9 @@ def serial_keys(serial: str) -> frozenset[str]:
     if not serial.strip() or is_placeholder(serial):
         return frozenset()
     return frozenset(" ".join(s.split()).casefold() for s in (serial, escaped_serial(serial)))
+
+
+def console_word(identity: str) -> str:
+    """An identity as one word of a machine-readable console line (``RESULT <identity> ...``):
+    blanks become ``_`` there; the record and the certificate keep them."""
+    return "_".join(identity.split()) or "-"
