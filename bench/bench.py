@@ -10,8 +10,9 @@ side on loop devices this script creates and removes.
 
 Rates are marginal (a big run minus a small run over the same drives, so start-up, probe,
 PDF and signing cancel out; for the command: its erase span and its drives' mean verify time),
-the contenders interleaved, medians printed with raw GB/s beside each ratio. It prints; it
-never asserts (the machine may be shared: the load average is shown).
+the contenders interleaved, medians printed with raw GB/s beside each ratio. Everything runs at
+the engine's worker priority (nice 19: its wipe threads take it whatever the caller's), so no
+contender gains from priority. It prints; it never asserts (the load average is shown).
 tmpfs use stays under ``--scaling-mib`` (3 GiB by default); every loop and file is removed.
 """
 
@@ -434,6 +435,13 @@ def bench_buffers(size: int, reps: int) -> None:
                 print(f"{kind}: {method:<17} MB/s by buffer: {cells}", flush=True)
 
 
+def at_worker_priority() -> None:
+    """This process and what it starts (dd, nwipe, the command) at the wipe threads' nice."""
+    from wipestation.engine.job import WORKER_NICE
+
+    os.setpriority(os.PRIO_PROCESS, 0, max(WORKER_NICE, os.getpriority(os.PRIO_PROCESS, 0)))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size-mib", type=int, default=512, help="device size for the disk figures")
@@ -453,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"bench: --counts wants numbers like 1,2,4,8, not {args.counts!r}", file=sys.stderr)
         return 2
+    at_worker_priority()
     print(f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)", flush=True)
     total = args.scaling_mib * MiB
     if args.buffers:

@@ -8,7 +8,8 @@ interleaved. Targets: <= 0.3 s for one drive, <= 0.5 s for 8 in one command.
 The split by phase comes from one more run of the command inside this process, with clocks
 around its phases: wall spans (from the command's start) for what runs one after another, and
 seconds summed over the job threads for what overlaps (probe, fingerprint, rendering, ...).
-Both contenders run at nice -10 (a shared machine's VMs weigh less). It prints; it never
+Both contenders run at the engine's worker priority (nice 19, ``engine/job.py``: its wipe threads
+take it whatever the command's own), so neither gains from it. It prints; it never
 asserts (the load average is shown). PYTHONPATH=<another tree>/app measures that tree.
 """
 
@@ -204,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     if os.geteuid() != 0:
         print("fixedcost: needs root (loop devices)", file=sys.stderr)
         return 1
-    os.nice(-10)  # the command and dd alike (inherited): a busy machine's VMs weigh less
+    from bench import at_worker_priority  # bench/bench.py, beside this script
+
+    at_worker_priority()  # the command and dd alike (inherited), as the wipe threads are
     targets = {1: 0.3, 8: 0.5}
     print(
         f"per-job fixed cost: 64 MiB tmpfs loops, --verify none, whole run minus its bytes at "
