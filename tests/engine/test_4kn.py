@@ -6,6 +6,7 @@ makes the kernel refuse the I/O (EINVAL) and the job fail."""
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 
 import jsonschema
 import pytest
@@ -13,7 +14,7 @@ from wipestation.engine.verify import fingerprint_offsets, sample_ranges
 from wipestation.model import JobState
 from wipestation.reports.record import StationInfo, build_record, load_schema
 from wipestation.steps.overwrite import OverwriteStep
-from wipestation.steps.patterns import STREAM
+from wipestation.steps.patterns import STREAM, ZEROS
 from wipestation.steps.plan import Expect, Expectation, Plan
 
 from tests.engine.conftest import MiB, drive_of, read_all, register_plan
@@ -125,3 +126,24 @@ def test_every_sample_range_and_fingerprint_block_is_4k_aligned(size):
         assert ranges[-1][0] + ranges[-1][1] == size
         assert all(off % K4 == 0 and n % K4 == 0 and n > 0 for off, n in ranges), ranges
         assert all(off % K4 == 0 and off + K4 <= size for off in fingerprint_offsets(size, seed))
+
+
+@pytest.mark.parametrize("verify", ["none", "full"])
+def test_a_drive_still_at_0_bytes_never_passes(make_loop, make_engine, verify):
+    """The drive as Linux shows a 520-byte disk (or one the kernel did not re-read after its
+    reformat): an overwrite of 0 bytes and a verification of 0 bytes would prove nothing."""
+    register_plan(
+        "zero-at-0",
+        lambda v: Plan(
+            method="zero-at-0", level="clear", standard="test",
+            steps=(OverwriteStep(ZEROS, 1, 1),), expect=Expectation(Expect.ZEROS), verify=v,
+        ),
+    )  # fmt: skip
+    dev = make_loop(SIZE, ORIGINAL, sector_size=K4)
+    engine = make_engine(buffer_size=MiB)
+    job = engine.start(replace(drive_of(dev), size_bytes=0), "zero-at-0", verify)
+    assert engine.wait(timeout=120)
+    result = engine.results()[job]
+    assert result.state == JobState.FAILED
+    assert "shows 0 bytes after zero-at-0: nothing was erased or verified" in result.reason
+    assert result.level == "none"

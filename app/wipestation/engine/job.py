@@ -301,6 +301,11 @@ class Job:
         self.journal.save(self.entry)
 
     def verify_plan(self, plan: Plan) -> tuple[str, VerifyResult | None]:
+        if self.drive.size_bytes <= 0:  # e.g. the kernel did not re-read a reformatted drive
+            raise PlanFailedError(
+                f"{self.drive.path} shows 0 bytes after {plan.method}: nothing was erased or "
+                "verified (a drive Linux cannot read: check its sector format with sg_readcap)"
+            )
         if plan.verify == "none" or plan.expect.kind == Expect.NOTHING:
             result = VerifyResult(
                 "none",
