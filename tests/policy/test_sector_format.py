@@ -3,6 +3,7 @@ reformat step itself, on real captured sg3_utils output (tests/fixtures/sg3-util
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from wipestation.steps.sector_format import CANCEL_NOTE, SectorReformatStep
 from wipestation.steps.sector_format import NAME as REFORMAT
 from wipestation.tools import sg
 
+from tests.engine.conftest import CUSTOM_PLANS, drive_of, read_all
 from tests.policy import drives as d
 from tests.policy.test_probe_and_steps import Ctx
 from tests.tools.fakes import FakeRunner, done, fixture
@@ -292,3 +294,46 @@ def test_a_cancel_during_the_format_is_logged_once_and_the_format_finishes(tmp_p
     rec = reformat_step(runner, tmp_path).run(ctx)
     assert ctx.lines.count(CANCEL_NOTE) == 1
     assert rec.ok
+
+
+# ---- the engine: reformat, re-read the drive, erase and verify what it is now -------------------
+
+
+def test_engine_reformats_then_erases_and_verifies_the_drive_as_it_is_afterwards(
+    make_loop, engine, tmp_path
+):
+    """A loop device stands in for the drive after its reformat; before it, the drive is as
+    Linux lists a 520-byte one (0 bytes). The reformat's tools replay the EMC drive's captures."""
+    dev = make_loop(8 << 20, b"array customer data ")
+    drv = replace(drive_of(dev), transport=Transport.SAS, size_bytes=0)
+    plan = policy.plan(drv, emc_caps(drv), "overwrite-zero", "full")
+    name = os.path.basename(dev)
+    sysfs_for(tmp_path, name)
+    rc, fmt = ["sg_readcap", "-l", dev], sg.build_format_argv(dev, 512)
+    runner = FakeRunner(
+        {
+            tuple(rc): [done(rc, EMC), done(rc, EMC_AFTER)],
+            tuple(fmt): done(fmt, EMC_FORMAT),
+            tuple(sg.build_requests_argv(dev)): done(sg.build_requests_argv(dev), ""),
+        }
+    )
+    step = replace(plan.steps[0], runner=runner, sleep=lambda s: None, sysfs=str(tmp_path))
+    CUSTOM_PLANS["reformat-then-zero"] = lambda verify: replace(plan, steps=(step, *plan.steps[1:]))
+    try:
+        job = engine.start(drv, "reformat-then-zero", "full")
+        assert engine.wait(timeout=120)
+    finally:
+        CUSTOM_PLANS.pop("reformat-then-zero")
+    result = engine.results()[job]
+    assert result.state == JobState.PASSED, result.reason
+    assert [(s.name, s.ok) for s in result.steps] == [
+        (REFORMAT, True),
+        ("overwrite pass 1/1 (zeros)", True),
+    ]
+    assert result.drive.size_bytes == 8 << 20  # re-read after the reformat
+    assert any("0 → 8388608 bytes" in n for n in result.notes), result.notes
+    assert result.verification.bytes_checked == 8 << 20
+    assert result.sector_format is not None
+    assert result.sector_format["logical_block_size"] == 520
+    assert result.sector_format["reformatted_to"] == 512
+    assert read_all(dev) == bytes(8 << 20)
