@@ -232,3 +232,18 @@ def test_console_lines_keep_a_spaced_identity_one_word() -> None:
     m = re.match(r"^RESULT (\S+) (\S+) (PASS|FAIL) (\S+) (\S+) ?(.*)$", line)  # tests/vm's reader
     assert m is not None
     assert m.group(1, 2, 3) == ("AB_12/34", "/dev/sdb", "PASS")
+
+
+@pytest.mark.parametrize("exclude", ["AB 12/34", "AB_12_34"])  # label, lsblk/udev
+def test_an_exclusion_by_the_label_serial_or_udevs_form_protects(
+    exclude: str, monkeypatch, tmp_path
+) -> None:
+    from wipestation.discovery import safety, udev
+    from wipestation.discovery.inventory import Inventory
+
+    monkeypatch.setattr(safety, "busy_reason", lambda path: "")
+    monkeypatch.setattr(udev, "iter_disks", lambda: iter([(sata(b"AB 12/34"), [])]))
+    excluded = Inventory([exclude], sys_block=str(tmp_path)).drives()
+    assert [d.protected_reasons for d in excluded] == [(f"excluded by operator ({exclude})",)]
+    other = Inventory(["AB_12_35"], sys_block=str(tmp_path)).drives()
+    assert not other[0].protected
