@@ -91,3 +91,31 @@ def test_no_destruction_without_someone_signed_in(make_app, tmp_path: Path) -> N
             assert "Sign in first (i)" in said(app)
 
     asyncio.run(scenario())
+
+
+@pytest.mark.slow
+def test_a_locked_drive_destroyed_without_its_password_says_why_on_the_record(
+    make_app, tmp_path: Path
+) -> None:
+    writer = writer_in(tmp_path)
+    app, _, _ = make_app(config=lot_config(tmp_path), writer=writer)
+    refusal = (
+        "/dev/sdb: locked: needs the user or master password, else destroy; auto was not planned"
+    )
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.station.refused_start("sdb", refusal)  # what the planner answered (policy tests)
+            await pilot.press("down", "x")
+            await pilot.pause()
+            await pilot.press("1", "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    writer.close()
+    (path,) = (tmp_path / "out").rglob("destroyed-*.json")
+    rec = verify_bytes(path.read_bytes()).record
+    assert rec is not None
+    assert refusal in rec["destruction"]["note"]

@@ -29,6 +29,7 @@ from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import ReportError, WipestationError
 from wipestation.model import Drive, JobState, Progress, VerifyMode
 from wipestation.planning.catalogue import Method, all_methods
+from wipestation.planning.locks import lock_of
 from wipestation.reports.target import TargetUnavailableError
 from wipestation.services import Services
 from wipestation.tui import POWEROFF, RESTART
@@ -399,7 +400,10 @@ class WipestationApp(App[str | None]):
             self.call_from_thread(self.show_error, "Nothing recorded: no such drive or no writer")
             return
         try:
-            record_destruction(self.report_writer, self.config, self.lot, row.drive, message.method)
+            why = row.refused or (lock_of(row.caps) if row.caps else "")
+            record_destruction(
+                self.report_writer, self.config, self.lot, row.drive, message.method, why
+            )
         except (OSError, WipestationError) as e:
             self.call_from_thread(self.show_error, f"Nothing recorded: {e}")
         else:

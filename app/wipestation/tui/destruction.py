@@ -35,9 +35,15 @@ def who(desk: LotDesk, cfg: StationConfig) -> str:
 
 
 def record_destruction(
-    writer: ReportWriter, cfg: StationConfig, desk: LotDesk, drive: Drive, method: str
+    writer: ReportWriter,
+    cfg: StationConfig,
+    desk: LotDesk,
+    drive: Drive,
+    method: str,
+    why: str = "",
 ) -> list[Path]:
-    """Submit the destruction record; the paths written now (empty while it waits for a stick)."""
+    """Submit the destruction record; the paths written now (empty while it waits for a stick).
+    ``why``: why it was not wiped (a locked drive's refusal), added to the record's note."""
     by = who(desk, cfg)
     if not by:
         raise DestructionRefusedError("sign in first (i): a destruction record names who did it")
@@ -52,6 +58,6 @@ def record_destruction(
         identity=drive.identity,
         asset_tag=desk.asset_tags.get(drive.identity, ""),
         lot_id=cfg.lot,
-        note="; ".join(desk.notes.get(drive.identity, ())),
+        note="; ".join((*desk.notes.get(drive.identity, ()), *((why,) if why else ()))),
     )
     return writer.submit(build_destruction_record(act, writer.station))
