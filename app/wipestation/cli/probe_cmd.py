@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
 def format_text(out: dict[str, Any]) -> str:  # the JSON printed above
     caps, plan = out["capabilities"], out["plan"]
     lines = [f"{out['drive']['path']}: {caps['transport']}, medium {out['medium']}"]
+    health = caps["health"]
+    lines.append(f"  health: {health['state']}" + "".join(f"; {r}" for r in health["reasons"]))
     lines += [f"  missing tool: {e}" for e in caps["availability_errors"]]
     lines += [f"  note: {n}" for n in caps["notes"]]
     if out.get("protected"):

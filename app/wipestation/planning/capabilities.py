@@ -48,6 +48,11 @@ class Capabilities:
         return sec is not None and sec.frozen is not False
 
     @property
+    def health(self) -> smartctl.Health:
+        """The drive's own health report (unknown when smartctl gave none)."""
+        return smartctl.health_of(self.smart)
+
+    @property
     def nonstandard_sectors(self) -> bool:
         return bool(self.readcap and self.readcap.nonstandard_sectors)
 
@@ -78,6 +83,7 @@ class Capabilities:
             "nonstandard_sectors": self.nonstandard_sectors,
             "queue": js(self.queue),
             "smart": js(self.smart),
+            "health": self.health.to_json(),
             "mmc_card": js(self.mmc_card),
             "ext_csd": js(self.ext_csd),
             "usb_id": self.usb_id,

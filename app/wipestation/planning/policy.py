@@ -24,7 +24,7 @@ from wipestation.model import (
     Transport,
     VerifyMode,
 )
-from wipestation.planning import catalogue, locks
+from wipestation.planning import catalogue, health, locks
 from wipestation.planning.capabilities import Capabilities
 from wipestation.planning.catalogue import Method, MethodKind
 from wipestation.planning.checks import DEFAULT_OPTIONS, PolicyOptions, usb_gate
@@ -85,6 +85,7 @@ def plan(
         chosen = overwrite_plan(m, verify)
     else:
         chosen = firmware_plan(m, drive, caps, verify, None, options)
+    chosen = health.shape(chosen, drive.path, caps)
     chosen = reformat_first(chosen, drive, caps)
     chosen = on_purpose(chosen, drive)
     return replace(chosen, requested=m.name, facts=facts_of(drive, caps))
@@ -114,6 +115,11 @@ def reformat_first(p: Plan, drive: Drive, caps: Capabilities) -> Plan:
     its fallback's: the step does nothing on a drive that is already at 512)."""
     if not caps.nonstandard_sectors or caps.readcap is None:
         return p
+    if usb_gate(caps):  # FORMAT UNIT is a firmware command: never through an unknown bridge
+        raise UnsupportedError(
+            f"{drive.path} has {caps.readcap.describe()} and needs a FORMAT UNIT to 512-byte "
+            f"sectors first, which is not sent through this bridge: {usb_gate(caps)}"
+        )
     fallback = reformat_first(p.fallback, drive, caps) if p.fallback else None
     steps = p.steps
     if not (steps and isinstance(steps[0], SectorReformatStep)):

@@ -23,6 +23,7 @@ from typing import Any
 from wipestation import __version__
 from wipestation.model import Drive, JobResult, StepRecord, VerifyResult
 from wipestation.planning.medium import medium_of
+from wipestation.tools.smartctl import SmartSummary, health_of
 
 SCHEMA_ID = "wipestation.report/1"
 Record = dict[str, Any]
@@ -165,6 +166,11 @@ def _verification(v: VerifyResult | None) -> Record:
     }
 
 
+def health_json(smart: SmartSummary | None) -> dict[str, object]:
+    """The SMART summary with what it means (ok / failing / read_only / unknown, and why)."""
+    return {**(smart.to_json() if smart else {}), **health_of(smart).to_json()}
+
+
 def _jsonable(value: object) -> Any:
     """Free-form engine dicts (health, HPA/DCO, fingerprint) made plain JSON."""
     return json.loads(json.dumps(value, default=str)) if value is not None else None
@@ -197,7 +203,7 @@ def build_record(
         "lot_id": station.lot_id,
         "job_id": result.job_id,
         "drive": _drive(result.drive, media_type_of(result)),
-        "health": result.health.to_json() if result.health else None,
+        "health": health_json(result.health),
         "hpa_dco": _jsonable(result.hpa_dco),
         "sector_format": _jsonable(result.sector_format),
         "security": _jsonable(result.security),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from wipestation.errors import ToolError, ToolFailedError
@@ -149,6 +150,43 @@ def parse(text: str) -> SmartSummary:
         else (),
         critical_warning=_int(_at(d, "nvme_smart_health_information_log", "critical_warning")),
     )
+
+
+class HealthState(StrEnum):
+    OK = "ok"  # SMART passed and no NVMe critical warning
+    FAILING = "failing"  # SMART FAILED or a critical warning: erase may work, writes may fail
+    READ_ONLY = "read_only"  # the drive put its media in read-only mode: nothing can be written
+    UNKNOWN = "unknown"  # no SMART answer (transport, tool, or unreadable)
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the drive's own health report means for an erase, with the drive's words for it."""
+
+    state: HealthState
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {"state": str(self.state), "reasons": list(self.reasons)}
+
+    def describe(self) -> str:
+        return f"{self.state}" + (f" ({'; '.join(self.reasons)})" if self.reasons else "")
+
+
+def health_of(summary: SmartSummary | None) -> Health:
+    """SMART overall-health and the NVMe Critical Warning bits → Health; nothing said = unknown."""
+    if summary is None or failed_to_run(summary):
+        return Health(HealthState.UNKNOWN, ("no SMART health report from the drive",))
+    problems = [f"NVMe critical warning: {w}" for w in summary.warnings]
+    if summary.passed is False:
+        problems.insert(0, "SMART overall-health self-assessment: FAILED")
+    if summary.media_read_only:
+        return Health(HealthState.READ_ONLY, tuple(problems))
+    if problems:
+        return Health(HealthState.FAILING, tuple(problems))
+    if summary.passed is None or (summary.protocol == "NVMe" and summary.critical_warning is None):
+        return Health(HealthState.UNKNOWN, ("the drive did not report its overall health",))
+    return Health(HealthState.OK, ("SMART overall-health self-assessment: PASSED",))
 
 
 def failed_to_run(summary: SmartSummary) -> bool:
