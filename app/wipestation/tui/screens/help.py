@@ -24,6 +24,8 @@ o           the lot: counts, entries not seen yet; close the lot there (c),
             or open a new lot / resume one left open on the stick (o)
 i           sign in (type your name or scan your badge)
 x           record the highlighted drive as physically destroyed (shredded ...)
+k           unlock: give a locked drive's password or the PSID from its label
+            (typed or scanned, never shown); w then wipes it with that
 
 Barcode scanner: scan anywhere (or type 3+ characters, then Enter).
 A drive's serial or WWN picks that drive and checks its label; then
