@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from wipestation.cli.list_cmd import format_table
+from wipestation.cli.probe_cmd import format_text
 from wipestation.discovery import controllers
 from wipestation.discovery.controllers import HOST_DRIVER, presentation
 from wipestation.discovery.inventory import drive_from_properties
+from wipestation.planning.capabilities import Capabilities
 from wipestation.planning.medium import Medium, medium_of
 
 from tests.discovery.udev_dump import FIXTURES, load
@@ -160,3 +163,32 @@ def test_a_raid_controller_without_a_driver_hides_everything(tmp_path: Path) -> 
 
 def test_no_sysfs_means_no_controllers(tmp_path: Path) -> None:
     assert controllers.scan(str(tmp_path / "missing")) == []
+
+
+def test_wipestation_list_says_a_volume_is_not_a_drive() -> None:
+    volume, jbod = drive_from_properties(perc("sda")), drive_from_properties(perc("sdc"))
+    table = format_table([volume, jbod]).splitlines()
+    assert table[1].endswith(
+        "NOT A DRIVE: logical volume of MegaRAID controller at 0000:c1:00.0, not a physical "
+        "drive: switch the controller to HBA/JBOD mode, or move the disks to a plain port"
+    )
+    assert table[2].endswith("wipeable")
+
+
+def test_wipestation_probe_prints_the_refusal_and_the_controllers() -> None:
+    volume = drive_from_properties(perc("sda"))
+    out = {
+        "drive": volume.to_json(),
+        "medium": str(medium_of(volume)),
+        "capabilities": Capabilities(path=volume.path, transport="scsi").to_json(),
+        "plan": None,
+        "refused": "auto plans nothing for /dev/sda: logical volume of ...",
+        "not_a_drive": controllers.not_a_drive(volume),
+        "controllers": ["MegaRAID controller at 0000:03:00.0: no disks visible: ..."],
+    }
+    text = format_text(out).splitlines()
+    assert text[0] == "/dev/sda: scsi, medium volume"
+    [not_a_drive] = [t for t in text if t.startswith("  NOT A DRIVE: ")]
+    assert not_a_drive.startswith("  NOT A DRIVE: logical volume of MegaRAID controller")
+    assert "  CONTROLLER MegaRAID controller at 0000:03:00.0: no disks visible: ..." in text
+    assert text[-1] == "  refused: auto plans nothing for /dev/sda: logical volume of ..."

@@ -11,6 +11,7 @@ from wipestation.tui import format as fmt
 from wipestation.tui.screens.drives import hint_for
 from wipestation.tui.widgets.drive_table import row_cells
 
+from tests.discovery.test_controllers import pci
 from tests.policy.test_controllers import bmc_sd, perc_volume
 from tests.tui.conftest import rack
 
@@ -57,3 +58,22 @@ def test_the_row_and_the_hint_say_why_it_is_not_a_drive(make_app) -> None:
     assert "logical volume of MegaRAID controller at 0000:c1:00.0" in hint
     assert "HBA/JBOD mode" in hint
     assert hint.endswith("(Space + w to wipe it on purpose)")
+
+
+def test_the_screen_names_the_controller_that_hides_disks(make_app, tmp_path) -> None:
+    # A MegaRAID with nothing visible, in a sysfs tree laid out as the kernel's.
+    pci(tmp_path, "0000:03:00.0", "0x010400", "megaraid_sas")
+    app, _, _ = make_app(drives=with_volume_and_bmc())
+    app.drives_screen.sys_root = str(tmp_path)
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            shown = app.drives_screen.controllers
+            assert shown.display is True
+            assert str(shown.render()) == (
+                "MegaRAID controller at 0000:03:00.0: no disks visible: switch the controller "
+                "to HBA/JBOD mode, or move the disks to a plain port"
+            )
+
+    asyncio.run(scenario())

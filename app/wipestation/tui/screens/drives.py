@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wipestation.custody.desk import Custody, drive_states, lot_line
+from wipestation.discovery.controllers import hidden_disks, not_a_drive
 from wipestation.planning.locks import lock_of, unlock_kinds
 from wipestation.steps.secret import Secret
 from wipestation.tui.messages import (
@@ -70,6 +71,8 @@ def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
         return f"{head}  -  {row.why_not_wipeable}"
     if row.refused and row.progress is None:
         return f"{head}  -  not started: {row.refused}"
+    if not_a_drive(d) and row.progress is None:
+        return f"{head}  -  {not_a_drive(d)} (Space + w to wipe it on purpose)"
     if row.progress is not None and row.progress.last_error:
         return f"{head}  -  {row.progress.last_error}"
     return f"{head}  -  method {row.progress.method if row.progress else method}"
@@ -105,12 +108,17 @@ class DrivesScreen(Screen[None]):
         self.hint = Static("", id="hint")
         self.message = Static("", id="message")
         self.lot = Static("", id="lot")
+        self.controllers = Static("", id="controllers")  # RAID controllers that hide disks
+        self.controllers.display = False
+        self.sys_root = "/sys"  # where the controllers are read (a test's sysfs tree)
+        self._controllers_at = -1  # the station's row-set version they were read at
         self.scans = ScanBuffer()
 
     def compose(self) -> ComposeResult:
         yield self.status
         yield Static(self._banner(), id="banner", classes="" if self._banner() else "hidden")
         yield self.table
+        yield self.controllers
         yield self.lot
         yield self.hint
         yield self.message
@@ -135,8 +143,20 @@ class DrivesScreen(Screen[None]):
         view = self.view
         self.table.show(list(view.station.rows.values()), self.app.size.width)
         self.status.show(view.config.station, view.station.counts(), view.report_status())
+        self._show_controllers()
         self._show_lot()
         self._show_hint()
+
+    def _show_controllers(self) -> None:
+        """RAID controllers that hide disks ("MegaRAID controller at ...: no disks visible"),
+        read again when the set of drives changes."""
+        station = self.view.station
+        if station.version == self._controllers_at:
+            return
+        self._controllers_at = station.version
+        lines = hidden_disks((r.drive for r in station.rows.values()), self.sys_root)
+        self.controllers.display = bool(lines)
+        self.controllers.update(Text("\n".join(lines), style="bold yellow"))
 
     def _show_lot(self) -> None:
         view = self.view
