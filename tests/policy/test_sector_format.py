@@ -337,3 +337,15 @@ def test_engine_reformats_then_erases_and_verifies_the_drive_as_it_is_afterwards
     assert result.sector_format["logical_block_size"] == 520
     assert result.sector_format["reformatted_to"] == 512
     assert read_all(dev) == bytes(8 << 20)
+
+
+def test_no_reformat_through_a_usb_bridge_off_the_allow_list():
+    drv = replace(emc_drive(), transport=Transport.USB, usb_id="152d:0578")
+    with pytest.raises(UnsupportedError, match="FORMAT UNIT to 512-byte sectors first.*USB bridge"):
+        policy.plan(drv, emc_caps(drv, usb_id="152d:0578"), "overwrite-zero", "sample")
+
+
+def test_a_trusted_bridge_gets_the_reformat():
+    drv = replace(emc_drive(), transport=Transport.USB)
+    c = emc_caps(drv, usb_passthrough="allow-listed for the test")
+    assert kinds(policy.plan(drv, c, "overwrite-zero", "sample"))[0] is SectorReformatStep
