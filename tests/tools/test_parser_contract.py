@@ -194,6 +194,7 @@ def smart_grants(r: smartctl.SmartSummary) -> Grants:
         "security not frozen": r.security_frozen is False,
         "security not enabled": r.security_enabled is False,
         "trim": r.trim is True,
+        "health ok": smartctl.health_of(r).state == smartctl.HealthState.OK,
     }
 
 
