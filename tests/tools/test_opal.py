@@ -165,3 +165,38 @@ def test_contract_a_garbled_offset_names_its_line():
     got = outcome(text)
     assert isinstance(got, ToolError)
     assert "line 6: offset 0500 after 80 bytes" in str(got)
+
+
+def nvme_cli_layout(data: bytes) -> str:
+    """``d(buf, len, 16, 1)`` of nvme-cli v2.4 (nvme-print.c), after sec_recv's banner."""
+    out = "NVME Security Receive Command Success\n     " + "".join(f"{i:3x}" for i in range(16))
+    for off in range(0, len(data), 16):
+        row = data[off : off + 16]
+        text = "".join(chr(b) if 0x21 <= b <= 0x7E else "." for b in row)
+        out += f"\n{off:04x}:" + "".join(f" {b:02x}" for b in row) + f' "{text}"'
+    return out + "\n"
+
+
+def sg3_utils_layout(data: bytes) -> str:
+    """sg_raw 1.46's stderr: its status lines, then ``hex2stderr(dinp, len, 0)`` (dStrHexFp)."""
+    out = f"SCSI Status: Good \n\nReceived {len(data)} bytes of data:\n"
+    for off in range(0, len(data), 16):
+        row = data[off : off + 16]
+        hexes = " ".join(f"{b:02x}" for b in row[:8]) + "  " + " ".join(f"{b:02x}" for b in row[8:])
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in row)
+        out += f" {off:02x}     {hexes:<49} {text}\n"
+    return out
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_tools_own_dump_layouts_read_back_the_same_bytes(name):
+    """A real response rendered as nvme-cli and sg_raw print it (per their source), read back."""
+    data = response(name)
+    assert opal.hex_bytes(nvme_cli_layout(data)) == data
+    assert opal.hex_bytes(sg3_utils_layout(data)) == data
+
+
+def test_sg_raw_prints_its_dump_on_stderr_and_the_runner_reads_it_there():
+    argv = opal.build_scsi_argv("/dev/sdb")
+    runner = FakeRunner({tuple(argv): done(argv, "", stderr=sg3_utils_layout(response(MX500)))})
+    assert opal.discover_scsi("/dev/sdb", runner=runner).base_comid == 0x888

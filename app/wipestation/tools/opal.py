@@ -223,7 +223,9 @@ def _read(argv: list[str], runner: Runner) -> Discovery:
     if done.returncode != 0:
         text = (done.stderr or done.stdout).strip().splitlines()
         raise ToolFailedError(argv, done.returncode, " | ".join(text[-2:]))
-    return parse_discovery(hex_bytes(done.stdout))
+    # nvme-cli prints the dump on stdout; sg_raw (sg3_utils 1.46, src/sg_raw.c) on stderr,
+    # after "SCSI Status: Good" and "Received N bytes of data:"
+    return parse_discovery(hex_bytes(done.stdout if done.stdout.strip() else done.stderr))
 
 
 def discover_nvme(ctrl: str, *, runner: Runner = run) -> Discovery:
