@@ -192,6 +192,8 @@ def test_probe_of_an_sd_card_never_runs_mmc(tmp_path):
     assert caps.mmc_card.scr.sd_security == 3
     assert caps.ext_csd is None
     assert not runner.ran("mmc")
+    assert not runner.ran("smartctl")  # MMC has no SMART: not asked, and the record says so
+    assert caps.availability_errors == ()
 
 
 def test_probe_of_an_emmc_without_mmc_utils_records_it_and_plans_no_emmc_command(tmp_path):
@@ -258,8 +260,15 @@ def test_only_the_user_area_of_an_mmc_device_is_a_wipe_target(name, target):
 
 
 def test_an_mmcblk_device_is_an_mmc_drive():
-    props = {"DEVNAME": "/dev/mmcblk0", "sysfs:size": "32768", "ID_SERIAL": "0xdeadbeef"}
-    assert inventory.drive_from_properties(props).transport == Transport.MMC
+    props = {
+        "DEVNAME": "/dev/mmcblk0",
+        "sysfs:size": "32768",
+        "ID_SERIAL": "0xdeadbeef",
+        "ID_NAME": "SA04G",  # udev's 60-persistent-storage.rules: the CID product name
+    }
+    drv = inventory.drive_from_properties(props)
+    assert drv.transport == Transport.MMC
+    assert drv.model == "SA04G"
 
 
 def test_the_record_states_the_registers_the_plan_was_chosen_from():

@@ -39,6 +39,7 @@ def test_sd_card_on_sdhci_is_discarded_then_overwritten_and_recorded(image: Imag
     drive = rec["drive"]
     assert drive["transport"] == "mmc", drive
     assert drive["capacity_bytes"] == 16 * 1024 * 1024, drive
+    assert drive["model"], drive  # udev's ID_NAME: the card's CID product name
     san = rec["sanitization"]
     assert (san["method"], san["executed"], san["level"]) == (
         "auto",
@@ -54,5 +55,8 @@ def test_sd_card_on_sdhci_is_discarded_then_overwritten_and_recorded(image: Imag
     assert rec["verification"]["observed_class"] == "zeros", rec["verification"]
     # An SD card is never sent an eMMC command, and it has no boot partitions or RPMB to report.
     notes = "\n".join(rec["notes"])
+    print(f"[mmc-sd] drive {drive['model']!r} {drive['serial']!r}; notes:\n{notes}")
+    assert "SD card: CSD structure" in notes, notes
+    assert "smartctl" not in notes, notes  # MMC has no SMART: not asked
     assert "mmc extcsd" not in notes, notes
     assert "boot partitions" not in notes, notes

@@ -250,7 +250,8 @@ def probe_disagreement(serial: str, source: str, reported: str) -> str:
 def model_of(p: dict[str, str]) -> str:
     if p.get("ID_MODEL_ENC"):
         return decode_udev(p["ID_MODEL_ENC"])
-    return (p.get("sysfs:device/model") or p.get("ID_MODEL", "").replace("_", " ")).strip()
+    model = p.get("sysfs:device/model") or p.get("ID_MODEL", "").replace("_", " ")
+    return (model or p.get("ID_NAME", "")).strip()  # ID_NAME: an MMC card's CID product name
 
 
 def vendor_of(p: dict[str, str]) -> str:

@@ -75,7 +75,7 @@ def probe(
         mem_sleep_deep=_deep_sleep(mem_sleep or os.environ.get(MEM_SLEEP_ENV, MEM_SLEEP)),
     )
     caps = _ask_interface(drive, caps, a, runner, sys_block)
-    if drive.transport not in (Transport.LOOP, Transport.VIRTIO):
+    if drive.transport not in (Transport.LOOP, Transport.VIRTIO, Transport.MMC):  # no SMART
         smart = a.ask(
             "smartctl", lambda: smartctl.summary(drive.path, caps.transport, runner=runner)
         )
