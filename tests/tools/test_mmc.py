@@ -8,6 +8,7 @@ from wipestation.errors import ToolError, ToolFailedError, UnsupportedError
 from wipestation.tools import mmc
 
 from tests.tools.fakes import FakeRunner, done, fixture
+from tests.tools.test_parser_contract import _check, text_variants
 
 SAMSUNG = "mmc/emmc-samsung-mmc51-extcsd.txt"
 BREDOS = "mmc/emmc-bredos-mmc51-extcsd.txt"
@@ -208,3 +209,55 @@ def test_erase_the_card_does_not_support_is_unsupported():
     fake = FakeRunner({tuple(argv): done(argv, " Secure Trim Step 1 Failed!\n", 161, out)})
     with pytest.raises(UnsupportedError, match="Secure Trim Step 1"):
         mmc.erase("/dev/mmcblk0", mmc.EraseKind.SECURE_TRIM1, 0, 1023, runner=fake)
+
+
+# ---- the parser contract (tests/tools/test_parser_contract.py's variants of real captures) ----
+
+
+def extcsd_grants(r: mmc.ExtCsd) -> dict[str, bool]:
+    sec = r.sec
+    return {
+        "sanitize": bool(sec and sec.sanitize),
+        "secure erase": bool(sec and sec.er_en),
+        "secure trim": bool(sec and sec.er_en and sec.gb_cl_en),
+        "block addressed": r.block_addressed,
+        f"rev {r.rev} {r.spec}": True,
+        f"{r.sec_count} sectors": r.sec_count is not None,
+        f"erase group {r.erase_group_bytes}": r.erase_group_bytes is not None,
+        f"boot {r.boot_bytes}": r.boot_bytes is not None,
+        f"rpmb {r.rpmb_bytes}": r.rpmb_bytes is not None,
+    }
+
+
+def csd_grants(r: mmc.SdCsd) -> dict[str, bool]:
+    return {"erase class": r.erase_class, f"CSD {r.structure}": True, "blk": r.erase_blk_en}
+
+
+def scr_grants(r: mmc.SdScr) -> dict[str, bool]:
+    return {f"{r.sd_spec}/{r.data_stat_after_erase}/{r.sd_security}": True}
+
+
+@pytest.mark.parametrize("name", [SAMSUNG, BREDOS])
+def test_damaged_real_extcsd_dumps_fail_closed(name):
+    text = fixture(name)
+    clean = extcsd_grants(mmc.parse_extcsd(text))
+    variants = list(text_variants(text))
+    assert len(variants) > 100
+    for kind, variant in variants:
+        _check(mmc.parse_extcsd, extcsd_grants, clean, variant, f"{name} [{kind}]")
+
+
+@pytest.mark.parametrize(
+    ("parse", "grants", "name"),
+    [
+        (mmc.parse_csd, csd_grants, "mmc/sd-sandisk-sa04g-sdhc-csd.txt"),
+        (mmc.parse_csd, csd_grants, "mmc/sd-transcend-usd-sdsc-csd.txt"),
+        (mmc.parse_scr, scr_grants, "mmc/sd-sandisk-sa04g-sdhc-scr.txt"),
+        (mmc.parse_scr, scr_grants, "mmc/sd-transcend-usd-sdsc-scr.txt"),
+    ],
+)
+def test_damaged_real_sd_registers_fail_closed(parse, grants, name):
+    text = fixture(name)
+    clean = grants(parse(text))
+    for kind, variant in text_variants(text):
+        _check(parse, grants, clean, variant, f"{name} [{kind}]")
