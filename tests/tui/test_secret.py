@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from textual.app import App
 from textual.widgets import Input, Static
+from wipestation.planning.capabilities import Capabilities
 from wipestation.steps.secret import Secret, SecretKind
 from wipestation.tui.screens.secret import SecretScreen
 
+from tests.policy.test_locked import crucial_m4_locked
 from tests.tui.test_pilot import SIZE
 from tests.tui.test_scanner import said
 
@@ -95,3 +98,24 @@ def test_k_on_a_drive_asks_its_secret_and_hands_it_to_the_planner(make_app) -> N
     assert "the PSID from the drive's label" in seen[0]  # an unprobed drive is offered a PSID first
     assert seen[1] == "/dev/nvme0n1: psid given; w wipes with it"
     assert PSID not in seen[1]
+
+
+def test_a_locked_drive_says_so_in_the_hint_before_anything_is_tried(make_app) -> None:
+    app, _, _ = make_app()
+    hints: list[str] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            row = app.station.row_of("sdb")
+            assert row is not None
+            row.caps = replace(
+                Capabilities(path="/dev/sdb", transport="sata"), ata=crucial_m4_locked()
+            )
+            app.drives_screen.highlight("sdb")
+            await pilot.pause()
+            hints.append(str(app.drives_screen.hint.render()))
+
+    asyncio.run(scenario())
+    assert "locked: needs the user or master password, else destroy" in hints[0]
+    assert hints[0].endswith("(k: give it)")

@@ -71,6 +71,8 @@ def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
         return f"{head}  -  {row.why_not_wipeable}"
     if row.refused and row.progress is None:
         return f"{head}  -  not started: {row.refused}"
+    if row.caps is not None and row.progress is None and lock_of(row.caps):
+        return f"{head}  -  {lock_of(row.caps)} (k: give it)"
     if not_a_drive(d) and row.progress is None:
         return f"{head}  -  {not_a_drive(d)} (Space + w to wipe it on purpose)"
     if row.progress is not None and row.progress.last_error:
