@@ -247,3 +247,11 @@ def test_an_exclusion_by_the_label_serial_or_udevs_form_protects(
     assert [d.protected_reasons for d in excluded] == [(f"excluded by operator ({exclude})",)]
     other = Inventory(["AB_12_35"], sys_block=str(tmp_path)).drives()
     assert not other[0].protected
+
+
+def test_virtio_sources_are_named_for_what_they_are() -> None:
+    d = drive_from_properties({**QEMU["virtio"], "sysfs-hex:serial": b"VBLK0001".hex()})
+    assert d.serial_sources == (("sysfs serial", "VBLK0001"), ("udev ID_SERIAL", "VBLK0001"))
+    text_only = drive_from_properties({**QEMU["virtio"], "ID_SERIAL": ""})  # sysfs text alone
+    assert text_only.serial_sources == (("sysfs serial", "VBLK0001"),)
+    assert (text_only.serial, text_only.serial_disagreement) == ("VBLK0001", "")

@@ -99,9 +99,9 @@ def udev_choice(p: dict[str, str], transport: Transport) -> tuple[str, str]:
         "ID_SCSI_SERIAL" if transport in (Transport.SCSI, Transport.SAS) else "",
         "ID_SERIAL_SHORT",
         "ID_USB_SERIAL_SHORT",
-        "sysfs:device/serial",
-        "sysfs:serial",
         "ID_SERIAL" if transport == Transport.VIRTIO else "",
+        "sysfs:device/serial",  # no udev property at all: sysfs text (read raw in read_serial)
+        "sysfs:serial",
     ]
     for key in filter(None, keys):
         if value := p.get(key, "").strip():
@@ -206,15 +206,21 @@ def read_serial(p: dict[str, str], transport: Transport) -> SerialReading:
     key, escaped = udev_choice(p, transport)
     raws = raw_reads(p, transport) + _enc_reads(p, key)
     sources = tuple((label, decode_serial(raw)) for label, raw in raws)
-    sources += ((f"udev {key}", escaped),) if escaped else ()
-    same = [decode_serial(raw) for _, raw in raws if not escaped or escaped in udev_forms(raw)]
+    if escaped and _label(key) not in dict(sources):
+        sources += ((_label(key), escaped),)
+    told = escaped if not key.startswith("sysfs:") else ""  # sysfs text is no udev value
+    same = [decode_serial(raw) for _, raw in raws if not told or told in udev_forms(raw)]
     if same:
         return _reading(same[0], sources)
     if raws and transport != Transport.USB:
         label, value = sources[0]
-        why = f"sysfs and udev disagree: {label} gives {value!r}, udev {key} {escaped!r}"
+        why = f"sysfs and udev disagree: {label} gives {value!r}, {_label(key)} {escaped!r}"
         return _reading(value, sources, f"{why}; the record keeps {label}")
     return _reading(escaped, sources)
+
+
+def _label(key: str) -> str:
+    return f"sysfs {key.removeprefix('sysfs:')}" if key.startswith("sysfs:") else f"udev {key}"
 
 
 def _enc_reads(p: dict[str, str], key: str) -> list[tuple[str, bytes]]:
