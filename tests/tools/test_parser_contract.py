@@ -218,6 +218,15 @@ def sanitize_status_grants(r: hdparm.AtaSanitizeStatus | None) -> Grants:
     return {"completed ok": bool(r and r.completed_ok), "not frozen": bool(r and not r.frozen)}
 
 
+def hpa_grants(r: hdparm.HpaState | None) -> Grants:
+    """Any other count would make the HPA reset set the wrong max address: equal or an error."""
+    return {} if r is None else {f"{r.current}/{r.native} enabled={r.enabled}": True}
+
+
+def dco_grants(r: hdparm.DcoState | None) -> Grants:
+    return {} if r is None else {f"real max {r.real_max}": True}
+
+
 def queue_grants(r: blkdev.QueueLimits) -> Grants:
     return {
         "discard": r.discard,
@@ -252,6 +261,10 @@ CASES: list[tuple[str, Callable[[str], object], Callable[..., Grants], Path, boo
     ("sanitize-log text", nvme.parse_sanitize_log_text, sanitize_log_grants,
      FIXTURES / "nvme/crucial-p3-ct4000p3pssd8-sanitize-log.txt", False),
     *(("smartctl", smartctl.parse, smart_grants, p, True) for p in SMARTCTL),
+    ("hdparm -N", hdparm.parse_hpa, hpa_grants,
+     FIXTURES / "hdparm/sata-hdd-160g-N-hpa-enabled.txt", False),
+    ("hdparm --dco-identify", hdparm.parse_dco, dco_grants,
+     FIXTURES / "hdparm/sata-hdd-3t-dco-identify.txt", False),
     *(("sg_readcap", sg.parse_readcap, readcap_grants, p, False) for p in READCAP),
 ]  # fmt: skip
 
@@ -331,7 +344,7 @@ def test_the_contract_covers_every_parser_of_the_tool_modules():
     """A new parse_* function must be added here (or to the list below with a reason)."""
     covered = {c[1] for c in CASES} | {blkdev.parse_queue_limits}
     #: parsers tested by hand in test_parsers.py: their fixtures are one-line tool answers
-    by_hand = {hdparm.parse_hpa, hdparm.parse_dco, hdparm.parse_security, nvme.parse_sanitize_log,
+    by_hand = {hdparm.parse_security, nvme.parse_sanitize_log,
                sg.parse_opcodes, sg.parse_progress}  # fmt: skip
     for module in (hdparm, nvme, sg, smartctl, blkdev):
         for name in dir(module):

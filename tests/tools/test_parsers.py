@@ -147,9 +147,8 @@ def test_hdparm_hpa_and_dco_parse():
     assert hpa is not None
     assert hpa.enabled
     assert hpa.hidden_sectors == 2113
-    assert hdparm.parse_dco("DCO Revision: 0x0002\n\tReal max sectors: 976773168\n").real_max == (
-        976773168
-    )
+    dco = "DCO Revision: 0x0002\n\tReal max sectors: 976773168\n\tATA command/feature sets:\n"
+    assert hdparm.parse_dco(dco).real_max == 976773168
 
 
 # ---- nvme -------------------------------------------------------------------------------------
@@ -421,3 +420,22 @@ def test_blkdev_queue_value_that_is_not_a_whole_number_is_a_tool_error(bad):
 def test_blkdev_no_queue_files_at_all_is_a_tool_error():
     with pytest.raises(ToolError, match="no queue limits"):
         blkdev.parse_queue_limits({})
+
+
+def test_hdparm_n_answer_of_an_aborting_usb_bridge_is_an_error_not_a_1_sector_native_max():
+    """Real: a Verbatim stick's bridge aborted and hdparm printed 0/1; resetting to 1 sector
+    would be the result of believing it."""
+    with pytest.raises(ToolError, match="aborted"):
+        hdparm.parse_hpa(fixture("hdparm/usb-flash-verbatim-N-aborted-0-of-1.txt"))
+    with pytest.raises(ToolError, match="impossible"):
+        hdparm.parse_hpa("\n/dev/sdf:\n max sectors   = 0/1, HPA is enabled\n")
+
+
+def test_hdparm_real_hpa_and_dco_captures():
+    hpa = hdparm.parse_hpa(fixture("hdparm/sata-hdd-160g-N-hpa-enabled.txt"))
+    assert hpa == hdparm.HpaState(312579695, 312581808, True)
+    assert hpa.hidden_sectors == 2113
+    dco = hdparm.parse_dco(fixture("hdparm/sata-hdd-3t-dco-identify.txt"))
+    assert dco == hdparm.DcoState(5860533168)
+    with pytest.raises(ToolError, match="Real max sectors: 58605x"):
+        hdparm.parse_dco("\tReal max sectors: 58605x\n")

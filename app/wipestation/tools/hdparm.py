@@ -282,16 +282,41 @@ def parse_security(text: str) -> AtaSecurity | None:
 
 
 def parse_hpa(text: str) -> HpaState | None:
-    """``hdparm -N``: `` max sectors   = 976771055/976773168, HPA is enabled``."""
-    m = re.search(r"max sectors\s*=\s*(\d+)/(\d+),\s*HPA is (enabled|disabled)", text)
-    if not m:
+    """``hdparm -N``: `` max sectors   = 976771055/976773168, HPA is enabled``; None without one.
+
+    Raises:
+        ToolError: the drive aborted the command (a USB bridge then prints ``0/1``: "restoring"
+            that would leave one sector), the line is unreadable, or its counts are impossible.
+    """
+    line = next((ln.strip() for ln in text.splitlines() if "max sectors" in ln), None)
+    if line is None:
         return None
-    return HpaState(int(m.group(1)), int(m.group(2)), m.group(3) == "enabled")
+    if aborted(text):
+        raise ToolError(f"hdparm -N: the drive aborted the command; {line!r} is not its answer")
+    m = re.fullmatch(r"max sectors\s*=\s*(\d+)/(\d+),\s*HPA is (enabled|disabled)", line)
+    if m is None:
+        raise ToolError(f"hdparm -N: unreadable line {line!r}")
+    current, native = int(m.group(1)), int(m.group(2))
+    if current == 0 or native < current:
+        raise ToolError(f"hdparm -N: impossible sector counts in {line!r}")
+    return HpaState(current, native, m.group(3) == "enabled")
 
 
 def parse_dco(text: str) -> DcoState | None:
-    m = re.search(r"Real max sectors:\s*(\d+)", text)
-    return DcoState(int(m.group(1))) if m else None
+    """``hdparm --dco-identify``: the ``Real max sectors:`` line; None without one.
+
+    Raises:
+        ToolError: the line is there but holds no whole, non-zero number.
+    """
+    line = next((ln.strip() for ln in text.splitlines() if "Real max sectors:" in ln), None)
+    if line is None:
+        return None
+    m = re.fullmatch(r"Real max sectors:\s*(\d+)", line)
+    if m is None or int(m.group(1)) == 0:
+        raise ToolError(f"hdparm --dco-identify: unreadable line {line!r}")
+    if "ATA command/feature sets:" not in text:  # always printed next: else the output was cut
+        raise ToolError(f"hdparm --dco-identify: output cut short after {line!r}")
+    return DcoState(int(m.group(1)))
 
 
 def parse_sanitize_status(text: str) -> AtaSanitizeStatus | None:
