@@ -84,6 +84,10 @@ class Conveyor:
         self._reported: set[str] = set()
         self._last_progress = clock()
         self.autopilot = Autopilot(services, self.say)
+        #: the drives changed since the controllers were last looked at (``report_controllers``)
+        self._recount = True
+        self._controllers_said: set[str] = set()
+        self.sys_root = "/sys"  # where the controllers are read (a test's sysfs tree)
         #: the configured lot (``open_lot``); its manifest gives drives their asset tags
         self.lot: ConveyorLot | None = None
         services.engine.subscribe(self._on_progress)
@@ -103,9 +107,23 @@ class Conveyor:
         if ev.action != "removed" and ev.drive and not ev.drive.protected and self.lot:
             self.lot.desk.adopt_tag(ev.drive)
         self.autopilot.on_drive_event(ev)
+        self._recount = True
         if ev.action == "removed":
             who = console_word(ev.drive.identity) if ev.drive else ev.name
             self.say(f"REMOVED {who} /dev/{ev.name}")
+
+    def report_controllers(self) -> None:
+        """A ``CONTROLLER`` line per RAID controller that hides disks, once udev is done and
+        again when the drives changed and its line with them (a MegaRAID's driver binds late
+        in a boot: until then its volumes are not there)."""
+        if not self._recount or self.services.udev_busy():
+            return
+        self._recount = False
+        drives = self.services.inventory.drives()
+        for line in controllers.hidden_disks(drives, self.sys_root):
+            if line not in self._controllers_said:
+                self._controllers_said.add(line)
+                self.say(f"CONTROLLER {line}")
 
     def _on_progress(self, p: Progress) -> None:
         self.say(format_progress(p))
@@ -140,6 +158,7 @@ class Conveyor:
         while True:
             self._report_finished()
             self.report_running()
+            self.report_controllers()
             if self.idle():
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= settle_s:
@@ -167,10 +186,7 @@ def run_headless(
         services.watcher.subscribe(conv.on_drive_event)
     conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
     lot = conv.lot = open_lot(conv)
-    drives = services.inventory.drives()
-    for line in controllers.hidden_disks(drives):
-        conv.say(f"CONTROLLER {line}")
-    for drive in drives:
+    for drive in services.inventory.drives():
         conv.offer(drive)
     while True:
         conv.wait_idle()

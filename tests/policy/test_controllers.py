@@ -4,9 +4,11 @@ record say it is no physical drive."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
 import pytest
+from wipestation.conveyor import Conveyor
 from wipestation.discovery.controllers import HOST_DRIVER
 from wipestation.discovery.inventory import drive_from_properties
 from wipestation.errors import UnsupportedError
@@ -16,6 +18,7 @@ from wipestation.planning.capabilities import Capabilities
 from wipestation.reports.record import build_record
 from wipestation.unattended import Autopilot
 
+from tests.discovery.test_controllers import pci
 from tests.discovery.udev_dump import load
 from tests.policy.drives import QUEUE_SSD
 from tests.reports.factory import STATION, job, validate
@@ -111,3 +114,20 @@ def test_the_autopilot_never_starts_a_volume_or_bmc_media() -> None:
     assert lines[0].startswith(f"SKIP {volume.identity} /dev/sda logical volume of MegaRAID")
     assert lines[1].startswith(f"SKIP {bmc.identity} /dev/sda BMC virtual media")
     assert lines[2].startswith("START SN-SDB /dev/sdb")
+
+
+def test_the_conveyor_names_a_controller_that_hides_disks_once_udev_is_done(tmp_path) -> None:
+    pci(tmp_path, "0000:03:00.0", "0x010400", "megaraid_sas")
+    reading = [True]
+    out = io.StringIO()
+    conveyor = Conveyor(fakes.services(fakes.FakeEngine(), [], udev_busy=lambda: reading[0]), out)
+    conveyor.sys_root = str(tmp_path)
+    conveyor.report_controllers()
+    assert out.getvalue() == ""  # udev is still reading: the driver may not be bound yet
+    reading[0] = False
+    conveyor.report_controllers()
+    conveyor.report_controllers()  # said once
+    assert out.getvalue() == (
+        "CONTROLLER MegaRAID controller at 0000:03:00.0: no disks visible: switch the "
+        "controller to HBA/JBOD mode, or move the disks to a plain port\n"
+    )

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["nvme", "sata", "scsi", "virtio", "usb", "sd"]
+Kind = Literal["nvme", "sata", "scsi", "virtio", "usb", "sd", "megasas", "megasas-jbod"]
 #: "sd": an SD card on its own sdhci-pci controller (QEMU 7.2 emulates no eMMC); QEMU's sd-card
 #: takes no serial (the guest sees QEMU's CID) and its size must be a power of 2.
-KINDS: tuple[Kind, ...] = ("nvme", "sata", "scsi", "virtio", "usb", "sd")
+#: "megasas": a scsi-hd behind QEMU's MegaRAID (megasas-gen2, its default use_jbod=off: the guest
+#: sees a logical drive); "megasas-jbod": behind a second one with use_jbod=on (a JBOD disk).
+KINDS: tuple[Kind, ...] = ("nvme", "sata", "scsi", "virtio", "usb", "sd", "megasas", "megasas-jbod")
 #: What a disk is filled with before boot, so an erase is visible on the host afterwards.
 PATTERN = b"WIPEME-PATTERN!\n"
 MIB = 1024 * 1024
@@ -101,6 +103,8 @@ class Rack:
     printer: bool = False
     #: Empty PCIe root ports for disks plugged in later (``Machine.hot_add``).
     spare_ports: int = 2
+    #: MegaRAID controllers (megasas-gen2) with no disk behind them.
+    empty_megasas: int = 0
 
     def with_disks(self, *disks: Disk) -> Rack:
         return replace(self, disks=(*self.disks, *disks))
@@ -174,7 +178,7 @@ def device_props(disk: Disk, bus: str) -> dict[str, str]:
         extra = {"model": disk.model} if disk.model else {}
         extra |= {"wwn": disk.wwn} if disk.wwn else {}
         return {"driver": "ide-hd", **base, "bus": bus, "rotation_rate": "1", **extra}
-    if disk.kind == "scsi":
+    if disk.kind in ("scsi", "megasas", "megasas-jbod"):
         extra = {"product": disk.model} if disk.model else {}
         extra |= {"wwn": disk.wwn} if disk.wwn else {}
         return {"driver": "scsi-hd", **base, "bus": bus, "rotation_rate": "1", **extra}
@@ -207,12 +211,26 @@ class _Buses:
         self.ports = 0
         self.sata = 0
         self.scsi = 0
+        self.megas: dict[str, str] = {}  # disk kind -> its controller's bus
+        self.mega_count = 0
 
     def root_port(self) -> str:
         self.ports += 1
         n = self.ports
         self.args += ["-device", f"pcie-root-port,id=rp{n},chassis={n},slot={n}"]
         return f"rp{n}"
+
+    def megasas(self, kind: str) -> str:
+        """The bus of the MegaRAID controller for ``kind`` ("megasas", "megasas-jbod"), made on
+        first use; "" makes one that no disk uses."""
+        if kind in self.megas:
+            return self.megas[kind]
+        name, self.mega_count = f"mega{self.mega_count}", self.mega_count + 1
+        jbod = ",use_jbod=on" if kind == "megasas-jbod" else ""
+        self.args += ["-device", f"megasas-gen2,id={name},bus={self.root_port()}{jbod}"]
+        if kind:
+            self.megas[kind] = f"{name}.0"
+        return f"{name}.0"
 
     def bus_for(self, kind: Kind) -> str:
         if kind in ("nvme", "virtio"):
@@ -227,6 +245,8 @@ class _Buses:
                 self.args += ["-device", f"virtio-scsi-pci,id=vs0,bus={self.root_port()}"]
             self.scsi += 1
             return "vs0.0"
+        if kind in ("megasas", "megasas-jbod"):
+            return self.megasas(kind)
         if kind == "sd":  # the card finds its controller's (only) sd-bus by itself
             self.ports += 1
             self.args += ["-device", f"sdhci-pci,id=sdhci{self.ports}"]
@@ -264,6 +284,8 @@ def prepare(rack: Rack, workdir: Path, reuse: bool = False) -> Prepared:
             f"usb-storage,id=dev-reportstick,bus=xhci.0,drive=reportstick,"
             f"serial={stick.serial},removable=on",
         ]
+    for _ in range(rack.empty_megasas):
+        buses.megasas("")
     out.free_ports = [buses.root_port() for _ in range(rack.spare_ports)]
     out.args = [*buses.args, *devices]
     if rack.printer:

@@ -113,7 +113,8 @@ class DrivesScreen(Screen[None]):
         self.controllers = Static("", id="controllers")  # RAID controllers that hide disks
         self.controllers.display = False
         self.sys_root = "/sys"  # where the controllers are read (a test's sysfs tree)
-        self._controllers_at = -1  # the station's row-set version they were read at
+        #: the station's row-set version and udev's state when they were read
+        self._controllers_at: tuple[int, bool] = (-1, False)
         self.scans = ScanBuffer()
 
     def compose(self) -> ComposeResult:
@@ -151,11 +152,13 @@ class DrivesScreen(Screen[None]):
 
     def _show_controllers(self) -> None:
         """RAID controllers that hide disks ("MegaRAID controller at ...: no disks visible"),
-        read again when the set of drives changes."""
+        read again when the set of drives changes or udev is done (a MegaRAID's driver binds
+        late in a boot)."""
         station = self.view.station
-        if station.version == self._controllers_at:
+        at = (station.version, self.view.looking())
+        if at == self._controllers_at:
             return
-        self._controllers_at = station.version
+        self._controllers_at = at
         lines = hidden_disks((r.drive for r in station.rows.values()), self.sys_root)
         self.controllers.display = bool(lines)
         self.controllers.update(Text("\n".join(lines), style="bold yellow"))
