@@ -255,3 +255,25 @@ def test_virtio_sources_are_named_for_what_they_are() -> None:
     text_only = drive_from_properties({**QEMU["virtio"], "ID_SERIAL": ""})  # sysfs text alone
     assert text_only.serial_sources == (("sysfs serial", "VBLK0001"),)
     assert (text_only.serial, text_only.serial_disagreement) == ("VBLK0001", "")
+
+
+def test_the_probes_identify_serial_is_compared_into_the_records_notes() -> None:
+    from pathlib import Path
+
+    from wipestation.planning.capabilities import Capabilities
+    from wipestation.planning.policy import facts_of
+    from wipestation.tools import hdparm
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "hdparm"
+    text = (fixtures / "sata-ssd-intel-540s-ssdsc2kw512g8-frozen.txt").read_text()  # real
+    caps = Capabilities(path="/dev/sda", transport="sata", ata=hdparm.parse_identify(text))
+
+    def serial_notes(serial: bytes) -> list[str]:
+        notes = facts_of(drive_from_properties(sata(serial)), caps).notes
+        return [n for n in notes if n.startswith("serial:")]
+
+    assert serial_notes(b"  PHLA75210153512DGN") == []  # padding is no disagreement
+    assert serial_notes(b"PHLA75210153512DGX") == [
+        "serial: hdparm -I reports 'PHLA75210153512DGN', discovery 'PHLA75210153512DGX'"
+        " (the record keeps it)"
+    ]

@@ -113,3 +113,13 @@ def test_a_record_from_before_the_serial_fields_still_renders(tmp_path: Path) ->
     assert display_serial(rec) == "S6PYNX0T123456A"
     assert "S6PYNX0T123456A" in text_of(pdf_of(tmp_path, render_certificate(rec)))
     assert decode(build_escpos_label(rec)).barcodes == [(73, b"{BS6PYNX0T123456A")]
+
+
+def test_a_serial_with_blanks_is_printed_exactly_on_one_line() -> None:
+    rec = record_of(serial="WD-WX  41/A", identity="WD-WX  41/A")  # two blanks, as reported
+    esc = decode(build_escpos_label(rec))
+    assert "Serial: WD-WX  41/A" in esc.lines
+    assert "Serial: WD-WX  41/A" in zpl_fields(build_zpl_label(rec).decode())
+    long = "ZA 1234/5678 9012 3456 78"  # 25 characters: not beside the key on 32 columns
+    lines = decode(build_escpos_label(record_of(serial=long, identity=long))).lines
+    assert lines[lines.index("Serial:") + 1] == f"  {long}"

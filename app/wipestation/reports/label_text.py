@@ -24,6 +24,8 @@ BREAK_AFTER = "-_/:.#@,;|)+="
 class LabelField:
     key: str
     value: str
+    #: printed exactly (blanks and all) when it fits one line: a serial as its label has it
+    whole: bool = False
 
 
 def label_serial(record: Record) -> str:
@@ -44,7 +46,7 @@ def serial_fields(d: Record) -> list[LabelField]:
     serial, shown = str(d["serial"]), ascii_label(str(d["serial"]))
     if d.get("serial_placeholder"):
         shown = f"{shown} (placeholder; identity {d['identity']})"
-    fields = [LabelField("Serial", shown or f"(none) {d['identity']}")]
+    fields = [LabelField("Serial", shown or f"(none) {d['identity']}", whole=bool(serial))]
     if not serial.isascii():
         fields.append(LabelField("Note", "serial transliterated to ASCII; the record has it exact"))
     return fields
@@ -88,6 +90,8 @@ def _cut(word: str, room: int, *, hard: bool = True) -> int:
 
 def wrap(field: LabelField, width: int) -> list[str]:
     """``Key: value`` in lines of at most ``width`` characters (continuations indented)."""
+    if field.whole and (exact := _whole(field, width)):
+        return exact
     lines = [f"{field.key}:"]
     for word in field.value.split():
         line = lines[-1]
@@ -108,6 +112,13 @@ def wrap(field: LabelField, width: int) -> list[str]:
                 word = word[cut:]
             lines.append(INDENT + word)
     return lines
+
+
+def _whole(field: LabelField, width: int) -> list[str]:
+    """The value unchanged on the key's line, else on a line of its own; [] when too long."""
+    if len(f"{field.key}: {field.value}") <= width:
+        return [f"{field.key}: {field.value}"]
+    return [f"{field.key}:", INDENT + field.value] if len(INDENT + field.value) <= width else []
 
 
 def label_lines(record: Record, width: int = 1000) -> list[str]:
