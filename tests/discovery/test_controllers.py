@@ -192,3 +192,26 @@ def test_wipestation_probe_prints_the_refusal_and_the_controllers() -> None:
     assert not_a_drive.startswith("  NOT A DRIVE: logical volume of MegaRAID controller")
     assert "  CONTROLLER MegaRAID controller at 0000:03:00.0: no disks visible: ..." in text
     assert text[-1] == "  refused: auto plans nothing for /dev/sda: logical volume of ..."
+
+
+def test_an_lsi_hba_is_named_only_when_it_presents_a_volume(tmp_path: Path) -> None:
+    # An mpt3sas (PCI class 0x0107, SAS) in IT mode is a plain HBA; in IR mode its volumes sit
+    # on RAID_CHANNEL 1 and its member disks are SCSI devices without a block device.
+    ctrl = pci(tmp_path, "0000:05:00.0", "0x010700", "mpt3sas")
+    empty = pci(tmp_path, "0000:06:00.0", "0x010700", "mpt3sas")
+    scsi_disk(tmp_path, ctrl, "2:1:0:0", block="sdf")
+    scsi_disk(tmp_path, ctrl, "2:0:0:0")
+    scsi_disk(tmp_path, ctrl, "2:0:1:0")
+    p = perc("sda", driver="mpt3sas")  # a volume's record, moved behind the mpt3sas
+    p["DEVPATH"] = (
+        "/devices/pci0000:00/0000:00:02.0/0000:05:00.0/host2/target2:1:0/2:1:0:0/block/sdf"
+    )
+    volume = drive_from_properties(p)
+    assert volume.volume
+    assert volume.controller == "LSI SAS controller at 0000:05:00.0"
+    assert empty.name == "0000:06:00.0"
+    assert controllers.hidden_disks([volume], str(tmp_path)) == [
+        "LSI SAS controller at 0000:05:00.0: 1 logical volume(s), hides 2 disk(s): switch the "
+        "controller to HBA/JBOD mode, or move the disks to a plain port"
+    ]
+    assert controllers.hidden_disks([], str(tmp_path)) == []  # no volume: an HBA says nothing

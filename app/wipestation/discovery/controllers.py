@@ -40,7 +40,8 @@ LABELS = {
 #: SCSI host drivers whose disks may be logical volumes (``presentation``).
 VOLUME_HOSTS = frozenset({"megaraid_sas", "mpt3sas", "mpt2sas", "hpsa", "smartpqi", "aacraid"})
 
-#: PCI controllers listed for themselves (mpt3sas is a plain HBA unless it presents a volume).
+#: PCI controllers listed for themselves (an mpt3sas is a plain HBA unless it presents a volume:
+#: ``Controller.raid_class``).
 RAID_DRIVERS = frozenset({"megaraid_sas", "hpsa", "smartpqi", "aacraid", "vmd"})
 
 #: PCI class 01 (mass storage), subclass 04 (RAID), any programming interface.
@@ -102,6 +103,9 @@ class Controller:
     visible: int = 0
     #: SCSI disks it reports that have no block device (members of its volumes), where readable
     hidden: int = 0
+    #: a RAID controller by its PCI class or driver (else an HBA whose driver can present
+    #: volumes, such as an mpt3sas in IR mode: named only when it does)
+    raid_class: bool = True
 
     @property
     def label(self) -> str:
@@ -217,11 +221,11 @@ def _controller(entry: Path, sys_root: str) -> Controller | None:
     pci_class = _read(entry / "class")
     link = entry / "driver"
     driver = os.path.basename(os.readlink(link)) if link.is_symlink() else ""
-    if not pci_class.startswith(RAID_CLASS) and driver not in RAID_DRIVERS:
+    raid = pci_class.startswith(RAID_CLASS) or driver in RAID_DRIVERS
+    if not raid and driver not in VOLUME_HOSTS:
         return None
-    real = os.path.realpath(entry)
-    visible, hidden = _count_disks(real, sys_root)
-    return Controller(entry.name, driver, pci_class, visible=visible, hidden=hidden)
+    visible, hidden = _count_disks(os.path.realpath(entry), sys_root)
+    return Controller(entry.name, driver, pci_class, visible, hidden, raid_class=raid)
 
 
 def _read(path: Path) -> str:
@@ -268,6 +272,8 @@ def notices(controllers: list[Controller], volumes: dict[str, int]) -> list[str]
 
 def notice(c: Controller, volumes: int) -> str:
     """'' when the controller hides nothing: its disks are all visible as drives."""
+    if not c.raid_class and volumes == 0:
+        return ""
     if not c.driver:
         return f"{c.label}: no driver loaded, the disks behind it are not visible"
     if c.visible == 0:
