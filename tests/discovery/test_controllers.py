@@ -17,6 +17,7 @@ from wipestation.planning.medium import Medium, medium_of
 from tests.discovery.udev_dump import FIXTURES, load
 
 PERC = "perc-h755n-vd-and-jbod-nvme.txt"
+LSI_IR = "lsi-ir-logical-volume.txt"
 
 
 def perc(name: str, driver: str | None = "megaraid_sas") -> dict[str, str]:
@@ -75,7 +76,7 @@ def test_the_bmc_virtual_sd_card_is_bmc_media_and_nothing_else_in_the_captures_i
         drive_from_properties(record)
         for f in sorted(FIXTURES.glob("*.txt"))
         for name, record in load(f.name).items()
-        if f.name != PERC and (f.name, name) != (bmc_file, "sda")
+        if f.name not in (PERC, LSI_IR) and (f.name, name) != (bmc_file, "sda")
     ]
     assert len(others) > 10  # NVMe, SATA, USB sticks, card-reader LUNs: all plain drives
     assert [d.name for d in others if d.volume or d.bmc_media or d.controller] == []
@@ -215,3 +216,9 @@ def test_an_lsi_hba_is_named_only_when_it_presents_a_volume(tmp_path: Path) -> N
         "controller to HBA/JBOD mode, or move the disks to a plain port"
     ]
     assert controllers.hidden_disks([], str(tmp_path)) == []  # no volume: an HBA says nothing
+
+
+def test_an_lsi_integrated_raid_logical_volume_is_a_volume() -> None:
+    d = drive_from_properties(load(LSI_IR)["sda"])
+    assert (d.volume, d.bmc_media, d.model) == (True, False, "Logical Volume")
+    assert controllers.not_a_drive(d).startswith("logical volume of a RAID controller")
