@@ -277,3 +277,10 @@ def test_the_probes_identify_serial_is_compared_into_the_records_notes() -> None
         "serial: hdparm -I reports 'PHLA75210153512DGN', discovery 'PHLA75210153512DGX'"
         " (the record keeps it)"
     ]
+
+
+def test_an_nvme_serial_matches_the_form_udev_gave_it_too() -> None:
+    # NVMe's ID_SERIAL_SHORT is $attr{serial}: "(" became "_", blanks stayed (what records said)
+    assert ident.serial_keys("S4 (B)/1") & ident.serial_keys("S4 _B_/1")
+    assert ident.serial_keys("S4 (B)/1") & ident.serial_keys("S4__B__1")  # ata_id's form
+    assert "S4 _B_/1" in ident.udev_aliases("S4 (B)/1")

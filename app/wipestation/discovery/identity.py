@@ -293,11 +293,17 @@ def safe_filename(identity: str) -> str:
 
 def serial_keys(serial: str) -> frozenset[str]:
     """What a serial matches as (a manifest's, a scanned label's, a record's): the raw serial and
-    udev's escaped form (records made before raw serials), case and blanks folded; none for a
+    udev's forms of it (records made before raw serials), case and blanks folded; none for a
     placeholder, which names no drive."""
     if not serial.strip() or is_placeholder(serial):
         return frozenset()
-    return frozenset(" ".join(s.split()).casefold() for s in (serial, escaped_serial(serial)))
+    return frozenset(" ".join(s.split()).casefold() for s in (serial, *udev_aliases(serial)))
+
+
+def udev_aliases(serial: str) -> frozenset[str]:
+    """Every form udev may have shown this serial in: ata_id/scsi_id/usb_id's ``AB_12_34``,
+    NVMe's and virtio's ``$attr{}`` form, and the serial itself."""
+    return frozenset(udev_forms(serial.encode())) - {""}
 
 
 def console_word(identity: str) -> str:

@@ -192,8 +192,8 @@ class Inventory:
             serial=d.serial,
             wwn=d.wwn,
             identity=d.identity,
-            # an exclusion written with udev's escaped serial ("AB_12_34") still holds
-            by_id=[*p.get("DEVLINKS", "").split(), ident.escaped_serial(d.serial)],
+            # an exclusion written with udev's form of the serial ("AB_12_34") still holds
+            by_id=[*p.get("DEVLINKS", "").split(), *sorted(ident.udev_aliases(d.serial))],
         )
         reasons = safety.protection_reasons(members, state, excluded_by)
         # A partition udev has not read yet may be the boot stick's (its UUID and label unknown).
