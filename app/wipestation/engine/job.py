@@ -59,6 +59,7 @@ def lower_priority() -> None:
         if os.getpriority(os.PRIO_PROCESS, tid) < WORKER_NICE:
             os.setpriority(os.PRIO_PROCESS, tid, WORKER_NICE)
 
+
 REMOVAL_GRACE_S = 3.0
 
 
