@@ -10,7 +10,8 @@ from wipestation.steps import firmware as fw
 from wipestation.tools import hdparm
 
 from tests.policy import drives as d
-from tests.tools.fakes import fixture
+from tests.policy.test_probe_and_steps import Ctx
+from tests.tools.fakes import FakeRunner, done, fixture
 
 SKHYNIX = "hdparm/sata-ssd-skhynix-hfs128g39tnd-not-frozen-sanitize-crypto-block-spaces.txt"
 
@@ -49,3 +50,14 @@ def test_the_same_capture_read_cleanly_still_gets_its_security_erase():
     assert ident.security.frozen is False
     plan = policy.plan(drv, d.caps(drv, ata=ident), "auto", "sample")
     assert isinstance(plan.steps[-1], fw.AtaSecurityEraseStep)
+
+
+def test_an_unfreeze_whose_frozen_line_reads_back_unreadable_is_unsupported():
+    """After the suspend cycle the drive's frozen line cannot be read: that is not "unfrozen"."""
+    dev = "/dev/sdc"
+    ident = hdparm.build_identify_argv(dev)
+    unreadable = fixture(SKHYNIX).replace("    not    frozen\n", "    not    frozen?\n")
+    rtc = ["rtcwake", "-m", "mem", "-s", "10"]
+    runner = FakeRunner({tuple(ident): done(ident, unreadable), tuple(rtc): done(rtc)})
+    with pytest.raises(UnsupportedError, match="unreadable"):
+        fw.UnfreezeStep(runner=runner, dev=dev).run(Ctx())

@@ -383,9 +383,10 @@ class UnfreezeStep(_Tooling):
         ctx.log(" ".join(argv))
         done = self.runner(argv, timeout=self.seconds + 120.0)
         ident = hdparm.identify(self.dev, runner=self.runner)
-        if ident is None or ident.security is None or ident.security.frozen:
-            raise UnsupportedError(
-                f"{self.dev} is still security-frozen after one suspend cycle: hot-replug the "
-                "drive (unplug and replug its data/power cable with the station running)"
+        if ident is None or ident.security is None or ident.security.frozen is not False:
+            raise UnsupportedError(  # unreadable counts as frozen: unknown is never permissive
+                f"{self.dev} is still security-frozen (or unreadable) after one suspend cycle: "
+                "hot-replug the drive (unplug and replug its data/power cable with the station "
+                "running)"
             )
         return _record(self.name, self.kind, argv, started, done)
