@@ -76,10 +76,11 @@ def station_use(m: Machine) -> str:
         return "no samples"
     up0, up1 = int(rows[0][0]), int(rows[-1][0])
     cpu = float(rows[-1][3]) - float(rows[0][3])
-    peak = max(int(r[1]) for r in rows) / 1024
+    peak, hwm = (max(int(r[i]) for r in rows) / 1024 for i in (1, 2))
     share = cpu / max(1, up1 - up0)
     return (
-        f"RSS peak {peak:.0f} MiB (summed), CPU {cpu:.0f} s over {up1 - up0} s = {share:.2f} cores"
+        f"RSS peak {peak:.0f} MiB summed over its processes, {hwm:.0f} MiB the largest one's; "
+        f"CPU {cpu:.0f} s in {up1 - up0} s = {share:.2f} cores"
     )
 
 
