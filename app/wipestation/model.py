@@ -96,8 +96,17 @@ class Drive:
     bmc_media: bool = False
 
     @property
+    def zero_size_scsi(self) -> bool:
+        """A fixed SAS/SCSI disk Linux shows as 0 bytes: formatted with 520/528-byte sectors
+        (from an array). Its plan decides — a reformat to 512 first, or a refusal — not the
+        listing (a removable one is an empty reader)."""
+        fixed_scsi = self.transport in (Transport.SAS, Transport.SCSI) and not self.removable
+        return self.size_bytes <= 0 and fixed_scsi
+
+    @property
     def wipeable(self) -> bool:
-        return not self.protected and not self.read_only and self.size_bytes > 0
+        has_size = self.size_bytes > 0 or self.zero_size_scsi
+        return not self.protected and not self.read_only and has_size
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -349,3 +349,23 @@ def test_a_trusted_bridge_gets_the_reformat():
     drv = replace(emc_drive(), transport=Transport.USB)
     c = emc_caps(drv, usb_passthrough="allow-listed for the test")
     assert kinds(policy.plan(drv, c, "overwrite-zero", "sample"))[0] is SectorReformatStep
+
+
+def test_a_zero_byte_fixed_sas_disk_is_offered_to_its_plan_an_empty_reader_is_not() -> None:
+    """Linux shows a 520-byte SAS drive as 0 bytes: the screen and the Autopilot still offer it
+    (its plan reformats it first, or refuses); an empty removable reader stays unwipeable."""
+    from dataclasses import replace
+
+    from wipestation.model import Transport
+    from wipestation.tui.station import Row
+
+    from tests.policy import drives as dd
+
+    sas = replace(dd.drive(Transport.SAS), size_bytes=0, removable=False)
+    reader = replace(dd.drive(Transport.USB), size_bytes=0, removable=True)
+    assert sas.wipeable
+    assert sas.zero_size_scsi
+    assert not reader.wipeable
+    assert Row(sas).why_not_wipeable == ""
+    assert "no capacity" in Row(reader).why_not_wipeable
+    assert not replace(sas, removable=True).wipeable

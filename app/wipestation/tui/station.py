@@ -70,7 +70,7 @@ class Row:
             return "protected: " + "; ".join(d.protected_reasons)
         if d.read_only:
             return "the drive is read-only"
-        if d.size_bytes <= 0:
+        if d.size_bytes <= 0 and not d.zero_size_scsi:
             return "the drive reports no capacity (no medium?)"
         if not self.present:
             return "the drive was removed"
