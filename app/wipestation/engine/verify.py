@@ -357,12 +357,15 @@ class Verifier:
             return False, "no pre-erase fingerprint: a change cannot be proven", []
         now = take_fingerprint(self.io, self.req.size, fp.seed, fp.offsets)
         same: list[ByteRange] = []
-        informative = 0
+        informative = opened = 0
         for off, before, after, uniform in zip(
             fp.offsets, fp.sha256, now.sha256, fp.uniform, strict=True
         ):
             if after == UNREADABLE:  # unreadable now is not "changed": it is a read error
                 self._read_error(off, FINGERPRINT_BLOCK, OSError(errno.EIO, "unreadable"))
+                continue
+            if before == UNREADABLE and after != BEYOND_END:
+                opened += 1  # refused before the erase (a locked drive), read now
                 continue
             if uniform or after == BEYOND_END:
                 continue  # a block that held one byte value carried no data to prove a change on
@@ -371,9 +374,20 @@ class Verifier:
                 same.append((off, FINGERPRINT_BLOCK))
         if same:
             return False, f"{len(same)} of {informative} fingerprint blocks unchanged", same
-        if not informative:
-            return True, "every fingerprint block was uniform before the erase (no data seen)", []
-        return True, f"all {informative} data-bearing fingerprint blocks changed", []
+        return True, changed_detail(informative, opened), []
+
+
+def changed_detail(informative: int, opened: int) -> str:
+    """What a passed change check saw — never more: a block unreadable before the erase (a
+    locked drive refuses reads) proves no data, only that the drive reads now."""
+    were = f"{opened} fingerprint blocks unreadable before the erase (locked?) read now"
+    if informative:
+        return f"all {informative} data-bearing fingerprint blocks changed" + (
+            f"; {were}" if opened else ""
+        )
+    if opened:
+        return f"{were}; none was readable before, so no data was seen to change"
+    return "every fingerprint block was uniform before the erase (no data seen)"
 
 
 def chunked(ranges: list[ByteRange], size: int) -> Iterator[tuple[int, int]]:
