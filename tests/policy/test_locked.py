@@ -101,3 +101,15 @@ def test_secrets_are_checked_and_masked():
     for kind, value in (("psid", "short"), ("user", ""), ("user", "x" * 33), ("pin", "1")):
         with pytest.raises(UnsupportedError):
             make_secret(kind, value)
+
+
+def test_a_sata_drive_without_an_ata_answer_is_planned_saying_its_lock_is_unknown() -> None:
+    """hdparm -I gave nothing (a bridge without pass-through, a failing tool): the overwrite is
+    planned — a refusal would stop every such drive — but the plan says it before any write."""
+    from wipestation.planning.locks import UNASKED_ATA
+
+    drv = d.drive(Transport.SATA, rotational=True)
+    plan = policy.plan(drv, d.caps(drv, ata=None), "auto", "sample")
+    assert UNASKED_ATA in plan.reasons
+    nvme = d.drive(Transport.NVME)
+    assert UNASKED_ATA not in policy.plan(nvme, d.caps(nvme), "auto", "sample").reasons

@@ -10,7 +10,7 @@ unreadable lock state is "cannot tell", never "not locked".
 from __future__ import annotations
 
 from wipestation.errors import UnsupportedError
-from wipestation.model import Drive, VerifyMode
+from wipestation.model import Drive, Transport, VerifyMode
 from wipestation.planning.capabilities import Capabilities
 from wipestation.planning.catalogue import Method
 from wipestation.planning.medium import medium_of
@@ -27,6 +27,10 @@ LOCKED_SED = (
 UNKNOWN_ATA = (
     "ATA security: whether the drive is locked cannot be read from hdparm -I: cannot tell "
     "whether it would refuse writes; probe again, or give its password, else destroy"
+)
+UNASKED_ATA = (
+    "ATA security: hdparm -I gave nothing, so whether the drive is locked cannot be told; a "
+    "locked drive refuses every write (the wipe would then fail with write errors)"
 )
 #: the methods that carry the operator's secret, by the kind of secret they take
 SECRET_METHODS = {
@@ -50,6 +54,13 @@ def lock_of(caps: Capabilities) -> str:
     if caps.tcg is not None and caps.tcg.locked:
         return LOCKED_SED.format(ssc=caps.tcg.primary or "SSC unknown")
     return ""
+
+
+def unasked_note(drive: Drive, caps: Capabilities) -> tuple[str, ...]:
+    """A SATA drive whose lock state was never read (no ATA answer): said before anything is
+    written — not a refusal, which would stop every drive a plain bridge or a failing
+    ``hdparm`` hides, but never silence either."""
+    return (UNASKED_ATA,) if drive.transport == Transport.SATA and caps.ata is None else ()
 
 
 def method_for(secret: Secret) -> str:

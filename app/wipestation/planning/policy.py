@@ -86,6 +86,7 @@ def plan(
     else:
         chosen = firmware_plan(m, drive, caps, verify, None, options)
     chosen = health.shape(chosen, drive.path, caps)
+    chosen = replace(chosen, reasons=(*chosen.reasons, *locks.unasked_note(drive, caps)))
     chosen = reformat_first(chosen, drive, caps)
     chosen = on_purpose(chosen, drive)
     return replace(chosen, requested=m.name, facts=facts_of(drive, caps))
