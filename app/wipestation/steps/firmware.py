@@ -52,7 +52,7 @@ class _Tooling:
         return max(1, int(self.max_wait_s / max(self.poll_s, 0.001)))
 
 
-def _record(
+def step_record(
     name: str,
     kind: str,
     argv: list[str],
@@ -60,6 +60,7 @@ def _record(
     done: Completed | None,
     output: str | None = None,
 ) -> StepRecord:
+    """A firmware step's record: its command line, exit status and output (or ``output``)."""
     return StepRecord(
         name=name,
         kind=kind,
@@ -96,7 +97,7 @@ class NvmeSanitizeStep(_Tooling):
         final = self._wait(ctx)
         nvme.ns_rescan(self.ctrl, runner=self.runner)
         note = f"sanitize log: status {final.status.name}, {final.passes} pass(es)"
-        return _record(self.name, self.kind, argv, started, done, output=note)
+        return step_record(self.name, self.kind, argv, started, done, output=note)
 
     def _wait(self, ctx: StepContext) -> nvme.SanitizeLog:
         for _ in range(self._polls()):
@@ -144,7 +145,7 @@ class NvmeFormatStep(_Tooling):
         nvme.ns_rescan(self.ctrl, runner=self.runner)
         ctx.progress(len(self.namespaces), len(self.namespaces), "format")
         cmd = [*argv[:3], f"({len(self.namespaces)} namespace(s))", *argv[3:]]
-        return _record(self.name, self.kind, cmd, started, None, output=" | ".join(outputs))
+        return step_record(self.name, self.kind, cmd, started, None, output=" | ".join(outputs))
 
 
 # ---- ATA ----------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class AtaSanitizeStep(_Tooling):
         done = hdparm.sanitize(self.dev, self.mode, runner=self.runner)
         ctx.log(RESUMES_NOTE)
         state = self._wait(ctx)
-        return _record(self.name, self.kind, argv, started, done, output=f"state {state.state}")
+        return step_record(self.name, self.kind, argv, started, done, output=f"state {state.state}")
 
     def _wait(self, ctx: StepContext) -> hdparm.AtaSanitizeStatus:
         for _ in range(self._polls()):
@@ -222,7 +223,7 @@ class AtaSecurityEraseStep(_Tooling):
                 ctx.log(f"password cleanup: {note}")
             raise
         ctx.progress(1, 1, "security erase")
-        return _record(self.name, self.kind, argv, started, done)
+        return step_record(self.name, self.kind, argv, started, done)
 
     def _expect_enabled(self, want: bool, why: str) -> None:
         ident = hdparm.identify(self.dev, runner=self.runner)
@@ -266,7 +267,7 @@ class ScsiSanitizeStep(_ScsiPolled):
         done = sg.sanitize(self.dev, self.mode, runner=self.runner)
         ctx.log(RESUMES_NOTE)
         self._wait(ctx, "sanitize")
-        return _record(self.name, self.kind, argv, started, done)
+        return step_record(self.name, self.kind, argv, started, done)
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ class ScsiFormatStep(_ScsiPolled):
         ctx.log(" ".join(argv))
         done = sg.format_unit(self.dev, self.size, runner=self.runner)
         self._wait(ctx, "format")
-        return _record(self.name, self.kind, argv, started, done)
+        return step_record(self.name, self.kind, argv, started, done)
 
 
 # ---- block layer --------------------------------------------------------------------------
@@ -352,7 +353,7 @@ class HpaResetStep(_Tooling):
         after = hdparm.hpa(self.dev, runner=self.runner)
         if after is None or after.current != self.native:
             raise ToolFailedError(argv, 0, f"HPA still set after reset ({after})")
-        return _record(self.name, self.kind, argv, started, done)
+        return step_record(self.name, self.kind, argv, started, done)
 
 
 @dataclass(frozen=True)
@@ -365,7 +366,7 @@ class DcoRestoreStep(_Tooling):
         started = now_iso()
         argv = hdparm.build_dco_restore_argv(self.dev)
         done = hdparm.restore_dco(self.dev, runner=self.runner)
-        return _record(self.name, self.kind, argv, started, done)
+        return step_record(self.name, self.kind, argv, started, done)
 
 
 @dataclass(frozen=True)
@@ -389,4 +390,4 @@ class UnfreezeStep(_Tooling):
                 "hot-replug the drive (unplug and replug its data/power cable with the station "
                 "running)"
             )
-        return _record(self.name, self.kind, argv, started, done)
+        return step_record(self.name, self.kind, argv, started, done)

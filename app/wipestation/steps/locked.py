@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from wipestation.errors import ToolError, ToolFailedError, UnsupportedError
 from wipestation.model import StepRecord, now_iso
-from wipestation.steps.firmware import _Tooling
+from wipestation.steps.firmware import _Tooling, step_record
 from wipestation.steps.plan import StepContext, StepKind
 from wipestation.steps.secret import MASK, Secret, SecretKind, mask
 from wipestation.tools import hdparm
@@ -61,16 +61,8 @@ class AtaPasswordEraseStep(_Tooling):
         done = self._attempt(action, shown, self.erase_timeout_s)
         ctx.progress(1, 1, "security erase")
         left = self._leave_disabled(ctx)
-        return StepRecord(
-            name=self.name,
-            kind=self.kind,
-            command=" ".join(shown),
-            started_at=started,
-            ended_at=now_iso(),
-            ok=True,
-            exit_status=done.returncode,
-            output_excerpt=mask((done.stdout + done.stderr).strip()[-400:], self.secret) + left,
-        )
+        output = mask((done.stdout + done.stderr).strip()[-400:], self.secret) + left
+        return step_record(self.name, self.kind, shown, started, done, output)
 
     def _security(self) -> hdparm.AtaSecurity | None:
         ident = hdparm.identify(self.dev, runner=self.runner)

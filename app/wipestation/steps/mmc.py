@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wipestation.model import StepRecord, now_iso
-from wipestation.steps.firmware import _record, _Tooling
+from wipestation.steps.firmware import _Tooling, step_record
 from wipestation.steps.plan import StepContext, StepKind
 from wipestation.tools import mmc
 
@@ -37,7 +37,7 @@ class MmcEraseStep(_Tooling):
         ctx.progress(0, 1, self.name)
         done = mmc.erase(self.dev, self.erase, self.first, self.last, runner=self.runner)
         ctx.progress(1, 1, self.name)
-        return _record(self.name, self.kind, argv, started, done)
+        return step_record(self.name, self.kind, argv, started, done)
 
 
 @dataclass(frozen=True)
@@ -55,4 +55,4 @@ class MmcSanitizeStep(_Tooling):
         ctx.progress(0, 1, "sanitize")
         done = mmc.sanitize(self.dev, runner=self.runner)
         ctx.progress(1, 1, "sanitize")
-        return _record(self.name, self.kind, argv, started, done)
+        return step_record(self.name, self.kind, argv, started, done)

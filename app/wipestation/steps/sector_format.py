@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 
 from wipestation.errors import ToolError, ToolFailedError
 from wipestation.model import StepRecord, now_iso
+from wipestation.steps.firmware import step_record
 from wipestation.steps.plan import StepContext, StepKind
 from wipestation.tools import sg
-from wipestation.tools.runner import Completed, Runner, run
+from wipestation.tools.runner import Runner, run
 
 TARGET_BLOCK = 512
 NAME = f"reformat to {TARGET_BLOCK}-byte sectors (SCSI FORMAT UNIT)"
@@ -58,7 +59,7 @@ class SectorReformatStep:
         before = self._readcap()
         if before is not None and before.block_length == TARGET_BLOCK:
             note = f"already {before.describe()}: no reformat needed"
-            return self._record(started, [], None, note)
+            return step_record(self.name, self.kind, [], started, None, note)
         argv = sg.build_format_argv(self.dev, TARGET_BLOCK)
         ctx.log(" ".join(argv))
         done = sg.format_unit(self.dev, TARGET_BLOCK, runner=self.runner)
@@ -66,7 +67,7 @@ class SectorReformatStep:
         after = self._wait_ready()
         ctx.log(rescan(self.dev, self.sysfs))
         was = before.describe() if before else "sector format unreadable before the format"
-        return self._record(started, argv, done, f"{was} → {after.describe()}")
+        return step_record(self.name, self.kind, argv, started, done, f"{was} → {after.describe()}")
 
     def _readcap(self) -> sg.ReadCap | None:
         """READ CAPACITY(16); None while the drive cannot answer (format corrupted, not ready)."""
@@ -106,20 +107,6 @@ class SectorReformatStep:
                 )
             self.sleep(self.poll_s)
         raise ToolError(f"{self.dev} never answered READ CAPACITY after FORMAT UNIT")
-
-    def _record(
-        self, started: str, argv: list[str], done: Completed | None, output: str
-    ) -> StepRecord:
-        return StepRecord(
-            name=self.name,
-            kind=self.kind,
-            command=" ".join(argv),
-            started_at=started,
-            ended_at=now_iso(),
-            ok=True,
-            exit_status=done.returncode if done else None,
-            output_excerpt=output,
-        )
 
 
 def rescan(dev: str, sysfs: str = "/sys") -> str:
