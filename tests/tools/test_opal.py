@@ -17,6 +17,7 @@ SATA_MBR = "sedutil-392-sata-opal2-locking-enabled-mbr-shadow-d0.txt"
 MX500 = "sedutil-340-crucial-mx500-sata-opal2-locking-enabled-d0.txt"
 WD730 = "sedutil-507-wd730-nvme-opal2-locking-not-enabled-d0.txt"
 CUT = "nvmetool-win-2-nvme-opal-ready-cut-d0.txt"
+LOCKED = "sedutil-300-crucial-m550-sata-locked-d0.txt"
 
 
 def test_an_opal2_drive_with_locking_enabled_and_mbr_shadowing():
@@ -46,6 +47,30 @@ def test_crucial_mx500_and_a_reverted_wd_nvme():
     assert wd.to_json()["features"] == [
         "0x0001", "0x0002", "0x0003", "0x0201", "0x0202", "0x0203"
     ]  # fmt: skip
+
+
+def test_a_real_locked_drive_a_crucial_m550_reads_as_locked():
+    """The Locking feature byte 0x0f of a real drive: supported, enabled, LOCKED, encrypting."""
+    d = opal.parse_discovery(response(LOCKED))
+    assert d.locking == opal.Locking(
+        supported=True, enabled=True, locked=True, media_encryption=True,
+        mbr_enabled=False, mbr_done=False,
+    )  # fmt: skip
+    assert (d.locked, d.encrypting) == (True, True)
+    assert d.features == (0x0001, 0x0002, 0x0003, 0x0201, 0x0202)
+    # sedutil's dump lacks the last 4 bytes, here inside the Opal 2.0 descriptor: the SSC is
+    # unknown (not "none"), and the lock that was read is still a lock
+    assert (d.ssc, d.base_comid, d.complete) == ((), None, False)
+    assert d.describe() == (
+        "TCG unknown SSC: locking supported, enabled, LOCKED, media encryption, MBR shadow off"
+    )
+
+
+def test_the_locked_drive_through_the_runner_is_locked():
+    argv = opal.build_ata_argv("/dev/sda")
+    # the real bytes in sg_raw's own layout, on its stderr (see sg3_utils_layout below)
+    runner = FakeRunner({tuple(argv): done(argv, "", stderr=sg3_utils_layout(response(LOCKED)))})
+    assert opal.discover_ata("/dev/sda", runner=runner).locked is True
 
 
 def test_a_response_cut_short_leaves_what_it_did_not_hold_unknown():
@@ -117,7 +142,7 @@ def test_through_the_runner_the_dump_is_parsed():
     assert opal.discover_nvme("/dev/nvme0", runner=runner).primary == "Opal 2"
 
 
-ALL = (SATA_MBR, MX500, WD730, CUT)
+ALL = (SATA_MBR, MX500, WD730, CUT, LOCKED)
 
 
 def outcome(text: str) -> opal.Discovery | ToolError:
