@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from types import SimpleNamespace
 
 from wipestation.model import JobState
+from wipestation.planning.capabilities import Capabilities
+from wipestation.tools import smartctl
 from wipestation.tui.catalog import supported_by
 from wipestation.tui.health import health_word
 from wipestation.tui.joblog import ENGINE_LOGGER, JobLogRelay
 from wipestation.tui.screens.confirm import phrase_matches
 from wipestation.tui.station import Station, natural_key
 
+from tests.tools.fakes import fixture
 from tests.tui.conftest import METHODS, rack
 from tests.tui.fakes import FakeEngine, make_drive, services
 
@@ -92,14 +94,16 @@ def test_bays_sort_naturally() -> None:
 
 
 def test_health_word_from_smart() -> None:
-    def caps(**smart: object) -> SimpleNamespace:
-        base = dict(passed=True, reallocated_sectors=0, pending_sectors=0, media_errors=None)
-        return SimpleNamespace(smart=SimpleNamespace(**{**base, **smart}))
+    """Counters only warn about an otherwise healthy drive (tests/tui/test_health.py: the rest)."""
+
+    def caps(**smart: object) -> Capabilities:
+        real = smartctl.parse(fixture("smartctl/ata-hdd-hgst-hus724020ale640.json"))
+        return Capabilities(path="/dev/sdb", transport="sata", smart=replace(real, **smart))
 
     assert health_word(caps()) == "OK"
     assert health_word(caps(pending_sectors=8)) == "WARN"
     assert health_word(caps(passed=False)) == "FAILING"
-    assert health_word(SimpleNamespace(smart=None)) == "n/a"
+    assert health_word(Capabilities(path="/dev/sdb", transport="sata")) == "n/a"
 
 
 def test_method_support_counts_drives() -> None:

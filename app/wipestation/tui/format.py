@@ -53,7 +53,7 @@ FULL = (
     Column("model", "Model", 18),
     Column("serial", "Serial", 18),
     Column("size", "Size", 8),
-    Column("health", "Health", 8),
+    Column("health", "Health", 9),  # "READ-ONLY" (tui/health.py)
     Column("method", "Method", 14),
     Column("progress", "Progress", 22),
     Column("rate", "MB/s", 5),
