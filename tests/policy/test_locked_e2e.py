@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, replace
+from pathlib import Path
 
+import pytest
 from wipestation.model import JobState, Transport
+from wipestation.steps import attempts
 from wipestation.steps.secret import make_secret
 
 from tests.engine.conftest import drive_of, read_all
@@ -21,6 +24,14 @@ LOCKED = {
     "password": "s3cret",
     "rpm": 7200,
 }
+
+
+@pytest.fixture(autouse=True)
+def attempt_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The station's count of password attempts in the test's own file, never the host's /run."""
+    path = tmp_path / "password-attempts.json"
+    monkeypatch.setenv(attempts.PATH_ENV, str(path))
+    return path
 
 
 def locked_drive(make_loop, sim):
@@ -53,15 +64,30 @@ def test_the_right_password_erases_and_leaves_security_disabled(make_loop, engin
     assert "s3cret" not in json.dumps(asdict(result), default=str)
 
 
-def test_a_wrong_password_fails_with_the_drives_answer_and_writes_nothing(make_loop, engine, sim):
+def test_a_wrong_password_fails_with_the_drives_answer_and_writes_nothing(
+    make_loop, engine, sim, attempt_file
+):
+    """Two jobs with a wrong password: each record states the drive's answer and this station's
+    count; the second job's plan says how many were refused before it."""
     dev, drive = locked_drive(make_loop, sim)
-    engine.services.planner.give_secret(drive.identity, make_secret("user", "wrong"))
-    job = engine.start(drive, "auto", "sample")
-    assert engine.wait(timeout=120)
-    result = engine.results()[job]
-    assert result.state == JobState.FAILED
-    assert "wrong password; the attempt counter has not expired" in result.reason
-    assert "bad/missing sense data" in result.reason  # the drive's answer, as hdparm printed it
-    assert not sim.ran("--security-erase")
-    assert read_all(dev)[: len(ORIGINAL)] == ORIGINAL
-    assert "wrong" not in result.reason.replace("wrong password", "")
+    for n, left in ((1, 4), (2, 3)):
+        engine.services.planner.give_secret(drive.identity, make_secret("user", "Kx9-pw"))
+        job = engine.start(drive, "auto", "sample")
+        assert engine.wait(timeout=120)
+        result = engine.results()[job]
+        assert result.state == JobState.FAILED
+        words = (
+            "wrong password (drive answered: SG_IO: bad/missing sense data, sb[]:  70 00 0b 00 "
+            f"00 00 00 0a 00 00 00 00 04 41 00 00); attempt {n} by this station since boot; the "
+            f"drive allows 5 per power cycle, so at most {left} remain — after that it needs a "
+            "power cycle"
+        )
+        assert result.reason.endswith(words)  # the job's reason, as the screen and CLI show it
+        (step,) = result.steps
+        assert step.output_excerpt == words
+        assert words in step.error
+        assert not sim.ran("--security-erase")
+        assert read_all(dev)[: len(ORIGINAL)] == ORIGINAL
+        assert "Kx9-pw" not in json.dumps(asdict(result), default=str)
+    assert any("1 password attempt by this station since boot" in r for r in result.decision)
+    assert "Kx9-pw" not in attempt_file.read_text()

@@ -14,6 +14,7 @@ from wipestation.model import Drive, Transport, VerifyMode
 from wipestation.planning.capabilities import Capabilities
 from wipestation.planning.catalogue import Method
 from wipestation.planning.medium import medium_of
+from wipestation.steps import attempts
 from wipestation.steps.locked import AtaPasswordEraseStep
 from wipestation.steps.plan import Expect, Expectation, Plan, Step
 from wipestation.steps.secret import Secret, SecretKind
@@ -47,7 +48,8 @@ def lock_of(caps: Capabilities) -> str:
     if sec is not None and sec.locked:
         expired = sec.count_expired is not False
         return LOCKED_ATA + (
-            " (expired: security count: power-cycle the drive before the next try)"
+            " (expired: security count: the drive refuses further attempts until it is "
+            "power-cycled)"
             if expired
             else ""
         )
@@ -81,7 +83,7 @@ def secret_plan(
         wanted = " or ".join(str(k) for k in kinds)
         raise UnsupportedError(f"{m.name} needs the operator's {wanted} for {drive.path}")
     if why:
-        raise UnsupportedError(f"{m.name} refused for {drive.path}: {why}")
+        raise UnsupportedError(f"{m.name} refused for {drive.path}: {why}{tried(m, drive)}")
     steps = _steps(m, drive, caps, secret)
     medium = medium_of(drive, caps)
     full = caps.tcg.encrypting if m.name == "tcg-psid-revert" and caps.tcg else _enhanced(caps)
@@ -93,8 +95,28 @@ def secret_plan(
         steps=steps,
         expect=m.expect if verify != "none" else Expectation(Expect.NOTHING),
         verify=verify,
-        reasons=(f"{m.name}: with the operator's {secret.kind}; {m.description}",),
+        reasons=(
+            f"{m.name}: with the operator's {secret.kind}; {m.description}",
+            *attempt_warning(m, drive),
+        ),
     )
+
+
+def attempt_warning(m: Method, drive: Drive) -> tuple[str, ...]:
+    """Before a password attempt: how many this station already made on the drive since boot
+    and what that leaves — a warning when this one would be the fifth the drive allows."""
+    if m.name != "ata-erase-password":
+        return ()
+    note = attempts.before_attempt(attempts.station_log().tally(drive.identity))
+    return (f"{m.name}: {note}",) if note else ()
+
+
+def tried(m: Method, drive: Drive) -> str:
+    """The station's count on a refused password plan ('' when it made none)."""
+    if m.name != "ata-erase-password":
+        return ""
+    t = attempts.station_log().tally(drive.identity)
+    return f" ({attempts.made(t)})" if t.made else ""
 
 
 def _enhanced(caps: Capabilities) -> bool:
@@ -111,7 +133,11 @@ def _steps(m: Method, drive: Drive, caps: Capabilities, secret: Secret) -> tuple
     timeout = max(600.0, 2 * 60.0 * minutes) if minutes else 4 * 3600.0
     return (
         AtaPasswordEraseStep(
-            dev=drive.path, secret=secret, enhanced=enhanced, erase_timeout_s=timeout
+            dev=drive.path,
+            secret=secret,
+            enhanced=enhanced,
+            erase_timeout_s=timeout,
+            identity=drive.identity,
         ),
     )
 
