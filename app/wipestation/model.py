@@ -94,6 +94,9 @@ class Drive:
     volume: bool = False
     #: Virtual media of a BMC (remote-console floppy/CD/USB), not a drive in this machine.
     bmc_media: bool = False
+    #: RAID metadata blkid found on the disk (udev ID_FS_TYPE "isw_raid_member", ...): a member
+    #: of a firmware/software RAID set, wipeable, and the operator is told; '' for none.
+    raid_member: str = ""
 
     @property
     def zero_size_scsi(self) -> bool:
@@ -136,6 +139,7 @@ class Drive:
             "controller": self.controller,
             "volume": self.volume,
             "bmc_media": self.bmc_media,
+            "raid_member": self.raid_member,
             "protected": self.protected,
             "protected_reasons": list(self.protected_reasons),
         }

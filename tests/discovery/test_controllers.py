@@ -3,7 +3,10 @@ RAID-class controllers are read from a sysfs tree laid out as the kernel lays it
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from wipestation.cli.list_cmd import format_table
@@ -222,3 +225,92 @@ def test_an_lsi_integrated_raid_logical_volume_is_a_volume() -> None:
     d = drive_from_properties(load(LSI_IR)["sda"])
     assert (d.volume, d.bmc_media, d.model) == (True, False, "Logical Volume")
     assert controllers.not_a_drive(d).startswith("logical volume of a RAID controller")
+
+
+# ---- Intel VMD: its own advice, not a RAID card's ------------------------------------------------
+
+
+def test_an_intel_vmd_that_shows_no_disks_gets_vmds_advice(tmp_path: Path) -> None:
+    pci(tmp_path, "0000:00:0e.0", "0x010400", "vmd")
+    pci(tmp_path, "0000:03:00.0", "0x010400", "megaraid_sas")
+    assert controllers.hidden_disks([], str(tmp_path)) == [
+        "Intel VMD controller at 0000:00:0e.0: no disks visible: disable VMD (Intel Volume "
+        "Management Device) in the firmware setup, or set the storage mode to AHCI; NVMe drives "
+        "behind VMD are not visible to the station",
+        "MegaRAID controller at 0000:03:00.0: no disks visible: switch the controller to "
+        "HBA/JBOD mode, or move the disks to a plain port",
+    ]
+
+
+def test_a_vmd_without_its_driver_is_known_by_its_pci_id(tmp_path: Path) -> None:
+    real = pci(tmp_path, "0000:00:0e.0", "0x010400")  # a Tiger Lake VMD, vmd.ko not loaded
+    (real / "vendor").write_text("0x8086\n")
+    (real / "device").write_text("0x9a0b\n")
+    [c] = controllers.scan(str(tmp_path))
+    assert (c.pci_id, c.kind, c.driver) == ("8086:9a0b", "vmd", "")
+    [line] = controllers.hidden_disks([], str(tmp_path))
+    assert line.startswith(
+        "Intel VMD controller at 0000:00:0e.0: no driver loaded, the disks behind it are not "
+        "visible: disable VMD (Intel Volume Management Device) in the firmware setup"
+    )
+    assert "HBA/JBOD" not in line
+
+
+def test_a_vmd_whose_nvme_drives_are_visible_says_nothing(tmp_path: Path) -> None:
+    vmd = pci(tmp_path, "0000:00:0e.0", "0x010400", "vmd")
+    nvme = vmd / "pci10000:e0/10000:e0:06.0/10000:e1:00.0/nvme/nvme0/nvme0n1"
+    nvme.mkdir(parents=True)
+    link = tmp_path / "class/block/nvme0n1"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(os.path.relpath(nvme, link.parent))
+    [c] = controllers.scan(str(tmp_path))
+    assert c.visible == 1
+    assert controllers.hidden_disks([], str(tmp_path)) == []
+
+
+# ---- wipestation list --json-object: the drives as --json has them, and the controllers ----------
+
+
+def test_list_json_object_carries_the_controllers_typed_from_the_dataclass(tmp_path: Path) -> None:
+    from wipestation.cli.list_cmd import document
+
+    ctrl = pci(tmp_path, "0000:c1:00.0", "0x010400", "megaraid_sas")
+    scsi_disk(tmp_path, ctrl, "12:3:111:0", block="sda")
+    scsi_disk(tmp_path, ctrl, "12:0:0:0")
+    pci(tmp_path, "0000:03:00.0", "0x010400", "megaraid_sas")
+    volume, jbod = drive_from_properties(perc("sda")), drive_from_properties(perc("sdc"))
+    doc = json.loads(json.dumps(document([volume, jbod], controllers.scan(str(tmp_path)))))
+    assert doc["drives"] == [volume.to_json(), jbod.to_json()]  # --json's objects, unchanged
+    by_address = {c["address"]: c for c in doc["controllers"]}
+    assert by_address["0000:c1:00.0"] == {
+        "address": "0000:c1:00.0",
+        "driver": "megaraid_sas",
+        "pci_class": "0x010400",
+        "visible": 1,
+        "hidden": 1,
+        "raid_class": True,
+        "pci_id": "",
+        "label": "MegaRAID controller at 0000:c1:00.0",
+        "volumes": 1,
+        "notice": "MegaRAID controller at 0000:c1:00.0: 1 logical volume(s), hides 1 disk(s): "
+        "switch the controller to HBA/JBOD mode, or move the disks to a plain port",
+    }
+    empty = by_address["0000:03:00.0"]
+    assert (empty["visible"], empty["volumes"]) == (0, 0)
+    assert empty["notice"] in controllers.hidden_disks([volume, jbod], str(tmp_path))
+    assert empty["notice"].endswith(": no disks visible: " + controllers.ADVICE)
+
+
+def test_list_json_stays_an_array_and_json_object_wraps_the_same_drives() -> None:
+    def listed(flag: str) -> object:
+        argv = [sys.executable, "-m", "wipestation", "list", flag]
+        return json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
+
+    array, doc = listed("--json"), listed("--json-object")
+    assert isinstance(array, list)
+    assert isinstance(doc, dict)
+    assert sorted(doc) == ["controllers", "drives"]
+    assert isinstance(doc["controllers"], list)
+    assert doc["drives"]  # this host's root disk at least
+    assert {tuple(d) for d in doc["drives"]} == {tuple(d) for d in array}  # the same keys
+    assert all("raid_member" in d for d in array)

@@ -1,4 +1,10 @@
-"""``wipestation list``: the inventory as a table or JSON."""
+"""``wipestation list``: the inventory as a table or JSON.
+
+``--json`` stays what scripts already read: a top-level array, one object per disk. The RAID/HBA
+controllers the table's CONTROLLER lines name cannot join that array without breaking a script
+that reads every element as a disk, so they come with ``--json-object``: one object,
+``{"drives": [...the same objects...], "controllers": [...]}``.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,20 @@ from wipestation.units import human_size
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON array, one object per disk")
+    p.add_argument(
+        "--json-object",
+        action="store_true",
+        help='print one JSON object: {"drives": [as --json], "controllers": [RAID/HBA/VMD '
+        "controllers, each with the disks it hides and what to do]}",
+    )
     add_exclude_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
     drives = Inventory(args.exclude).drives()
-    if args.json:
+    if args.json_object:
+        print(json.dumps(document(drives, controllers.scan()), indent=2, ensure_ascii=False))
+    elif args.json:
         print(json.dumps([d.to_json() for d in drives], indent=2, ensure_ascii=False))
     else:
         print(format_table(drives))
@@ -28,14 +42,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def document(drives: list[Drive], found: list[controllers.Controller]) -> dict[str, object]:
+    """``--json-object``: the drives as ``--json`` prints them, and every controller found."""
+    return {
+        "drives": [d.to_json() for d in drives],
+        "controllers": controllers.controllers_json(found, drives),
+    }
+
+
 def status_of(d: Drive) -> str:
     if d.protected:
         return "PROTECTED: " + "; ".join(d.protected_reasons)
     if d.read_only:
         return "read-only"
-    return (
-        f"NOT A DRIVE: {controllers.not_a_drive(d)}" if controllers.not_a_drive(d) else "wipeable"
-    )
+    if controllers.not_a_drive(d):
+        return f"NOT A DRIVE: {controllers.not_a_drive(d)}"
+    member = controllers.raid_member_notice(d)
+    return f"wipeable; RAID SET: {member}" if member else "wipeable"
 
 
 def format_table(drives: list[Drive]) -> str:

@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         out["protected"] = list(drive.protected_reasons)
     if controllers.not_a_drive(drive):
         out["not_a_drive"] = controllers.not_a_drive(drive)
+    if controllers.raid_member_notice(drive):
+        out["raid_set"] = controllers.raid_member_notice(drive)
     found = controllers.scan()  # only then is the full listing worth its time
     out["controllers"] = controllers.hidden_disks(Inventory().drives()) if found else []
     print(json.dumps(out, indent=2) if args.json else format_text(out))
@@ -79,6 +81,8 @@ def format_text(out: dict[str, Any]) -> str:  # the JSON printed above
         lines.append("  PROTECTED: " + "; ".join(out["protected"]))
     if out.get("not_a_drive"):
         lines.append(f"  NOT A DRIVE: {out['not_a_drive']}")
+    if out.get("raid_set"):
+        lines.append(f"  RAID SET: {out['raid_set']}")
     lines += [f"  CONTROLLER {c}" for c in out.get("controllers", ())]
     if plan is None:
         return "\n".join([*lines, f"  refused: {out['refused']}"])

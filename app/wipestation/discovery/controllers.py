@@ -16,13 +16,26 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from wipestation.model import Drive
 
 #: What to do about a controller that hides its disks.
 ADVICE = "switch the controller to HBA/JBOD mode, or move the disks to a plain port"
+
+#: Intel VMD is no RAID card: the firmware setup owns it, and there is no HBA mode to switch to.
+VMD_ADVICE = (
+    "disable VMD (Intel Volume Management Device) in the firmware setup, or set the storage "
+    "mode to AHCI; NVMe drives behind VMD are not visible to the station"
+)
+
+#: Intel VMD's PCI ids (the kernel's drivers/pci/controller/vmd.c ``vmd_ids``): a VMD is named
+#: as one even when no ``vmd`` driver is bound to it.
+VMD_PCI_IDS = frozenset(
+    f"8086:{d}"
+    for d in ("201d", "28c0", "467f", "4c3d", "a77f", "7d0b", "ad0b", "9a0b", "b60b", "b06f")
+)
 
 #: Drivers whose controllers present logical volumes (the Linux module names, as
 #: ``/sys/class/scsi_host/hostN/proc_name`` and ``/sys/bus/pci/devices/X/driver`` say them).
@@ -106,10 +119,32 @@ class Controller:
     #: a RAID controller by its PCI class or driver (else an HBA whose driver can present
     #: volumes, such as an mpt3sas in IR mode: named only when it does)
     raid_class: bool = True
+    #: "vendor:device" in hex, as sysfs gives them ("8086:9a0b"); '' when unreadable
+    pci_id: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The driver's name, or ``vmd`` for an Intel VMD by its PCI id with no driver bound."""
+        return "vmd" if self.pci_id in VMD_PCI_IDS else self.driver
 
     @property
     def label(self) -> str:
-        return label_of(self.driver, self.address)
+        return label_of(self.kind, self.address)
+
+    @property
+    def advice(self) -> str:
+        return VMD_ADVICE if self.kind == "vmd" else ADVICE
+
+    def to_json(self, volumes: int = 0) -> dict[str, object]:
+        """This controller for ``wipestation list --json-object``: its sysfs facts, its label,
+        the logical volumes it presents among the drives, and the line the operator is shown
+        ('' when it hides nothing)."""
+        return {
+            **asdict(self),
+            "label": self.label,
+            "volumes": volumes,
+            "notice": notice(self, volumes),
+        }
 
 
 def label_of(driver: str, address: str) -> str:
@@ -225,7 +260,16 @@ def _controller(entry: Path, sys_root: str) -> Controller | None:
     if not raid and driver not in VOLUME_HOSTS:
         return None
     visible, hidden = _count_disks(os.path.realpath(entry), sys_root)
-    return Controller(entry.name, driver, pci_class, visible, hidden, raid_class=raid)
+    return Controller(
+        entry.name, driver, pci_class, visible, hidden, raid_class=raid, pci_id=_pci_id(entry)
+    )
+
+
+def _pci_id(entry: Path) -> str:
+    vendor, device = _read(entry / "vendor"), _read(entry / "device")
+    if not (vendor and device):
+        return ""
+    return f"{vendor.removeprefix('0x')}:{device.removeprefix('0x')}".lower()
 
 
 def _read(path: Path) -> str:
@@ -275,14 +319,15 @@ def notice(c: Controller, volumes: int) -> str:
     if not c.raid_class and volumes == 0:
         return ""
     if not c.driver:
-        return f"{c.label}: no driver loaded, the disks behind it are not visible"
+        vmd = f": {VMD_ADVICE}" if c.kind == "vmd" else ""
+        return f"{c.label}: no driver loaded, the disks behind it are not visible{vmd}"
     if c.visible == 0:
         hides = f" ({c.hidden} disk(s) behind it)" if c.hidden else ""
-        return f"{c.label}: no disks visible{hides}: {ADVICE}"
+        return f"{c.label}: no disks visible{hides}: {c.advice}"
     if volumes == 0:
         return ""
     hides = f"hides {c.hidden} disk(s)" if c.hidden else "its physical disks are hidden"
-    return f"{c.label}: {volumes} logical volume(s), {hides}: {ADVICE}"
+    return f"{c.label}: {volumes} logical volume(s), {hides}: {c.advice}"
 
 
 def volumes_by_controller(drives: Iterable[Drive]) -> dict[str, int]:
@@ -297,3 +342,43 @@ def volumes_by_controller(drives: Iterable[Drive]) -> dict[str, int]:
 def hidden_disks(drives: Iterable[Drive], sys_root: str = "/sys") -> list[str]:
     """The station's lines about controllers that hide disks (drive screen, list, conveyor)."""
     return notices(scan(sys_root), volumes_by_controller(drives))
+
+
+def controllers_json(found: list[Controller], drives: Iterable[Drive]) -> list[dict[str, object]]:
+    """Every controller found, each with its volumes among ``drives`` and its notice."""
+    volumes = volumes_by_controller(drives)
+    return [c.to_json(volumes.get(c.label, 0)) for c in found]
+
+
+# ---- RAID members a firmware or software RAID left on a plain disk ----------------------------
+
+#: blkid's names (udev ``ID_FS_TYPE``) of RAID metadata on a member disk -> whose format it is.
+#: Such a disk is a drive like any other (and stays wipeable), but the operator is told.
+RAID_MEMBER_KINDS = {
+    "isw_raid_member": "Intel RST / isw",
+    "ddf_raid_member": "SNIA DDF",
+    "linux_raid_member": "Linux md",
+    "adaptec_raid_member": "Adaptec",
+    "lsi_mega_raid_member": "LSI MegaRAID",
+    "nvidia_raid_member": "NVIDIA",
+    "promise_fasttrack_raid_member": "Promise FastTrak",
+    "silicon_medley_raid_member": "Silicon Image",
+    "via_raid_member": "VIA",
+    "jmicron_raid_member": "JMicron",
+    "hpt37x_raid_member": "HighPoint",
+    "hpt45x_raid_member": "HighPoint",
+}
+
+
+def raid_member_of(p: dict[str, str]) -> str:
+    """The disk's RAID-member signature as blkid names it ('' for none)."""
+    fs_type = p.get("ID_FS_TYPE", "")
+    return fs_type if fs_type.endswith("_raid_member") else ""
+
+
+def raid_member_notice(drive: Drive) -> str:
+    """What the operator is told about a RAID member disk ('' for any other)."""
+    if not drive.raid_member:
+        return ""
+    kind = RAID_MEMBER_KINDS.get(drive.raid_member, drive.raid_member)
+    return f"member of a RAID set ({kind}): erasing it destroys the set"

@@ -105,6 +105,7 @@ def drive_from_properties(p: dict[str, str]) -> Drive:
         controller=shown_as.controller,
         volume=shown_as.volume,
         bmc_media=shown_as.bmc_media,
+        raid_member=controllers.raid_member_of(p),
     )
 
 

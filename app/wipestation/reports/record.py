@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from wipestation import __version__
+from wipestation.discovery.controllers import raid_member_notice
 from wipestation.model import Drive, JobResult, StepRecord, VerifyResult
 from wipestation.planning.medium import medium_of
 from wipestation.tools.smartctl import SmartSummary, health_of
@@ -121,6 +122,7 @@ def _drive(d: Drive, medium: str) -> Record:
         "usb_id": d.usb_id,
         "controller": d.controller,
         "presented_by": presented_by(d),
+        "raid_set": raid_member_notice(d),
     }
 
 

@@ -26,6 +26,7 @@ STATE_STYLES: dict[str, str] = {
     "CANCELLED": "bold black on yellow",
     "REMOVED": "bold white on blue",
     "REFUSED": "bold red",
+    "RAID SET": "yellow",  # a member of a firmware/software RAID set: wiping it ends the set
 }
 
 

@@ -61,6 +61,8 @@ class Row:
             return "REFUSED"
         if self.drive.protected:
             return "PROTECTED"
+        if self.drive.raid_member:  # wipeable; the progress cell and details say what it holds
+            return "RAID SET"
         return "VOLUME" if self.drive.volume else "BMC MEDIA" if self.drive.bmc_media else "idle"
 
     @property

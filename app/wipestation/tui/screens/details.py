@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from wipestation.discovery.controllers import raid_member_notice
 from wipestation.model import Drive, JobResult
 from wipestation.steps.plan import Plan
 from wipestation.tui.format import size_cell
@@ -42,6 +43,8 @@ def identity_lines(d: Drive) -> list[str]:
         lines.append(f"SERIAL     {d.serial_disagreement}")
     if d.usb_id:
         lines.append(f"USB bridge {d.usb_id}")
+    if raid_member_notice(d):
+        lines.append(f"RAID SET   {raid_member_notice(d)}")
     return lines
 
 

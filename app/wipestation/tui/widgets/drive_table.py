@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from wipestation.discovery.controllers import not_a_drive
+from wipestation.discovery.controllers import not_a_drive, raid_member_notice
 from wipestation.tui import format as fmt
 from wipestation.tui.station import Row
 
@@ -62,7 +62,7 @@ def _progress_text(row: Row, width: int, ascii_only: bool) -> str:
     if p is None:
         if row.drive.protected:
             return "; ".join(row.drive.protected_reasons) or "protected"
-        return row.refused or not_a_drive(row.drive)
+        return row.refused or not_a_drive(row.drive) or raid_member_notice(row.drive)
     if p.state.finished and p.state.value != "passed":
         return p.last_error or p.phase or ""
     fraction = 1.0 if p.state.value == "passed" else p.fraction
