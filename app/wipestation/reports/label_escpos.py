@@ -10,7 +10,14 @@ is narrowed — or left out, the QR still carries the serial — so it fits the 
 
 from __future__ import annotations
 
-from wipestation.reports.label_text import label_lines, label_serial
+from wipestation.reports.label_text import (
+    NO_BARCODE,
+    LabelField,
+    label_lines,
+    label_serial,
+    printable_ascii,
+    wrap,
+)
 from wipestation.reports.record import Record, qr_payload
 
 ESC, GS, LF = b"\x1b", b"\x1d", b"\n"
@@ -72,9 +79,13 @@ def build_escpos_label(record: Record, *, width: int = 32, cut: bool = True) -> 
     """The whole label: headline, facts, serial barcode, QR, feed and cut."""
     out = [INIT, CODEPAGE_CP437, ALIGN_CENTER, BOLD_ON, SIZE_DOUBLE]
     out += [text(record["result"]["status"]), LF, SIZE_NORMAL, BOLD_OFF, ALIGN_LEFT]
-    for line in label_lines(record, width):
+    serial = label_serial(record)
+    lines = label_lines(record, width)
+    if printable_ascii(serial) and not code128(serial):
+        lines += wrap(LabelField("Note", NO_BARCODE), width)
+    for line in lines:
         out += [text(line), LF]
-    out += [ALIGN_CENTER, code128(label_serial(record)), LF]
+    out += [ALIGN_CENTER, code128(serial), LF]
     out += [qr_native(qr_payload(record).encode("utf-8")), LF]  # the certificate's QR, exactly
     out += [ESC + b"d\x04"]
     if cut:

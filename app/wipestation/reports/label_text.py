@@ -2,9 +2,15 @@
 
 Both printers lay text out in fixed columns (ESC/POS: 32 characters on 58 mm paper; ZPL: the
 field box width over the font's character cell), so one wrapper serves both. It breaks between
-words; a word — a serial, a model number, an identity — is only broken when it is longer than a
-whole line, and then after punctuation (``-``, ``_``, ``/``, ``:`` …) or between letters and
-digits before anywhere else: an operator must be able to read a serial off the label in one go.
+words; a word — a model number, an identity — is only broken when it is longer than a whole
+line, and then after punctuation (``-``, ``_``, ``/``, ``:`` …) or between letters and digits
+before anywhere else: an operator must be able to read it off the label in one go.
+
+A serial is printed exactly (blanks and all). One longer than a line (a 40- or 64-character SCSI
+unit serial) is never cut: ZPL first prints it in a narrower font (``label_zpl``); where it still
+does not fit, it is split into pieces of the line's width under a key line that says how many
+characters on how many lines (``continued``). The barcode and the QR code carry it whole; a
+barcode too wide for the label is left out and the label says so (``NO_BARCODE``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from wipestation.reports.record import Record
 from wipestation.units import human_size as human_capacity
 
 INDENT = "  "
+#: Said on a label whose serial's Code128 would not fit it (the printer would drop it unsaid).
+NO_BARCODE = "the serial is too long for a barcode on this label; the QR code carries it"
 #: A piece of an over-long word may end after one of these (``WD_PC_SN740_`` ``SDDQNQD-``).
 BREAK_AFTER = "-_/:.#@,;|)+="
 
@@ -26,6 +34,11 @@ class LabelField:
     value: str
     #: printed exactly (blanks and all) when it fits one line: a serial as its label has it
     whole: bool = False
+
+
+def printable_ascii(serial: str) -> bool:
+    """What a Code128 (code set B) can carry: printable ASCII, nothing else."""
+    return bool(serial) and serial.isascii() and serial.isprintable()
 
 
 def label_serial(record: Record) -> str:
@@ -44,9 +57,9 @@ def ascii_label(text: str) -> str:
 def serial_fields(d: Record) -> list[LabelField]:
     """The serial as the drive reports it; transliterated (and saying so) when not ASCII."""
     serial, shown = str(d["serial"]), ascii_label(str(d["serial"]))
-    if d.get("serial_placeholder"):
-        shown = f"{shown} (placeholder; identity {d['identity']})"
     fields = [LabelField("Serial", shown or f"(none) {d['identity']}", whole=bool(serial))]
+    if d.get("serial_placeholder"):
+        fields.append(LabelField("Note", f"placeholder serial; identity {d['identity']}"))
     if not serial.isascii():
         fields.append(LabelField("Note", "serial transliterated to ASCII; the record has it exact"))
     return fields
@@ -90,8 +103,8 @@ def _cut(word: str, room: int, *, hard: bool = True) -> int:
 
 def wrap(field: LabelField, width: int) -> list[str]:
     """``Key: value`` in lines of at most ``width`` characters (continuations indented)."""
-    if field.whole and (exact := _whole(field, width)):
-        return exact
+    if field.whole:
+        return whole_lines(field, width) or continued(field, width)
     lines = [f"{field.key}:"]
     for word in field.value.split():
         line = lines[-1]
@@ -114,11 +127,21 @@ def wrap(field: LabelField, width: int) -> list[str]:
     return lines
 
 
-def _whole(field: LabelField, width: int) -> list[str]:
+def whole_lines(field: LabelField, width: int) -> list[str]:
     """The value unchanged on the key's line, else on a line of its own; [] when too long."""
     if len(f"{field.key}: {field.value}") <= width:
         return [f"{field.key}: {field.value}"]
     return [f"{field.key}:", INDENT + field.value] if len(INDENT + field.value) <= width else []
+
+
+def continued(field: LabelField, width: int) -> list[str]:
+    """A value longer than any line, in pieces of exactly ``width - 2`` characters (the last
+    one shorter), under ``Serial (40 chars, 2 lines):``: every character is kept, blanks
+    included, and no piece can be taken for the whole value."""
+    value, room = field.value, max(1, width - len(INDENT))
+    pieces = [value[i : i + room] for i in range(0, len(value), room)]
+    head = f"{field.key} ({len(value)} chars, {len(pieces)} lines):"
+    return [head if len(head) <= width else f"{field.key}:", *(INDENT + p for p in pieces)]
 
 
 def label_lines(record: Record, width: int = 1000) -> list[str]:

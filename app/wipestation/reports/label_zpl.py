@@ -7,11 +7,21 @@ Font 0 is proportional and its metrics are the printer's, but for a scalable fon
 ``w`` is the width of the whole character cell, so no character is wider: a line of ``n``
 characters fits a ``^FB`` box of ``n * w`` dots. Every text line is its own one-line field
 wrapped to that bound (``label_text.wrap``), so nothing runs past its box or into the QR code.
+A serial too long for its line at the normal cell is printed with a narrower one (down to
+``MIN_TEXT_W``) before it is split (``field_lines``).
 """
 
 from __future__ import annotations
 
-from wipestation.reports.label_text import label_lines, label_serial
+from wipestation.reports.label_text import (
+    NO_BARCODE,
+    LabelField,
+    label_fields,
+    label_serial,
+    printable_ascii,
+    whole_lines,
+    wrap,
+)
 from wipestation.reports.record import Record, qr_payload
 
 MARGIN = 20
@@ -19,6 +29,8 @@ MARGIN = 20
 #: version 7-8 for a serial's payload: 225-245 dots), and text keeps 30 dots clear of it.
 QR_AREA = 300
 TEXT_H, TEXT_W = 28, 16  # ^A0N,28,16: a 16-dot cell bounds every character
+#: The narrowest cell a long serial is shrunk to: 10 dots (1.25 mm at 203 dpi), 18 dots high.
+MIN_TEXT_W = 10
 LINE_PITCH = 32
 BAR_MODULE = (2, 1)  # ^BY: 2-dot modules, 1 when the serial's symbol would not fit
 
@@ -40,7 +52,7 @@ def code128_dots(data: str, module: int) -> int:
 
 def barcode(serial: str, x: int, y: int, width_dots: int) -> str:
     """The serial's Code128, with modules narrowed to fit the label; "" when it cannot fit."""
-    if not serial or not serial.isascii() or not serial.isprintable():
+    if not printable_ascii(serial):
         return ""
     room = width_dots - x - MARGIN
     module = next((m for m in BAR_MODULE if code128_dots(serial, m) <= room), 0)
@@ -49,17 +61,34 @@ def barcode(serial: str, x: int, y: int, width_dots: int) -> str:
     return f"^FO{x},{y}^BY{module}^BCN,70,Y,N,N^FH_^FD{field(serial)}^FS"
 
 
+def field_lines(f: LabelField, box: int) -> list[tuple[str, int]]:
+    """One field's lines, each with its character cell: a whole value (a serial) too long for
+    a line at ``TEXT_W`` is shrunk, down to ``MIN_TEXT_W``, before it is split."""
+    if f.whole and not whole_lines(f, box // TEXT_W):
+        for cell in range(TEXT_W - 1, MIN_TEXT_W - 1, -1):
+            if shrunk := whole_lines(f, box // cell):
+                return [(t, TEXT_W if t == f"{f.key}:" else cell) for t in shrunk]
+    return [(t, TEXT_W) for t in wrap(f, box // TEXT_W)]
+
+
+def text_field(text: str, y: int, cell: int, box: int) -> str:
+    font = f"^A0N,{round(TEXT_H * cell / TEXT_W)},{cell}"
+    return f"^FO{MARGIN},{y}{font}^FB{box},1,0,L^FH_^FD{field(text)}^FS"
+
+
 def build_zpl_label(record: Record, *, width_dots: int = 800, cut: bool = True) -> bytes:
     """A 4-inch (203 dpi) label: result, facts, Code128 of the serial, QR (``^BQ``)."""
     lines = ["^XA", "^CI28", f"^PW{width_dots}", "^MMC" if cut else "^MMT", "^LH0,0"]
     lines.append(f"^FO{MARGIN},20^A0N,56,56^FH_^FD{field(record['result']['status'])}^FS")
-    box = text_box(width_dots)
+    box, serial = text_box(width_dots), label_serial(record)
+    fields = label_fields(record)
+    if printable_ascii(serial) and not barcode(serial, MARGIN, 0, width_dots):
+        fields.append(LabelField("Note", NO_BARCODE))
     y = 90
-    for text in label_lines(record, box // TEXT_W):
-        font = f"^A0N,{TEXT_H},{TEXT_W}"
-        lines.append(f"^FO{MARGIN},{y}{font}^FB{box},1,0,L^FH_^FD{field(text)}^FS")
+    for text, cell in (line for f in fields for line in field_lines(f, box)):
+        lines.append(text_field(text, y, cell, box))
         y += LINE_PITCH
-    code = barcode(label_serial(record), MARGIN, y + 10, width_dots)
+    code = barcode(serial, MARGIN, y + 10, width_dots)
     if code:
         lines.append(code)
     lines.append(f"^FO{width_dots - 270},20^BQN,2,5^FH_^FDMA,{field(qr_payload(record))}^FS")
