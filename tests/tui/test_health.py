@@ -18,6 +18,7 @@ from wipestation.tools import smartctl
 from wipestation.tui import format as fmt
 from wipestation.tui.app import WipestationApp
 from wipestation.tui.health import health_lines, health_word
+from wipestation.tui.station import Row
 from wipestation.tui.widgets.drive_table import row_cells
 
 from tests.policy.test_health import FAILED_WD, SAMSUNG_NVME, samsung_with_warning
@@ -68,12 +69,30 @@ def test_the_details_state_the_health_reasons() -> None:
     assert unknown[1:3] == ["health: ?", "  no SMART health report from the drive"]
 
 
-def test_the_table_cell_holds_the_whole_word() -> None:
-    from wipestation.tui.station import Row
-
-    row = Row(drive=make_drive("nvme0n1", transport=Transport.NVME), health="READ-ONLY")
+def health_cell(row: Row) -> tuple[str, str]:
     cells = dict(zip((c.key for c in fmt.FULL), row_cells(row, fmt.FULL, True), strict=True))
-    assert cells["health"][0].strip() == "READ-ONLY"
+    return cells["health"][0].strip(), cells["health"][1]
+
+
+@pytest.mark.parametrize(
+    ("word", "style"),
+    [
+        ("READ-ONLY", "bold white on red"),
+        ("FAILING", "bold red"),
+        ("WARN", "yellow"),
+        ("OK", ""),
+        ("n/a", ""),
+        ("?", ""),
+    ],
+)
+def test_the_table_cell_holds_the_whole_word_in_its_colour(word: str, style: str) -> None:
+    row = Row(drive=make_drive("nvme0n1", transport=Transport.NVME), health=word)
+    assert health_cell(row) == (word, style)
+
+
+def test_a_protected_rows_health_stays_grey() -> None:
+    boot = make_drive("sda", protected=("holds / (the running system)",))
+    assert health_cell(Row(drive=boot, health="FAILING")) == ("FAILING", "bright_black")
 
 
 class HealthPlanner(FakePlanner):

@@ -29,6 +29,13 @@ STATE_STYLES: dict[str, str] = {
     "RAID SET": "yellow",  # a member of a firmware/software RAID set: wiping it ends the set
 }
 
+#: health word (tui/health.py) → Rich style: a drive that may fail its erase stands out.
+HEALTH_STYLES: dict[str, str] = {
+    "READ-ONLY": "bold white on red",
+    "FAILING": "bold red",
+    "WARN": "yellow",
+}
+
 
 @dataclass(frozen=True)
 class Column:

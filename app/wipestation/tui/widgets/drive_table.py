@@ -46,11 +46,14 @@ def row_cells(row: Row, columns: tuple[fmt.Column, ...], ascii_only: bool) -> tu
         "pass": f"{p.pass_index}/{p.pass_count}" if p and p.pass_count else "",
         "state": state,
     }
-    base, state_style = _row_style(row), fmt.STATE_STYLES.get(state, "")
-    return tuple(
-        (fmt.fit(values[c.key], c.width), state_style if c.key == "state" else base)
-        for c in columns
-    )
+    base = _row_style(row)
+    styles = {"state": fmt.STATE_STYLES.get(state, ""), "health": _health_style(row, base)}
+    return tuple((fmt.fit(values[c.key], c.width), styles.get(c.key, base)) for c in columns)
+
+
+def _health_style(row: Row, base: str) -> str:
+    """The health word's colour, except on a greyed (protected or gone) row."""
+    return base if base == "bright_black" else fmt.HEALTH_STYLES.get(row.health, base)
 
 
 def _width(columns: tuple[fmt.Column, ...], key: str) -> int:
