@@ -7,6 +7,8 @@ outside the delivery lock; every record delivered; one session summary that list
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -93,11 +95,25 @@ def test_a_certificate_that_fails_to_render_ahead_is_rendered_at_delivery(
     assert len(calls) == 2
 
 
-def test_warm_loads_the_renderer_in_the_background(tmp_path: Path) -> None:
-    w = ReportWriter(tmp_path / "r", station=STATION, key_home=tmp_path / "k")
-    t = w.warm()
-    t.join(60)
-    assert not t.is_alive()
-    import sys
-
-    assert "wipestation.reports.pdf" in sys.modules
+def test_warm_renders_in_worker_processes_and_this_process_never_loads_reportlab(
+    tmp_path: Path,
+) -> None:
+    """Issue 18: rendering in the wiping process starved its job threads of the GIL."""
+    probe = f"""
+import sys
+from tests.reports.factory import STATION, job
+from wipestation.reports.writer import ReportWriter
+w = ReportWriter({str(tmp_path / "r")!r}, station=STATION, key_home={str(tmp_path / "k")!r})
+w.warm(2)
+paths = w.write(job())
+w.close()
+print(len(paths), "reportlab" in sys.modules, w._pool)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["2", "False", "None"], out.stderr
+    (summary,) = (tmp_path / "r" / "reports").glob("*/session-*.pdf")
+    (certificate,) = (tmp_path / "r" / "reports").glob("*/[!s]*.pdf")
+    assert summary.read_bytes().startswith(b"%PDF")
+    assert certificate.read_bytes().startswith(b"%PDF")

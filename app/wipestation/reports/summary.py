@@ -8,13 +8,6 @@ from __future__ import annotations
 import csv
 import io
 
-from reportlab.lib.pagesizes import landscape
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-from wipestation.reports.fonts import fonts
-from wipestation.reports.pdf import FAIL_RED, GRID, PASS_GREEN, SHADE, Styles, page_size
 from wipestation.reports.record import Record, StationInfo, record_hash
 from wipestation.units import human_size
 
@@ -66,6 +59,16 @@ def render_csv(records: list[Record]) -> bytes:
 
 
 def render_pdf(records: list[Record], station: StationInfo, started: str, paper: str) -> bytes:
+    """The summary as a PDF table. reportlab is imported here, not with the module: the CSV
+    is written by the wiping process, the PDF in the renderer's (reports/render_worker.py)."""
+    from reportlab.lib.pagesizes import landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from wipestation.reports.fonts import fonts
+    from wipestation.reports.pdf import FAIL_RED, GRID, PASS_GREEN, SHADE, Styles, page_size
+
     s = Styles(fonts())
     small = ParagraphStyle("small", parent=s.body, fontSize=7.5, leading=9)
     buf = io.BytesIO()

@@ -29,6 +29,7 @@ from wipestation.model import JobResult
 from wipestation.reports.atomic import mkdirs_durable, syncfs, write_atomic
 from wipestation.reports.printer import LabelPrinter
 from wipestation.reports.record import SCHEMA_ID, Record, StationInfo, build_record, serialize
+from wipestation.reports.render_worker import RenderError, RenderPool
 from wipestation.reports.spool import Spool
 from wipestation.reports.target import (
     DirectoryTarget,
@@ -65,14 +66,6 @@ def chain_order(record: Record) -> float:
     signed (numbered at delivery; ``sorted`` keeps their spool order)."""
     seq = (record.get("chain") or {}).get("sequence")
     return float(seq) if isinstance(seq, int) else math.inf
-
-
-def load_renderer() -> None:
-    """Import reportlab and parse the fonts before the first record needs them."""
-    from wipestation.reports import pdf, summary  # noqa: F401
-    from wipestation.reports.fonts import fonts
-
-    fonts()
 
 
 @dataclass(frozen=True)
@@ -166,6 +159,7 @@ class ReportWriter:
         #: record's rendering overlaps other jobs' wiping and signing instead of queueing them.
         self._rendered: dict[str, bytes] = {}
         self._rendering: set[str] = set()  # being rendered: their own ``submit`` delivers them
+        self._pool: RenderPool | None = None  # the renderer's processes, once ``warm`` started them
         #: ``write`` calls between signing and their flush: only the last one writes the session
         #: summary (it lists every record; rewriting it per record made N records cost N²).
         self._writers = 0
@@ -267,18 +261,20 @@ class ReportWriter:
             self._rendered[report_id] = data
 
     def _render(self, record: Record) -> bytes:
+        if self._pool is not None:
+            try:
+                return self._pool.certificate(record, self.paper)
+            except RenderError as e:
+                log.warning("certificate %s rendered here: %s", record["report_id"], e)
         return render_certificate(record, self.paper)
 
-    def warm(self) -> threading.Thread:
-        """Import the renderer in the background now, for a command that will report anyway:
-        the first record then does not wait for reportlab's import and the fonts' parsing.
-
-        Not a process pool, by measurement (issue 18, 2 cores, a busy machine): renderer
-        processes that each import reportlab cost more CPU than they took off the GIL; the
-        whole run of 1 and of 8 drives got slower."""
-        t = threading.Thread(target=load_renderer, name="report-warm", daemon=True)
-        t.start()
-        return t
+    def warm(self, workers: int = 1) -> None:
+        """Start the renderer's processes now, for a command that will report anyway: they
+        import reportlab and parse the fonts on other cores while the drives are probed and
+        wiped, then render every PDF of this writer (``reports/render_worker.py``: why not a
+        thread of this process). Without it, PDFs are rendered here, on first use."""
+        if self.pdf_enabled and self._pool is None:
+            self._pool = RenderPool(workers)
 
     def _sign_now(self, record: Record) -> Record:
         """Signed and numbered at once when the station key is at hand, so its label's QR code
@@ -399,13 +395,22 @@ class ReportWriter:
         directory = root / REPORTS_DIR / stamp.strftime("%Y-%m-%d")
         mkdirs_durable(directory)
         name = f"session-{stamp:%H%M%S}-{safe_filename(self.station.station_id)}"
-        from wipestation.reports import summary  # reportlab, on first use (see _deliver)
+        from wipestation.reports import summary
 
         write_atomic(directory / f"{name}.csv", summary.render_csv(wiped))
         if self.pdf_enabled:
             started = stamp.isoformat(timespec="seconds")
-            data = summary.render_pdf(wiped, self.station, started, self.paper)
-            write_atomic(directory / f"{name}.pdf", data)
+            write_atomic(directory / f"{name}.pdf", self._summary_pdf(wiped, started))
+
+    def _summary_pdf(self, wiped: list[Record], started: str) -> bytes:
+        if self._pool is not None:
+            try:
+                return self._pool.summary(wiped, self.station, started, self.paper)
+            except RenderError as e:
+                log.warning("session summary rendered here: %s", e)
+        from wipestation.reports import summary  # reportlab, on first use (see _deliver)
+
+        return summary.render_pdf(wiped, self.station, started, self.paper)
 
     def _set_target(self, state: TargetState, detail: str) -> None:
         if state != TargetState.PRESENT:
@@ -462,6 +467,9 @@ class ReportWriter:
             log.error("reports: %d record(s) NOT saved (spool: %s)", len(self.spool), where)
         if self.printer is not None:
             self.printer.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None  # a PDF after this is rendered here
 
     # ---- for the screen ------------------------------------------------------------------------
 

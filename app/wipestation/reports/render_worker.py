@@ -1,0 +1,194 @@
+"""The PDFs rendered in a process of their own, beside the one that wipes (issue 18).
+
+Why: reportlab is pure Python and holds the GIL for the whole of a certificate (~0.1 s), and a
+wipe thread gives the GIL up at every read, write and hash and must wait up to the interpreter's
+switch interval (5 ms) to take it back. Measured on a 64 MiB loop: the job's 64-block
+fingerprint took 0.3 s instead of 0.01 s while reportlab was imported beside it. In a process
+of its own the renderer imports reportlab and parses the fonts on another core while the drives
+are probed and wiped; the wiping process never loads reportlab at all.
+
+A worker renders one request at a time. A request is one length-prefixed JSON frame on its
+stdin (a certificate: the signed record; a session summary: the records and the station), its
+reply one status byte and a length-prefixed frame on its stdout: the PDF, or the error's text.
+A worker that fails or dies raises ``RenderError``; the caller renders in its own process then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any
+
+from wipestation.errors import WipestationError
+from wipestation.reports.record import Record, StationInfo
+
+OK, FAILED = b"0", b"1"
+#: How long a close waits for a worker to exit before it is killed.
+CLOSE_WAIT_S = 5.0
+
+
+class RenderError(WipestationError):
+    """A worker could not render: it failed, or it is gone."""
+
+
+def write_frame(out: IO[bytes], data: bytes) -> None:
+    out.write(len(data).to_bytes(4, "big") + data)
+    out.flush()
+
+
+def read_exact(src: IO[bytes], n: int) -> bytes:
+    """``n`` bytes; fewer only at end of stream."""
+    chunks, left = [], n
+    while left and (chunk := src.read(left)):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(src: IO[bytes]) -> bytes | None:
+    """One frame, or None at end of stream (a frame cut short counts as the end)."""
+    head = read_exact(src, 4)
+    data = read_exact(src, int.from_bytes(head, "big")) if len(head) == 4 else b""
+    if len(head) < 4 or len(data) < int.from_bytes(head, "big"):
+        return None
+    return data
+
+
+# ---- the worker process ----------------------------------------------------------------------
+
+
+def render(request: dict[str, Any]) -> bytes:
+    """The PDF a request asks for (in the worker; reportlab on first use)."""
+    from wipestation.reports import pdf, summary
+
+    if request["kind"] == "certificate":
+        return pdf.render_certificate(request["record"], request["paper"])
+    station = StationInfo(**request["station"])
+    return summary.render_pdf(request["records"], station, request["started"], request["paper"])
+
+
+def warm() -> None:
+    """reportlab imported and the fonts parsed before the first request arrives."""
+    from wipestation.reports import pdf, summary  # noqa: F401
+    from wipestation.reports.fonts import fonts
+
+    fonts()
+
+
+def serve(src: IO[bytes], out: IO[bytes]) -> None:
+    """Answer requests until the parent closes the pipe."""
+    warm()
+    while (frame := read_frame(src)) is not None:
+        try:
+            data, status = render(json.loads(frame)), OK
+        except Exception as e:  # noqa: BLE001 - the parent renders it itself and reports it
+            data, status = f"{type(e).__name__}: {e}".encode(), FAILED
+        out.write(status)
+        write_frame(out, data)
+
+
+def main() -> int:
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must never corrupt a reply
+    serve(sys.stdin.buffer, out)
+    return 0
+
+
+# ---- the wiping process's side -----------------------------------------------------------------
+
+
+def package_root() -> str:
+    """The directory this ``wipestation`` was imported from: the worker imports the same one."""
+    return str(Path(__file__).resolve().parents[2])
+
+
+class RenderWorker:
+    """One worker process; ``call`` is not thread-safe (``RenderPool`` hands workers out)."""
+
+    def __init__(self, python: str = sys.executable) -> None:
+        path = os.pathsep.join(p for p in (package_root(), os.environ.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(
+            [python, "-m", "wipestation.reports.render_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+
+    def call(self, request: dict[str, Any]) -> bytes:
+        """Raises RenderError: the worker failed to render, or is gone."""
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        if stdin is None or stdout is None:  # never: both are pipes (__init__)
+            raise RenderError("renderer process has no pipes")
+        try:
+            write_frame(stdin, json.dumps(request).encode())
+            status = stdout.read(1)
+            data = read_frame(stdout)
+        except (OSError, ValueError) as e:  # a broken pipe, or closed by ``close``
+            raise RenderError(f"renderer process gone: {e}") from e
+        if status not in (OK, FAILED) or data is None:
+            raise RenderError(f"renderer process gone (exit status {self.proc.poll()})")
+        if status == FAILED:
+            raise RenderError(data.decode(errors="replace"))
+        return data
+
+    def close(self) -> None:
+        """Ended at once: it holds nothing but what it was asked for, and its interpreter's
+        own exit (reportlab's modules torn down) would cost the command a tenth of a second."""
+        self.proc.terminate()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):  # what a dead worker left unsent
+                    pipe.close()
+        try:
+            self.proc.wait(CLOSE_WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class RenderPool:
+    """``size`` workers started now (they warm up at once); any thread may ``certificate``."""
+
+    def __init__(self, size: int = 1, python: str = sys.executable) -> None:
+        self.workers = [RenderWorker(python) for _ in range(max(1, size))]
+        self.idle: queue.SimpleQueue[RenderWorker] = queue.SimpleQueue()
+        for w in self.workers:
+            self.idle.put(w)
+
+    def certificate(self, record: Record, paper: str) -> bytes:
+        """Raises RenderError."""
+        return self._call({"kind": "certificate", "record": record, "paper": paper})
+
+    def summary(
+        self, records: list[Record], station: StationInfo, started: str, paper: str
+    ) -> bytes:
+        """Raises RenderError."""
+        request = {
+            "kind": "summary",
+            "records": records,
+            "station": asdict(station),
+            "started": started,
+            "paper": paper,
+        }
+        return self._call(request)
+
+    def _call(self, request: dict[str, Any]) -> bytes:
+        worker = self.idle.get()
+        try:
+            return worker.call(request)
+        finally:
+            self.idle.put(worker)
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
