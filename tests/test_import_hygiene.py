@@ -82,6 +82,7 @@ def test_textual_is_imported_only_by_the_tui() -> None:
 LATE = (
     "wipestation.reports.fonts",
     "wipestation.reports.pdf",
+    "wipestation.reports.qr",
     "wipestation.reports.sign",
     "wipestation.reports.identity",
     "wipestation.reports.trust",

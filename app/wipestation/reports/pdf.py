@@ -17,7 +17,6 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.code128 import Code128
-from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.graphics.shapes import Drawing, Path
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
@@ -37,6 +36,7 @@ from reportlab.platypus import (
 )
 
 from wipestation.reports.fonts import FontSet, fonts
+from wipestation.reports.qr import qr_modules
 from wipestation.reports.record import Record, display_serial, qr_payload, record_hash
 from wipestation.units import human_size
 
@@ -108,20 +108,12 @@ def markup(f: FontSet, text: str) -> str:
 QR_BORDER = 4
 
 
-def qr_modules(payload: str) -> list[list[bool]]:
-    """The QR code's module matrix (level M, the best mask), rows top to bottom.
+def qr_drawing(payload: str, size: float) -> Drawing:
+    """The code as one filled path of its dark runs, ``size`` points square with its border.
 
     Why not reportlab's ``QrCodeWidget``: it encodes the payload twice (bounds, then drawing; each
     encoding tries all 8 masks in Python) and draws one shape per run of dark modules, ~60 % of
-    a certificate's rendering time (issue 18)."""
-    qr = QRCode(None, QRErrorCorrectLevel.M)
-    qr.addData(payload)
-    qr.make()
-    return [[bool(m) for m in row] for row in qr.modules]
-
-
-def qr_drawing(payload: str, size: float) -> Drawing:
-    """The code as one filled path of its dark runs, ``size`` points square with its border."""
+    a certificate's rendering time (issue 18); ``qr_modules`` encodes once (reports/qr.py)."""
     modules = qr_modules(payload)
     box = size / (len(modules) + 2 * QR_BORDER)
     path = Path(fillColor=colors.black, strokeColor=None, strokeWidth=0)
