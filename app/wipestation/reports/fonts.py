@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import lzma
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -121,8 +122,19 @@ def cjk_face() -> TTFont | None:
     return None
 
 
-@cache
+_parsing = threading.Lock()
+
+
 def fonts() -> FontSet:
+    """The certificate's fonts, parsed once per process. Why the lock: jobs that end together
+    all ask at once, and an unlocked cache let each parse the faces itself (48 drives: 48
+    parses of pure Python in parallel, ~1.4 GiB and minutes of CPU under TCG, issue 18)."""
+    with _parsing:
+        return _parsed_fonts()
+
+
+@cache
+def _parsed_fonts() -> FontSet:
     files = {
         "DejaVuSans": _find("DejaVuSans.ttf"),
         "DejaVuSans-Bold": _find("DejaVuSans-Bold.ttf"),
