@@ -69,6 +69,8 @@ def test_the_screen_names_the_controller_that_hides_disks(make_app, tmp_path) ->
     async def scenario() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
+            await app.workers.wait_for_complete()  # the screen reads sysfs in a worker
+            await pilot.pause()
             shown = app.drives_screen.controllers
             assert shown.display is True
             assert str(shown.render()) == (

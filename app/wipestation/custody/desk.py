@@ -185,6 +185,8 @@ class LotDesk:
             return None
         if linked is not None and linked.entry is not None:
             return linked.entry
+        if not self.entries:  # no manifest: nothing to match (asked on every redraw)
+            return None
         for key in sorted(serial_keys(drive.serial)):  # the raw serial or udev's escaped one
             if (e := self._entry(key)) is not None:
                 return e

@@ -12,6 +12,7 @@ usb_id turn blanks, ``/`` and other bytes into ``_``), so the raw bytes the kern
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -291,10 +292,12 @@ def safe_filename(identity: str) -> str:
     return cleaned
 
 
+@functools.lru_cache(maxsize=4096)
 def serial_keys(serial: str) -> frozenset[str]:
     """What a serial matches as (a manifest's, a scanned label's, a record's): the raw serial and
     udev's forms of it (records made before raw serials), case and blanks folded; none for a
-    placeholder, which names no drive."""
+    placeholder, which names no drive. Cached: the lot line asks for every drive's on every
+    redraw of the screen."""
     if not serial.strip() or is_placeholder(serial):
         return frozenset()
     return frozenset(" ".join(s.split()).casefold() for s in (serial, *udev_aliases(serial)))

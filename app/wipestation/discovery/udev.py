@@ -52,11 +52,17 @@ NOT_INITIALIZED = "WIPESTATION_UDEV_NOT_INITIALIZED"
 def still_reading(run_udev: Path = Path("/run/udev")) -> bool:
     """Early in a boot: udev has not read any device yet, or has events queued. The station
     starts before udev does, so "no drives" then means "none found *yet*"."""
+    return not _has_entry(run_udev / "data") or (run_udev / "queue").exists()
+
+
+def _has_entry(directory: Path) -> bool:
+    """Whether ``directory`` holds anything, without listing it all: the screen asks on every
+    redraw, and udev's database holds an entry per device (hundreds on a full rack)."""
     try:
-        started = any((run_udev / "data").iterdir())
+        with os.scandir(directory) as entries:
+            return next(entries, None) is not None
     except OSError:
-        started = False
-    return not started or (run_udev / "queue").exists()
+        return False
 
 
 _local = threading.local()

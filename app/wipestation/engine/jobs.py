@@ -112,15 +112,18 @@ class Engine:
             job.cancel_event.set()
 
     def snapshot(self) -> dict[str, Progress]:
-        with self._cond:
-            return dict(self._snapshot)
+        """Without the lock, on purpose: the screen asks every tick, and the lock's holder may be
+        a wipe thread at nice 19 that a busy CPU leaves waiting for seconds (priority inversion:
+        the 48-drive screen waited ~1 min for a key). Copying a dict of str keys is one C call
+        under the GIL, so the copy is whole; writers still take the lock among themselves."""
+        return dict(self._snapshot)
 
     def subscribe(self, fn: Callable[[Progress], None]) -> None:
         self._subscribers.append(fn)
 
     def results(self) -> dict[str, JobResult]:
-        with self._cond:
-            return dict(self._results)
+        """Without the lock, as ``snapshot`` and for its reason."""
+        return dict(self._results)
 
     def wait(self, timeout: float | None = None) -> bool:
         with self._cond:

@@ -118,6 +118,7 @@ class WipestationApp(App[str | None]):
         self._done_since: float | None = None
         self._closing_for_poweroff = False  # the lot is being closed; power-off follows
         self._restart_told = False
+        self._view_due = False  # a redraw is queued (refresh_view)
         self._probes_held: list[Drive] | None = []  # None once the first frame is up
         self.lot, self._lot_problem = open_desk(self.config.manifest, self.report_writer)
         #: where the lot dialog finds manifests and open lots (the boot stick's copy, the target)
@@ -533,6 +534,15 @@ class WipestationApp(App[str | None]):
             )
 
     def refresh_view(self) -> None:
+        """Redraw the drives screen once for a burst of changes: 48 drives starting post ~200
+        messages, and a redraw per message kept a key waiting behind them for minutes under
+        load (issue 18). The redraw runs after the messages already queued."""
+        if not self._view_due:
+            self._view_due = True
+            self.call_later(self._redraw)
+
+    def _redraw(self) -> None:
+        self._view_due = False
         if not self.drives_screen.is_mounted:
             return
         with self.batch_update():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Key, Resize
@@ -18,6 +19,7 @@ from textual.widgets import Footer, Static
 
 from wipestation.custody.desk import Custody, drive_states, lot_line
 from wipestation.discovery.controllers import hidden_disks, not_a_drive
+from wipestation.model import Drive
 from wipestation.planning.locks import lock_of, unlock_kinds
 from wipestation.steps.secret import Secret
 from wipestation.tui.messages import (
@@ -115,6 +117,7 @@ class DrivesScreen(Screen[None]):
         self.sys_root = "/sys"  # where the controllers are read (a test's sysfs tree)
         #: the station's row-set version and udev's state when they were read
         self._controllers_at: tuple[int, bool] = (-1, False)
+        self._controllers_reading = False
         self.scans = ScanBuffer()
 
     def compose(self) -> ComposeResult:
@@ -153,13 +156,26 @@ class DrivesScreen(Screen[None]):
     def _show_controllers(self) -> None:
         """RAID controllers that hide disks ("MegaRAID controller at ...: no disks visible"),
         read again when the set of drives changes or udev is done (a MegaRAID's driver binds
-        late in a boot)."""
+        late in a boot). The read walks sysfs (slow under load, and 48 drives change the set
+        48 times), so a worker does it, one at a time; a change seen meanwhile is read at the
+        next redraw."""
         station = self.view.station
         at = (station.version, self.view.looking())
-        if at == self._controllers_at:
+        if at == self._controllers_at or self._controllers_reading:
             return
-        self._controllers_at = at
-        lines = hidden_disks((r.drive for r in station.rows.values()), self.sys_root)
+        self._controllers_at, self._controllers_reading = at, True
+        self._read_controllers([r.drive for r in station.rows.values()])
+
+    @work(thread=True, exit_on_error=False, group="controllers")
+    def _read_controllers(self, drives: list[Drive]) -> None:
+        lines: list[str] = []
+        try:
+            lines = hidden_disks(drives, self.sys_root)
+        finally:  # whatever happened, the next change is read again
+            self.app.call_from_thread(self._controllers_read, lines)
+
+    def _controllers_read(self, lines: list[str]) -> None:
+        self._controllers_reading = False
         self.controllers.display = bool(lines)
         self.controllers.update(Text("\n".join(lines), style="bold yellow"))
 
