@@ -9,6 +9,8 @@ from dataclasses import replace
 from wipestation.discovery.inventory import drive_from_properties
 from wipestation.model import Drive
 from wipestation.tui import format as fmt
+from wipestation.tui.screens.drives import hint_for
+from wipestation.tui.station import Row
 from wipestation.tui.widgets.drive_table import row_cells
 
 from tests.discovery.test_raid_members import ISW_NOTICE, member
@@ -46,3 +48,9 @@ def test_the_row_says_raid_set_and_the_details_say_why(make_app) -> None:
             assert "sdx" in [r.name for r in app.station.selected()]
 
     asyncio.run(scenario())
+
+
+def test_the_hint_line_says_what_erasing_a_member_does() -> None:
+    d = with_member()[-1]
+    hint = hint_for(Row(d), "auto")
+    assert hint.endswith(f"-  {ISW_NOTICE}"), hint

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wipestation.custody.desk import Custody, drive_states, lot_line
-from wipestation.discovery.controllers import hidden_disks, not_a_drive
+from wipestation.discovery.controllers import hidden_disks, not_a_drive, raid_member_notice
 from wipestation.model import Drive
 from wipestation.planning.locks import lock_of, unlock_kinds
 from wipestation.steps.secret import Secret
@@ -77,6 +77,8 @@ def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
         return f"{head}  -  {lock_of(row.caps)} (k: give it)"
     if not_a_drive(d) and row.progress is None:
         return f"{head}  -  {not_a_drive(d)} (Space + w to wipe it on purpose)"
+    if raid_member_notice(d) and row.progress is None:
+        return f"{head}  -  {raid_member_notice(d)}"
     if row.progress is not None and row.progress.last_error:
         return f"{head}  -  {row.progress.last_error}"
     return f"{head}  -  method {row.progress.method if row.progress else method}"
