@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 from wipestation.reports.record import build_record
-from wipestation.reports.render_worker import RenderError, RenderPool, read_frame, write_frame
+from wipestation.reports.render_worker import (
+    RenderError,
+    RenderPool,
+    read_frame,
+    workers_for,
+    write_frame,
+)
 from wipestation.reports.sign import Signer
 from wipestation.reports.writer import ReportWriter
 
@@ -37,6 +43,17 @@ def test_a_frame_cut_short_is_the_end_of_the_stream() -> None:
     assert read_frame(io.BytesIO(whole[:-1])) is None
     assert read_frame(io.BytesIO(whole[:2])) is None
     assert read_frame(io.BytesIO(b"")) is None
+
+
+def test_one_worker_per_four_certificates_and_never_more_than_the_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert [workers_for(n) for n in (0, 1, 4, 5, 8, 48)] == [1, 1, 1, 2, 2, 2]
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert [workers_for(n) for n in (1, 8, 9, 48)] == [1, 2, 3, 12]
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert workers_for(48) == 1
 
 
 def test_the_worker_renders_the_certificate_and_summary_this_process_would(

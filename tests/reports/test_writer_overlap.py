@@ -104,7 +104,7 @@ import sys
 from tests.reports.factory import STATION, job
 from wipestation.reports.writer import ReportWriter
 w = ReportWriter({str(tmp_path / "r")!r}, station=STATION, key_home={str(tmp_path / "k")!r})
-w.warm(2)
+w.warm(8)  # eight records due: two workers on two cores
 paths = w.write(job())
 w.close()
 print(len(paths), "reportlab" in sys.modules, w._pool)

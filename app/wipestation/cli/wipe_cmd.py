@@ -208,8 +208,8 @@ def give_secret(
 def overlap_start(services: Services, writer: ReportWriter, drives: list[Drive]) -> None:
     """What every run needs, overlapped rather than queued (issue 18): the drives' probes at
     once (the checks that follow read them from the planner's cache), and the certificate
-    renderer's import in the background while they and the wipes run."""
-    writer.warm()
+    renderer's processes starting beside them and the wipes (reports/render_worker.py)."""
+    writer.warm(len(drives))
     if isinstance(services.planner, Planner):
         services.planner.prefetch(drives)
 

@@ -29,7 +29,7 @@ from wipestation.model import JobResult
 from wipestation.reports.atomic import mkdirs_durable, syncfs, write_atomic
 from wipestation.reports.printer import LabelPrinter
 from wipestation.reports.record import SCHEMA_ID, Record, StationInfo, build_record, serialize
-from wipestation.reports.render_worker import RenderError, RenderPool
+from wipestation.reports.render_worker import RenderError, RenderPool, workers_for
 from wipestation.reports.spool import Spool
 from wipestation.reports.target import (
     DirectoryTarget,
@@ -268,13 +268,13 @@ class ReportWriter:
                 log.warning("certificate %s rendered here: %s", record["report_id"], e)
         return render_certificate(record, self.paper)
 
-    def warm(self, workers: int = 1) -> None:
-        """Start the renderer's processes now, for a command that will report anyway: they
-        import reportlab and parse the fonts on other cores while the drives are probed and
-        wiped, then render every PDF of this writer (``reports/render_worker.py``: why not a
-        thread of this process). Without it, PDFs are rendered here, on first use."""
+    def warm(self, reports: int = 1) -> None:
+        """Start the renderer's processes now, for a command that will write ``reports``
+        records: they import reportlab and parse the fonts on other cores while the drives are
+        probed and wiped, then render every PDF of this writer (``reports/render_worker.py``:
+        why not a thread of this process). Without it, PDFs are rendered here, on first use."""
         if self.pdf_enabled and self._pool is None:
-            self._pool = RenderPool(workers)
+            self._pool = RenderPool(workers_for(reports))
 
     def _sign_now(self, record: Record) -> Record:
         """Signed and numbered at once when the station key is at hand, so its label's QR code
