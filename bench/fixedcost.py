@@ -11,6 +11,13 @@ seconds summed over the job threads for what overlaps (probe, fingerprint, rende
 Both contenders run at the engine's worker priority (nice 19, ``engine/job.py``: its wipe threads
 take it whatever the command's own), so neither gains from it. It prints; it never
 asserts (the load average is shown). PYTHONPATH=<another tree>/app measures that tree.
+
+The command runs from compiled bytecode, as on the image (``image/build.sh`` compiles it): an
+environment with PYTHONDONTWRITEBYTECODE=1 would otherwise recompile every module of the
+command at every run (+0.2-0.6 s). Its bytecode goes to a directory of this run's own
+(PYTHONPYCACHEPREFIX), filled by one untimed run first. Beside the wall time, the CPU seconds of
+the command and of what it started (its renderer process) are shown: on a busy machine they
+say whether the work shrank when the wall time cannot.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import argparse
 import collections
 import contextlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -84,15 +92,28 @@ def wipe_argv(devs: list[str], tmp: str) -> list[str]:
     ]  # fmt: skip
 
 
-def command(devs: list[str]) -> float:
-    """Wall seconds of one ``wipestation wipe`` over ``devs``, start-up to exit."""
+def keep_bytecode(pycache: str) -> None:
+    """The processes started from now on (the command, its renderer) keep their bytecode in
+    ``pycache`` (see the docstring); this process stays as it was started."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = pycache
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def command(devs: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``wipestation wipe`` over ``devs``, start-up to exit; CPU
+    counts the command and the processes it waited for (its renderer)."""
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
+        cpu, t = children_cpu(), time.perf_counter()
         out = subprocess.run([*WIPESTATION, *wipe_argv(devs, tmp)], capture_output=True, text=True)
-        elapsed = time.perf_counter() - t
+        elapsed, cpu = time.perf_counter() - t, children_cpu() - cpu
     if out.returncode != 0:
         raise SystemExit(f"fixedcost: wipe failed: {out.stderr.strip()[-400:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 # ---- the split by phase (one run inside this process) -------------------------------------
@@ -139,8 +160,6 @@ def phases(devs: list[str]) -> tuple[Clocks, float]:
     from wipestation.reports import writer
 
     imports = time.perf_counter() - t
-    from wipestation.reports import pdf  # the renderer's import: in "render" on first use
-
     w = clocks.wrap
     w(wipe_cmd, "resolve_targets", "1 resolve DEVICEs")
     w(wipe_cmd, "build_services", "2 build services")
@@ -154,8 +173,13 @@ def phases(devs: list[str]) -> tuple[Clocks, float]:
     w(planner.Planner, "capabilities", "  probe (per drive)")
     w(job, "take_fingerprint", "  fingerprint")
     w(writer.ReportWriter, "_sign_now", "  sign (+ wait for the lock)")
-    w(pdf, "render_certificate", "  render certificate (here)")
+    w(writer, "render_certificate", "  render certificate (here)")
     w(writer.ReportWriter, "_render", "  render certificate (+ wait)")
+    with contextlib.suppress(ImportError):  # an older tree renders in this process
+        from wipestation.reports import render_worker
+
+        w(render_worker.RenderPool, "certificate", "  render certificate (worker)")
+        w(render_worker.RenderPool, "summary", "  render summary (worker)")
     w(writer.ReportWriter, "flush", "  deliver (+ wait for the lock)")
     w(writer.ReportWriter, "_write_summary", "  session summary")
     w(writer, "syncfs", "  syncfs")
@@ -182,18 +206,23 @@ def print_phases(n: int, clocks: Clocks, imports: float) -> None:
 # ---- main -----------------------------------------------------------------------------------
 
 
-def fixed_cost(devs: list[str], reps: int) -> tuple[float, float, float]:
-    """(median whole run, median dd, fixed cost = run - bytes at dd's rate), interleaved."""
-    runs: dict[str, list[float]] = {"wipe": [], "dd": []}
-    measure: dict[str, Callable[[], float]] = {
-        "wipe": lambda: command(devs),
-        "dd": lambda: dd(devs),
-    }
+def fixed_cost(devs: list[str], reps: int) -> tuple[float, float, float, float]:
+    """(median whole run, median dd, fixed cost = run - bytes at dd's rate, median CPU of the
+    command), interleaved."""
+    runs: dict[str, list[float]] = {"wipe": [], "dd": [], "cpu": []}
+
+    def wipe() -> float:
+        wall, cpu = command(devs)
+        runs["cpu"].append(cpu)
+        return wall
+
+    measure: dict[str, Callable[[], float]] = {"wipe": wipe, "dd": lambda: dd(devs)}
+    command(devs)  # untimed: compiles the bytecode, warms the page cache
     for _ in range(reps):
         for name, fn in measure.items():
             runs[name].append(fn())
     run, ref = statistics.median(runs["wipe"]), statistics.median(runs["dd"])
-    return run, ref, run - ref
+    return run, ref, run - ref, statistics.median(runs["cpu"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,16 +242,18 @@ def main(argv: list[str] | None = None) -> int:
         f"per-job fixed cost: 64 MiB tmpfs loops, --verify none, whole run minus its bytes at "
         f"dd's rate; median of {args.reps} (load average {os.getloadavg()[0]:.1f})"
     )
-    for n in (int(c) for c in args.counts.split(",")):
-        with loops(n) as devs:
-            run, ref, cost = fixed_cost(devs, args.reps)
-            target = f"(target <= {targets[n]} s)" if n in targets else ""
-            print(
-                f"  {n} drive(s): fixed cost {cost:5.2f} s {target}  "
-                f"[whole run {run:.2f} s, dd {ref:.2f} s]"
-            )
-            if not args.no_phases:
-                print_phases(n, *phases(devs))
+    with tempfile.TemporaryDirectory(prefix="fixedcost-pycache-") as pycache:
+        keep_bytecode(pycache)
+        for n in (int(c) for c in args.counts.split(",")):
+            with loops(n) as devs:
+                run, ref, cost, cpu = fixed_cost(devs, args.reps)
+                target = f"(target <= {targets[n]} s)" if n in targets else ""
+                print(
+                    f"  {n} drive(s): fixed cost {cost:5.2f} s {target}  "
+                    f"[whole run {run:.2f} s, dd {ref:.2f} s; CPU {cpu:.2f} s]"
+                )
+                if not args.no_phases:
+                    print_phases(n, *phases(devs))
     return 0
 
 
