@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyudev
+from pyudev._ctypeslib import utils as _pyudev_utils  # pinned: the name its loader calls
 
 from wipestation.discovery import controllers
 
@@ -66,6 +67,22 @@ def _has_entry(directory: Path) -> bool:
 
 
 _local = threading.local()
+
+
+class LibudevLookup:
+    """pyudev finds libudev with ctypes' ``find_library`` for every Context it makes: an
+    ``ldconfig -p`` child for each new thread (48 wipe threads forked the station 48 times as
+    their wipes began, issue 18). The answer cannot change while the station runs: it is looked
+    up once, here, on the importing thread."""
+
+    def __init__(self, find: Callable[[str], str | None]) -> None:
+        self.find, self.udev = find, find("udev")
+
+    def __call__(self, name: str) -> str | None:
+        return self.udev if name == "udev" else self.find(name)
+
+
+_pyudev_utils.find_library = LibudevLookup(_pyudev_utils.find_library)
 
 
 def context() -> pyudev.Context:
