@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         except WipestationError as e:  # one clear line, as the CLI would print it
             print(f"wipestation: error: {e}", file=sys.stderr)
             return 1
+    if args[:1] == ["wipe"] and not {"-h", "--help"} & set(args):
+        # its certificates' renderer imports reportlab beside the command's own imports
+        from wipestation.reports import render_worker
+
+        render_worker.start_early()
     from wipestation.cli import run
 
     return run(args)

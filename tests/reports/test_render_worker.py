@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from wipestation.engine.job import WORKER_NICE
+from wipestation.reports import render_worker
 from wipestation.reports.record import build_record
 from wipestation.reports.render_worker import (
+    RENDER_NICE,
     RenderError,
     RenderPool,
     read_frame,
@@ -54,6 +57,37 @@ def test_one_worker_per_four_certificates_and_never_more_than_the_cores(
     assert [workers_for(n) for n in (1, 8, 9, 48)] == [1, 2, 3, 12]
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert workers_for(48) == 1
+
+
+def test_workers_run_at_the_wipe_threads_priority() -> None:
+    """Paperwork is background work, as the wipes are (engine/job.py)."""
+    assert RENDER_NICE == WORKER_NICE
+    pool = RenderPool(1)
+    try:
+        nice = os.getpriority(os.PRIO_PROCESS, pool.workers[0].proc.pid)
+    finally:
+        pool.close()
+    assert nice == max(WORKER_NICE, os.getpriority(os.PRIO_PROCESS, 0))
+
+
+def test_the_commands_early_worker_is_the_writers_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render_worker, "_early", None)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    render_worker.start_early()
+    early = render_worker._early
+    assert early is not None
+    (first,) = early.workers
+    w = ReportWriter(tmp_path / "r", station=STATION, key_home=tmp_path / "k")
+    w.warm(8)  # two workers: the early one and one more
+    assert w._pool is early
+    assert render_worker._early is None
+    assert [x is first for x in early.workers] == [True, False]
+    paths = w.write(job())
+    w.close()
+    assert paths[1].read_bytes().startswith(b"%PDF")
+    assert all(x.proc.poll() is not None for x in early.workers)
 
 
 def test_the_worker_renders_the_certificate_and_summary_this_process_would(

@@ -11,10 +11,15 @@ A worker renders one request at a time. A request is one length-prefixed JSON fr
 stdin (a certificate: the signed record; a session summary: the records and the station), its
 reply one status byte and a length-prefixed frame on its stdout: the PDF, or the error's text.
 A worker that fails or dies raises ``RenderError``; the caller renders in its own process then.
+
+Workers run at the wipe threads' priority (``WORKER_NICE``): paperwork is background work as
+the wipes are. ``wipestation wipe`` starts its first worker before it imports anything else
+(``start_early``), so reportlab's import overlaps the command's own imports too.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -23,10 +28,12 @@ import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from wipestation.errors import WipestationError
-from wipestation.reports.record import Record, StationInfo
+
+if TYPE_CHECKING:  # imported by ``start_early`` before the rest of the command: kept light
+    from wipestation.reports.record import Record, StationInfo
 
 OK, FAILED = b"0", b"1"
 #: How long a close waits for a worker to exit before it is killed.
@@ -35,6 +42,9 @@ CLOSE_WAIT_S = 5.0
 #: interpreter, reportlab and the fonts, against ~0.05 s a certificate). Measured (issue 18,
 #: 8 drives, 2 cores): fixed cost 0.95 s with 2 workers against 1.07-1.21 s with one.
 REPORTS_PER_WORKER = 4
+#: ``engine.job.WORKER_NICE``, not imported from there: ``start_early`` runs before the engine
+#: is imported (tests/reports/test_render_worker.py checks that the two agree).
+RENDER_NICE = 19
 
 
 def workers_for(reports: int) -> int:
@@ -76,6 +86,7 @@ def read_frame(src: IO[bytes]) -> bytes | None:
 def render(request: dict[str, Any]) -> bytes:
     """The PDF a request asks for (in the worker; reportlab on first use)."""
     from wipestation.reports import pdf, summary
+    from wipestation.reports.record import StationInfo
 
     if request["kind"] == "certificate":
         return pdf.render_certificate(request["record"], request["paper"])
@@ -129,6 +140,9 @@ class RenderWorker:
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": path},
         )
+        with contextlib.suppress(OSError):  # never above the caller's own (a nicer process)
+            nice = max(RENDER_NICE, os.getpriority(os.PRIO_PROCESS, 0))
+            os.setpriority(os.PRIO_PROCESS, self.proc.pid, nice)
 
     def call(self, request: dict[str, Any]) -> bytes:
         """Raises RenderError: the worker failed to render, or is gone."""
@@ -166,10 +180,17 @@ class RenderPool:
     """``size`` workers started now (they warm up at once); any thread may ``certificate``."""
 
     def __init__(self, size: int = 1, python: str = sys.executable) -> None:
-        self.workers = [RenderWorker(python) for _ in range(max(1, size))]
+        self.python = python
+        self.workers: list[RenderWorker] = []
         self.idle: queue.SimpleQueue[RenderWorker] = queue.SimpleQueue()
-        for w in self.workers:
-            self.idle.put(w)
+        self.grow(size)
+
+    def grow(self, size: int) -> None:
+        """Start workers until there are ``size`` (at least one)."""
+        while len(self.workers) < max(1, size):
+            worker = RenderWorker(self.python)
+            self.workers.append(worker)
+            self.idle.put(worker)
 
     def certificate(self, record: Record, paper: str) -> bytes:
         """Raises RenderError."""
@@ -198,6 +219,34 @@ class RenderPool:
     def close(self) -> None:
         for w in self.workers:
             w.close()
+
+
+_early: RenderPool | None = None
+
+
+def start_early() -> None:
+    """One worker, started now by a command that will render (``wipestation wipe``) before
+    it imports the rest of itself; ``adopt`` hands it to the report writer. Not adopted, it
+    is ended at exit (and would end anyway at its end of input)."""
+    global _early
+    if _early is None:
+        _early = RenderPool(1)
+        atexit.register(_close_unadopted)
+
+
+def adopt(size: int) -> RenderPool:
+    """The early pool grown to ``size`` workers, or a new one."""
+    global _early
+    pool, _early = _early, None
+    if pool is None:
+        return RenderPool(size)
+    pool.grow(size)
+    return pool
+
+
+def _close_unadopted() -> None:
+    if _early is not None:
+        _early.close()
 
 
 if __name__ == "__main__":

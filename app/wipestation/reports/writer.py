@@ -29,7 +29,7 @@ from wipestation.model import JobResult
 from wipestation.reports.atomic import mkdirs_durable, syncfs, write_atomic
 from wipestation.reports.printer import LabelPrinter
 from wipestation.reports.record import SCHEMA_ID, Record, StationInfo, build_record, serialize
-from wipestation.reports.render_worker import RenderError, RenderPool, workers_for
+from wipestation.reports.render_worker import RenderError, RenderPool, adopt, workers_for
 from wipestation.reports.spool import Spool
 from wipestation.reports.target import (
     DirectoryTarget,
@@ -274,7 +274,7 @@ class ReportWriter:
         probed and wiped, then render every PDF of this writer (``reports/render_worker.py``:
         why not a thread of this process). Without it, PDFs are rendered here, on first use."""
         if self.pdf_enabled and self._pool is None:
-            self._pool = RenderPool(workers_for(reports))
+            self._pool = adopt(workers_for(reports))  # the command's early one, if it has one
 
     def _sign_now(self, record: Record) -> Record:
         """Signed and numbered at once when the station key is at hand, so its label's QR code
