@@ -29,7 +29,20 @@ def main(argv: list[str] | None = None) -> int:
         render_worker.start_early()
     from wipestation.cli import run
 
-    return run(args)
+    rc = run(args)
+    if argv is None:  # this process's own command, about to exit: see ``exit_cheaply``
+        exit_cheaply()
+    return rc
+
+
+def exit_cheaply() -> None:
+    """The interpreter's last garbage collection at exit walks every object the command
+    created; it frees nothing a process that ends needs freed (the records are on disk, synced;
+    stdout is flushed at exit all the same). Frozen, it skips them: ~0.04 s of a 0.6 s
+    ``wipestation wipe`` (issue 18)."""
+    import gc
+
+    gc.freeze()
 
 
 if __name__ == "__main__":
