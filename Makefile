@@ -10,13 +10,15 @@ ACCEL     ?= tcg
 BUILD     := build
 
 # Debian packages the project needs on the host (tools the app drives, the image build, QEMU).
+# dnsmasq-base: dnsmasq's binary without its service, for `dnsmasq --test` of build/netboot's config.
 APT_PACKAGES := util-linux udev kmod hdparm nvme-cli sg3-utils smartmontools e2fsprogs \
 	dosfstools mtools fdisk python3 python3-venv python3-dev gcc \
 	qemu-system-x86 qemu-utils ovmf mmdebstrap zstd lz4 cpio xz-utils debian-archive-keyring \
 	grub-pc-bin grub-efi-amd64-bin grub-common poppler-utils nwipe socat \
-	fonts-dejavu-core fonts-droid-fallback fusefat genimage swtpm tpm2-tools mmc-utils
+	fonts-dejavu-core fonts-droid-fallback fusefat genimage swtpm tpm2-tools mmc-utils \
+	dnsmasq-base
 
-.PHONY: help deps apt venv check lint typecheck format test bench bench-boot image demo usb snapshot-update clean \
+.PHONY: help deps apt venv check lint typecheck format test bench bench-boot image netboot demo usb snapshot-update clean \
 	buildroot-check buildroot-image
 
 help:  ## list the targets
@@ -72,6 +74,9 @@ snapshot-update: venv  ## re-record the TUI snapshot tests
 
 image: deps  ## build/wipestation.img + kernel/initramfs layers (rebuilds only what changed)
 	@if [ -x image/build.sh ]; then image/build.sh $(BUILD); else echo "image/build.sh not present yet"; fi
+
+netboot:  ## build/netboot/: make image's kernel + initrd, an iPXE script, dnsmasq/HTTP examples (no root)
+	python3 netboot/netboot.py --build $(BUILD) $(NETBOOT_ARGS)
 
 demo: image  ## boot the image in QEMU with a virtual rack; the TUI appears here
 	$(PY) -m tests.vm.demo --accel $(ACCEL) --build $(BUILD)
