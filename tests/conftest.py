@@ -51,3 +51,10 @@ def make_loop(udev: None, tmp_path) -> Iterator[Callable[..., str]]:
 def pytest_configure(config: pytest.Config) -> None:
     if os.geteuid() != 0:
         raise pytest.UsageError("the tests need root (loop devices, udev, mounts)")
+
+
+@pytest.fixture(autouse=True)
+def _password_attempts_in_tmp(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The station's count of ATA password attempts (steps/attempts.py) lives in /run for a
+    boot; a test's attempts go to its own file, so runs never count each other's."""
+    monkeypatch.setenv("WIPESTATION_ATTEMPTS_FILE", str(tmp_path / "password-attempts.json"))
