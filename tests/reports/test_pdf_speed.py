@@ -72,3 +72,14 @@ def test_the_qr_code_on_the_page_is_the_encoded_matrix_module_for_module(tmp_pat
     assert seen == expected
     runs = sum(1 for row in modules for i, m in enumerate(row) if m and (i == 0 or not row[i - 1]))
     assert code.operators().count(" re") == runs == len(pdf.dark_runs(modules))
+
+
+def test_the_markup_escape_is_saxutils_escape() -> None:
+    """fonts.escape stands in for xml.sax.saxutils.escape (whose import costs the renderer's
+    start urllib, http and email): the same text for every kind of input."""
+    from xml.sax.saxutils import escape as sax_escape
+
+    from wipestation.reports.fonts import escape
+
+    for text in [*TEXTS, "&amp; &lt;", "<b>bold</b> & more", "a&&<<>>b", "\"'"]:
+        assert escape(text) == sax_escape(text), text

@@ -90,6 +90,20 @@ def test_the_commands_early_worker_is_the_writers_first(
     assert all(x.proc.poll() is not None for x in early.workers)
 
 
+def test_the_renderers_start_loads_only_what_rendering_needs() -> None:
+    """Its start is on a one-drive wipe's critical path: no urllib, http or email (that
+    ``xml.sax.saxutils`` would load), nothing of the screen."""
+    probe = (
+        "import sys\nfrom wipestation.reports import render_worker\nrender_worker.warm()\n"
+        "print(sorted(m for m in ('urllib.request', 'http.client', 'email.parser', 'textual',"
+        " 'cryptography') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 def test_the_worker_renders_the_certificate_and_summary_this_process_would(
     tmp_path: Path,
 ) -> None:

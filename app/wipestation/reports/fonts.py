@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import groupby
-from xml.sax.saxutils import escape
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -36,6 +35,13 @@ CJK_FILES = (
     "/usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf",
     "/usr/share/fonts/truetype/droid/DroidSansFallback.ttf",
 )
+
+
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` escaped for reportlab's paragraph markup: what
+    ``xml.sax.saxutils.escape`` does, without its import of urllib, http and email (~0.03 s of
+    the renderer's start, issue 18)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass(frozen=True)

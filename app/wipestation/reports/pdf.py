@@ -14,7 +14,6 @@ import io
 from collections.abc import Callable
 from itertools import groupby
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib import colors
@@ -34,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from wipestation.reports.fonts import FontSet, fonts
+from wipestation.reports.fonts import FontSet, escape, fonts
 from wipestation.reports.qr import qr_modules
 from wipestation.reports.record import Record, display_serial, qr_payload, record_hash
 from wipestation.units import human_size
