@@ -89,7 +89,7 @@ def dnsmasq_conf(server: Server) -> str:
     net = server.network
     return f"""# Wipestation boot server: dnsmasq as proxy-DHCP and TFTP, written by `make netboot`.
 # The floor's own DHCP server keeps handing out addresses; this answers PXE clients only.
-# Debian: apt install dnsmasq ipxe (ipxe puts undionly.kpxe and ipxe.efi in {IPXE_DIR}).
+# Debian: apt install dnsmasq-base ipxe (ipxe puts undionly.kpxe and ipxe.efi in {IPXE_DIR}).
 # Check: dnsmasq --test --conf-file=THIS_FILE; run: dnsmasq --no-daemon --conf-file=THIS_FILE
 port=0
 dhcp-range={net.network_address},proxy,{net.netmask}
