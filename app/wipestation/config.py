@@ -155,6 +155,8 @@ def parse_cmdline(text: str) -> dict[str, object]:
         elif key.startswith("wipestation.") and key not in (
             "wipestation.boot",
             "wipestation.bootlabel",
+            "wipestation.config",  # where the config comes from (netconfig.py), not a setting
+            "wipestation.config_ca",
         ):
             out[key.removeprefix("wipestation.")] = value
     return out

@@ -10,6 +10,9 @@ IMAGE_CONFIG = Path("/etc/wipestation/wipestation.toml")
 RUN_DIR = Path("/run/wipestation")
 #: This boot's copy of the boot stick's wipestation.toml (the stick may be pulled later).
 STICK_COPY = RUN_DIR / "stick-wipestation.toml"
+#: This boot's copy of the station config fetched from ``wipestation.config=`` (netconfig.py);
+#: ``.failed`` beside it holds the reason when it could not be had.
+NET_COPY = RUN_DIR / "net-wipestation.toml"
 #: What the controlling terminal does, as lines; the other terminals follow it.
 STATION_LOG = RUN_DIR / "station.log"
 #: Where a crashed screen's traceback goes (never onto the console).

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from wipestation import __version__, boottimes, config, paths
+from wipestation import __version__, boottimes, config, netconfig, paths
 from wipestation.config import StationConfig
 from wipestation.custody.manifest import MANIFESTS, MAX_BYTES
 from wipestation.discovery.safety import BOOT_LABEL
@@ -184,11 +184,29 @@ def load_station_config(
     image_config: Path = paths.IMAGE_CONFIG,
     stick_config: Path | None = None,
     problems: tuple[str, ...] = (),
+    net: netconfig.NetConfig = netconfig.NOT_NAMED,
 ) -> StationConfig:
-    """Defaults < image file < stick file < kernel command line; never raises."""
-    files = tuple(p for p in (image_config, stick_config) if p is not None)
+    """Defaults < image file < stick file < network file (``wipestation.config=``) < kernel
+    command line; never raises."""
+    files = tuple(p for p in (image_config, stick_config, net.copy) if p is not None)
     cfg = config.load(cmdline_path, files, known_method=catalogue.known)
-    return replace(cfg, errors=(*problems, *cfg.errors)) if problems else cfg
+    cfg = replace(cfg, errors=(*problems, *cfg.errors)) if problems else cfg
+    return with_network(cfg, net, stick_config)
+
+
+def with_network(
+    cfg: StationConfig, net: netconfig.NetConfig, stick_config: Path | None
+) -> StationConfig:
+    """A network config that could not be had holds unattended wiping back (its exclusions
+    may be in it) and says why; one that came says so where it overrides the stick's file."""
+    if net.failed:
+        off = "; unattended wiping is off" if cfg.unattended else ""
+        return replace(cfg, unattended=False, errors=(f"{net.problem}{off}", *cfg.errors))
+    both = netconfig.overridden(stick_config, net.copy) if net.copy and stick_config else []
+    if both:
+        note = f"station config from {net.url} overrides the boot stick's wipestation.toml: "
+        return replace(cfg, errors=(*cfg.errors, note + ", ".join(both)))
+    return cfg
 
 
 def hold_for_stick(cfg: StationConfig, spec: StickSpec) -> StationConfig:
@@ -268,7 +286,8 @@ def run(tty: str = "", out: TextIO = sys.stdout, inp: TextIO = sys.stdin) -> int
     cmdline = Path("/proc/cmdline")
     text = cmdline.read_text(encoding="utf-8", errors="replace")
     spec = StickSpec.from_cmdline(text)
-    if spec.named and spec.present() is None and "wipestation.ui=headless" not in text:
+    waits = spec.named and spec.present() is None or netconfig.NetSource.from_cmdline(text).named
+    if waits and "wipestation.ui=headless" not in text:
         threading.Thread(target=warm_screen, name="warm-screen", daemon=True).start()
     stick, cfg, read = boot_config(spec, cmdline, out)
     print(banner(cfg, tty, stick, read_uptime(), spec), file=out, flush=True)
@@ -310,10 +329,19 @@ def boot_config(
         stick_config, problem = copy_stick_config(stick)
     else:
         stick_config = copied if copied.exists() else None
-    cfg = load_station_config(cmdline, paths.IMAGE_CONFIG, stick_config, (problem,) * bool(problem))
+    net = netconfig.boot_copy(_net_source(cmdline), tell=lambda line: _tell(out, line))
+    problems = (problem,) * bool(problem)
+    cfg = load_station_config(cmdline, paths.IMAGE_CONFIG, stick_config, problems, net)
     if spec.named and stick_config is None:  # not here yet, or unreadable: settings unknown
         cfg = hold_for_stick(cfg, spec)
     return stick, cfg, stick_config is not None
+
+
+def _net_source(cmdline: Path) -> netconfig.NetSource:
+    try:
+        return netconfig.NetSource.from_cmdline(cmdline.read_text(errors="replace"))
+    except OSError:
+        return netconfig.NetSource()
 
 
 def _tell(out: TextIO, line: str) -> None:

@@ -144,3 +144,9 @@ def test_the_script_writes_build_netboot(build: Path) -> None:
         netboot.README,
     }  # fmt: skip
     assert "python3 -m http.server 8080" in (build / "netboot" / netboot.README).read_text()
+
+
+def test_the_readme_shows_the_shipped_dnsmasq_lines() -> None:
+    readme = (netboot.REPO / "README.md").read_text()
+    section = readme.split("## Boot a floor of stations from the network\n", 1)[1]
+    assert netboot.dnsmasq_conf(Server()) in section.split("\n## ", 1)[0]
