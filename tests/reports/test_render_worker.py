@@ -3,6 +3,7 @@ for the GIL behind reportlab; the same PDFs, and a failing worker never loses on
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import signal
@@ -92,16 +93,21 @@ def test_the_commands_early_worker_is_the_writers_first(
 
 def test_the_renderers_start_loads_only_what_rendering_needs() -> None:
     """Its start is on a one-drive wipe's critical path: no urllib, http or email (that
-    ``xml.sax.saxutils`` would load), nothing of the screen."""
+    ``xml.sax.saxutils`` would load), nothing of the screen, none of the station's modules but
+    the reports'."""
     probe = (
         "import sys\nfrom wipestation.reports import render_worker\nrender_worker.warm()\n"
         "print(sorted(m for m in ('urllib.request', 'http.client', 'email.parser', 'textual',"
         " 'cryptography') if m in sys.modules))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('wipestation.')))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
-    assert out.stdout.strip() == "[]", out.stdout
+    libraries, ours = out.stdout.splitlines()
+    assert libraries == "[]", out.stdout
+    # a record is read there, never built: no model, discovery, planning or tools (~0.05 s)
+    assert {m.split(".")[1] for m in ast.literal_eval(ours)} <= {"errors", "units", "reports"}, ours
 
 
 def test_the_worker_renders_the_certificate_and_summary_this_process_would(

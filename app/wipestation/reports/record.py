@@ -18,13 +18,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wipestation import __version__
-from wipestation.discovery.controllers import raid_member_notice
-from wipestation.model import Drive, JobResult, StepRecord, VerifyResult
-from wipestation.planning.medium import medium_of
-from wipestation.tools.smartctl import SmartSummary, health_of
+
+if TYPE_CHECKING:  # imported where a record is built: the renderer's process only reads them
+    from wipestation.model import Drive, JobResult, StepRecord, VerifyResult
+    from wipestation.tools.smartctl import SmartSummary
 
 SCHEMA_ID = "wipestation.report/1"
 Record = dict[str, Any]
@@ -64,6 +64,8 @@ def iso(ts: str) -> str:
 def media_type_of(result: JobResult) -> str:
     """The medium the plan's NIST level was chosen for (``planning.medium_of``), so the
     certificate never names another medium than the one its level belongs to."""
+    from wipestation.planning.medium import medium_of  # see TYPE_CHECKING above
+
     return result.medium or str(medium_of(result.drive))
 
 
@@ -98,6 +100,8 @@ def _ranges(ranges: tuple[tuple[int, int], ...]) -> list[dict[str, int]]:
 
 
 def _drive(d: Drive, medium: str) -> Record:
+    from wipestation.discovery.controllers import raid_member_notice  # see TYPE_CHECKING above
+
     return {
         "manufacturer": d.vendor,
         "model": d.model,
@@ -170,6 +174,8 @@ def _verification(v: VerifyResult | None) -> Record:
 
 def health_json(smart: SmartSummary | None) -> dict[str, object]:
     """The SMART summary with what it means (ok / failing / read_only / unknown, and why)."""
+    from wipestation.tools.smartctl import health_of  # see TYPE_CHECKING above
+
     return {**(smart.to_json() if smart else {}), **health_of(smart).to_json()}
 
 
