@@ -18,12 +18,14 @@ from typing import Any
 from wipestation import paths
 from wipestation.errors import ConfigError
 from wipestation.model import VERIFY_MODES, VerifyMode, verify_mode
+from wipestation.reports import store
 from wipestation.reports.printer import PrinterSpec
 
 PAPER_SIZES = ("A4", "Letter")
 UI_MODES = ("tui", "headless")
 _TRUE = {"1", "yes", "true", "on", "y"}
 _FALSE = {"0", "no", "false", "off", "n", ""}
+CMDLINE = "kernel command line"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,26 @@ class StationConfig:
     ui: str = "tui"
     """The controlling terminal's front end: ``tui`` (the station screen) or ``headless``
     (unattended mode as plain log lines, for serial-only stations)."""
+    store: str = ""
+    """Where records go besides the stick: ``s3://BUCKET/PREFIX`` on an S3-compatible store."""
+    store_endpoint: str = ""
+    """The store's URL, ``http(s)://HOST[:PORT]`` (required with ``store``)."""
+    store_region: str = "us-east-1"
+    """The region the store signs requests for (SigV4)."""
+    store_access_key: str = ""
+    """The store's access key id."""
+    store_secret_key: str = field(default="", repr=False)
+    """The store's secret key (never on the kernel command line, in a log or on screen)."""
+    store_credentials_file: str = ""
+    """Instead of the two keys: an AWS credentials file (``[default]`` with
+    ``aws_access_key_id``/``aws_secret_access_key``); relative = on the boot stick."""
+    store_ca: str = ""
+    """A PEM CA certificate to trust for an https endpoint (a private CA); relative: on the
+    boot stick."""
+    store_required: bool = False
+    """Power-off waits until every record is in the store (else the report stick suffices)."""
+    store_retention_days: int = 0
+    """Upload every record under S3 Object Lock in COMPLIANCE mode for this many days (0: none)."""
     errors: tuple[str, ...] = ()
     """Problems found while reading the configuration, for the operator."""
 
@@ -89,7 +111,7 @@ def _parse_bool(value: object) -> bool:
 
 
 def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) -> object:
-    if name in ("unattended", "poweroff", "shell"):
+    if name in ("unattended", "poweroff", "shell", "store_required"):
         return _parse_bool(value)
     if name == "exclude":
         items = value if isinstance(value, list) else str(value).split(",")
@@ -99,6 +121,8 @@ def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) 
         if not 0 < pct <= 100:
             raise ValueError("must be between 0 and 100")
         return pct
+    if name == "store_retention_days":
+        return store.parse_retention_days(value)
     s = str(value).strip()
     if name == "verify":
         if s not in VERIFY_MODES:
@@ -114,6 +138,8 @@ def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) 
         raise ValueError(f"unknown method {s!r} (see 'wipestation methods')")
     if name == "manifest" and s:
         return manifest_path(s)
+    if name in STORE_PARSERS and s:
+        return STORE_PARSERS[name](s)
     if name == "printer" and s:
         PrinterSpec.parse(s)  # PrinterSpecError is a ValueError: one line, and no printer
     return s
@@ -123,6 +149,57 @@ def manifest_path(value: str) -> str:
     """An absolute manifest path; a relative one names a file the boot stick brought along."""
     path = Path(value)
     return str(path if path.is_absolute() else paths.RUN_DIR / path)
+
+
+#: Store settings checked on their own (the cross-checks are in ``store_problems``).
+STORE_PARSERS: dict[str, Callable[[str], object]] = {
+    "store": lambda s: str(store.StoreLocation.parse(s)),
+    "store_endpoint": store.parse_endpoint,
+    "store_region": store.parse_region,
+    "store_credentials_file": manifest_path,
+    "store_ca": manifest_path,
+}
+#: Settings never taken from the kernel command line (every process can read /proc/cmdline).
+SECRET_KEYS = frozenset({"store_secret_key"})
+
+
+def store_problems(cfg: StationConfig) -> list[ConfigError]:
+    """What is missing or contradictory among the store settings (empty when fine or unset)."""
+    if not cfg.store:
+        return []
+    where = "station config"
+    found = [] if cfg.store_endpoint else [ConfigError("store_endpoint", where, "needed by store")]
+    keys = bool(cfg.store_access_key or cfg.store_secret_key)
+    if keys and cfg.store_credentials_file:
+        found.append(ConfigError("store_credentials_file", where, "or the two keys, not both"))
+    elif not cfg.store_credentials_file and not (cfg.store_access_key and cfg.store_secret_key):
+        found.append(
+            ConfigError("store", where, "needs store_access_key and store_secret_key (or a "
+                        "store_credentials_file)")
+        )  # fmt: skip
+    return found
+
+
+def store_settings(cfg: StationConfig) -> store.StoreSettings | None:
+    """The typed store settings, None without ``store``; raises ConfigError for what is wrong
+    (reads the credentials file, so call it where the file is reachable)."""
+    if not cfg.store:
+        return None
+    problems = store_problems(cfg)
+    if problems:
+        raise problems[0]
+    try:
+        creds = (
+            store.read_credentials(Path(cfg.store_credentials_file))
+            if cfg.store_credentials_file
+            else store.Credentials(cfg.store_access_key, cfg.store_secret_key)
+        )
+    except ValueError as e:
+        raise ConfigError("store_credentials_file", "station config", str(e)) from None
+    return store.StoreSettings(
+        store.StoreLocation.parse(cfg.store), cfg.store_endpoint, cfg.store_region, creds,
+        cfg.store_ca, cfg.store_required, cfg.store_retention_days,
+    )  # fmt: skip
 
 
 def apply(
@@ -139,10 +216,14 @@ def apply(
         if key not in names:
             errors.append(str(ConfigError(key, source, "unknown setting (ignored)")))
             continue
+        if key in SECRET_KEYS and source == CMDLINE:
+            errors.append(str(ConfigError(key, source, "every process can read it: ignored")))
+            continue
         try:
             changes[key] = _parse_field(key, raw, known_method)
         except (ValueError, TypeError) as e:
-            errors.append(str(ConfigError(key, source, f"{e}; using {getattr(cfg, key)!r}")))
+            kept = "the previous value" if key in SECRET_KEYS else repr(getattr(cfg, key))
+            errors.append(str(ConfigError(key, source, f"{e}; using {kept}")))
     return replace(cfg, **changes, errors=tuple(errors))
 
 
@@ -184,7 +265,8 @@ def load(
         text = Path(cmdline_path).read_text(encoding="utf-8")
     except OSError:
         text = ""
-    cfg = apply(cfg, parse_cmdline(text), "kernel command line", **kw)
+    cfg = apply(cfg, parse_cmdline(text), CMDLINE, **kw)
+    cfg = replace(cfg, errors=(*cfg.errors, *map(str, store_problems(cfg))))
     if cfg.errors and cfg.unattended:
         cfg = replace(
             cfg,

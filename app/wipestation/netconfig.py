@@ -17,6 +17,7 @@ import fcntl
 import http.client
 import os
 import ssl
+import threading
 import time
 import tomllib
 import urllib.error
@@ -33,6 +34,8 @@ from wipestation.errors import WipestationError
 FETCH_BUDGET_S = 30.0
 #: One attempt's socket timeout (connect, and each read), within what is left of the budget.
 ATTEMPT_TIMEOUT_S = 5.0
+#: How long past the budget an attempt that is still reading is waited for, then given up.
+GRACE_S = 1.0
 #: A station config is a few hundred bytes; anything this big is not one.
 MAX_BYTES = 256 * 1024
 FAILED_SUFFIX = ".failed"
@@ -96,7 +99,7 @@ def _opener(ca: str) -> urllib.request.OpenerDirector:
 def _read(resp: http.client.HTTPResponse, deadline: float) -> bytes:
     """The body in pieces, so a server that trickles cannot outlast the budget."""
     body = b""
-    while piece := resp.read(16384):
+    while piece := resp.read1(16384):  # at most one read from the socket: the deadline holds
         body += piece
         if len(body) > MAX_BYTES:
             raise NetConfigError(f"larger than {MAX_BYTES // 1024} KiB: not a station config")
@@ -165,11 +168,26 @@ def fetch(
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """The config's text, retried with backoff while the network comes up; NetConfigError
-    (its message prefixed by the URL) once it is refused or the budget is spent."""
-    try:
-        return _fetch(source, budget_s, tell, sleep)
-    except NetConfigError as e:
-        raise NetConfigError(f"station config {source.url}: {e}") from None
+    (its message prefixed by the URL) once it is refused or the budget is spent.
+
+    The attempts run in a daemon thread that is given up ``GRACE_S`` after the budget: a
+    server that answers a byte at a time (each within the socket timeout) cannot hold the
+    boot, whatever urllib's timeouts allow."""
+    outcome: list[str | NetConfigError] = []
+
+    def attempt() -> None:
+        try:
+            outcome.append(_fetch(source, budget_s, tell, sleep))
+        except NetConfigError as e:
+            outcome.append(e)
+
+    worker = threading.Thread(target=attempt, name="net-config", daemon=True)
+    worker.start()
+    worker.join(budget_s + GRACE_S)
+    found = outcome[0] if outcome else NetConfigError(f"no whole answer in {budget_s:g} s")
+    if isinstance(found, NetConfigError):
+        raise NetConfigError(f"station config {source.url}: {found}")
+    return found
 
 
 def _fetch(

@@ -156,6 +156,57 @@ def test_a_server_that_never_answers_cannot_hold_the_boot(tmp_path: Path) -> Non
     assert took < 1.5 + 1.0
 
 
+@pytest.fixture
+def trickle() -> Iterator:
+    """``trickle(head, body)`` -> URL of a server that sends ``head`` at once, then ``body`` a
+    byte every 0.2 s (each byte well within any socket timeout)."""
+    stop = threading.Event()
+    listeners: list[socket.socket] = []
+
+    def start(head: bytes, body: bytes) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def answer(conn: socket.socket) -> None:
+            with conn:
+                conn.sendall(head)
+                for i in range(len(body)):
+                    if stop.wait(0.2):
+                        return
+                    conn.sendall(body[i : i + 1])
+
+        def serve_all() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+        threading.Thread(target=serve_all, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/s.toml"
+
+    yield start
+    stop.set()
+    for listener in listeners:
+        listener.close()
+
+
+def test_a_file_sent_a_byte_at_a_time_cannot_hold_the_boot(trickle) -> None:
+    url = trickle(b"HTTP/1.0 200 OK\r\nContent-Length: 200\r\n\r\n", b"#" * 200)
+    why, took, _ = fetch_timed(NetSource(url), budget=1.5)
+    assert why == f"station config {url}: the server sent the file too slowly; gave up after 1.5 s"
+    assert took < 1.5 + 1.0
+
+
+def test_headers_sent_a_byte_at_a_time_cannot_hold_the_boot(trickle) -> None:
+    """urllib's socket timeout is per read; the fetch as a whole still ends with its budget."""
+    url = trickle(b"", b"HTTP/1.0 200 OK\r\n" + b"X-Slow: " + b"." * 200 + b"\r\n\r\n")
+    why, took, _ = fetch_timed(NetSource(url), budget=1.5)
+    assert why == f"station config {url}: no whole answer in 1.5 s"
+    assert took < 1.5 + netconfig.GRACE_S + 0.5
+
+
 def test_malformed_toml_is_refused_with_the_reason(serve) -> None:
     url = serve(Routes({"/s.toml": [(200, BROKEN.encode())]})) + "/s.toml"
     why, took, _ = fetch_timed(NetSource(url), budget=10)

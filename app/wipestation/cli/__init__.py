@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "print-label": ("wipestation.cli.print_label_cmd", "print a drive label from a JSON record"),
     "tui": ("wipestation.cli.tui_cmd", "the station screen: select, wipe and watch every drive"),
     "lot": ("wipestation.cli.lot_cmd", "lots: reconcile signed records against a manifest"),
+    "store": ("wipestation.cli.store_cmd", "the floor's S3-compatible object store: check it"),
 }
 
 
