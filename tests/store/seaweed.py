@@ -6,6 +6,7 @@ socket named so nothing collides with another run, waited on by polling, stopped
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 import signal
@@ -13,9 +14,14 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from wipestation.reports.store_client import Credentials, Endpoint, StoreClient, StoreError
 
 #: Starting took ~3.5 s on an idle machine; a loaded 2-core one needs more.
@@ -26,7 +32,7 @@ STOP_GRACE = 3.0
 #: ``weed server`` services and their HTTP/gRPC ports, each chosen free on 127.0.0.1.
 PORT_FLAGS = (
     "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
-    "filer.port", "filer.port.grpc", "s3.port", "s3.port.grpc",
+    "filer.port", "filer.port.grpc", "s3.port", "s3.port.grpc", "s3.port.https",
 )  # fmt: skip
 
 
@@ -65,6 +71,15 @@ class Seaweed:
         return f"http://127.0.0.1:{self.ports['s3.port']}"
 
     @property
+    def https_endpoint(self) -> str:
+        """The same S3 API over TLS, its certificate from the CA in ``ca`` (a private CA)."""
+        return f"https://127.0.0.1:{self.ports['s3.port.https']}"
+
+    @property
+    def ca(self) -> Path:
+        return self.directory / "ca.pem"
+
+    @property
     def log(self) -> Path:
         return self.directory / "weed.log"
 
@@ -83,6 +98,7 @@ class Seaweed:
             "-s3", f"-s3.config={d / 'identities.json'}", "-s3.autoCreateBucket=false",
             "-s3.port.iceberg=0", "-s3.port.lance=0",
             f"-filer.localSocket={d / 'filer.sock'}", f"-s3.localSocket={d / 's3.sock'}",
+            f"-s3.cert.file={d / 'server.pem'}", f"-s3.key.file={d / 'server.key'}",
             *(f"-{flag}={port}" for flag, port in self.ports.items()),
         ]  # fmt: skip
 
@@ -147,7 +163,32 @@ def new_seaweed(directory: Path) -> Seaweed:
         "actions": ["Admin", "Read", "List", "Tagging", "Write"],
     }
     directory.mkdir(parents=True, exist_ok=True)
+    write_tls_files(directory)
     (directory / "identities.json").write_text(json.dumps({"identities": [identity]}))
     return Seaweed(
         directory, dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True)), creds
+    )
+
+
+def write_tls_files(directory: Path) -> None:
+    """A private CA (``ca.pem``) and a server certificate for 127.0.0.1 signed by it."""
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wipestation test floor CA")])
+    now = datetime.now(UTC)
+
+    def cert(subject: x509.Name, public: ec.EllipticCurvePublicKey, ca: bool) -> x509.Certificate:
+        b = x509.CertificateBuilder(ca_name, subject, public, x509.random_serial_number(),
+                                    now - timedelta(hours=1), now + timedelta(days=2))  # fmt: skip
+        b = b.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        if not ca:
+            ip = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+            b = b.add_extension(x509.SubjectAlternativeName([ip]), critical=False)
+        return b.sign(ca_key, hashes.SHA256())
+
+    pem = serialization.Encoding.PEM
+    server = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    (directory / "ca.pem").write_bytes(cert(ca_name, ca_key.public_key(), True).public_bytes(pem))
+    (directory / "server.pem").write_bytes(cert(server, key.public_key(), False).public_bytes(pem))
+    (directory / "server.key").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )

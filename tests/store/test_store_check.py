@@ -111,3 +111,14 @@ def test_bad_config_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert out.splitlines()[0].startswith("FAIL  config")
     assert "store_endpoint" in out
     assert len(out.splitlines()) == 1
+
+
+def test_https_with_the_private_ca_passes(seaweed: Seaweed, bucket: None, tmp_path: Path) -> None:
+    secret = seaweed.credentials.secret_key
+    rc, out = store_check(tmp_path, seaweed.https_endpoint, secret, store_ca=str(seaweed.ca))
+    assert rc == 0, out
+    assert set(status(out).values()) == {"OK"}
+    rc, out = store_check(tmp_path, seaweed.https_endpoint, secret)
+    assert rc == 1
+    assert status(out)["reachable"] == "FAIL"
+    assert "set store_ca" in out

@@ -10,10 +10,12 @@ import pytest
 from wipestation.reports.store_client import (
     BucketMissingError,
     Credentials,
+    Endpoint,
     ObjectLockedError,
     StoreAuthError,
     StoreClient,
     StoreRejectedError,
+    StoreTLSError,
     StoreUnreachableError,
     checksum_headers,
     sign,
@@ -153,3 +155,21 @@ def test_a_locked_record_version_cannot_be_deleted(locked: StoreClient) -> None:
     locked.delete(key)
     body = locked.request("GET", key, query={"versionId": put.version_id}).body
     assert body == b'{"result": "FAIL"}'
+
+
+def test_tls_needs_the_private_ca_and_the_right_name(seaweed: Seaweed, floor: StoreClient) -> None:
+    """The store's https port, its certificate signed by a private CA (tests/store/seaweed.py)."""
+    assert floor.put("site-a/tls.json", b'{"tls": 1}').created
+    plain = StoreClient(Endpoint(seaweed.https_endpoint), seaweed.credentials, "floor")
+    with pytest.raises(StoreTLSError, match="set store_ca to the CA certificate"):
+        plain.get("site-a/tls.json")
+    creds = seaweed.credentials
+    trusted = StoreClient(Endpoint(seaweed.https_endpoint, ca=str(seaweed.ca)), creds, "floor")
+    assert trusted.get("site-a/tls.json") == b'{"tls": 1}'
+    by_name = seaweed.https_endpoint.replace("127.0.0.1", "localhost")
+    wrong_name = StoreClient(Endpoint(by_name, ca=str(seaweed.ca)), seaweed.credentials, "floor")
+    with pytest.raises(StoreTLSError, match="certificate is not valid for 'localhost'"):
+        wrong_name.get("site-a/tls.json")
+    not_tls = StoreClient(Endpoint(seaweed.endpoint.replace("http:", "https:")), creds, "floor")
+    with pytest.raises(StoreTLSError, match="does not speak TLS on this port"):
+        not_tls.get("site-a/tls.json")

@@ -28,6 +28,8 @@ from wipestation.errors import WipestationError
 UNRESERVED = "-_.~"
 TIMEOUT = 20.0
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+#: OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH: the certificate is valid but names another host.
+HOSTNAME_MISMATCH = 62
 
 
 class StoreError(WipestationError):
@@ -384,9 +386,14 @@ class StoreClient:
 
     def _tls_words(self, e: ssl.SSLError) -> str:
         why = getattr(e, "verify_message", "") or e.reason or str(e)
-        hint = "set store_ca to the store's CA certificate" if not self.endpoint.ca else (
-            f"is {self.endpoint.ca} the CA that signed the store's certificate?"
-        )  # fmt: skip
+        if getattr(e, "verify_code", 0) == HOSTNAME_MISMATCH:
+            hint = "use the host name the store's certificate names in store_endpoint"
+        elif e.reason == "WRONG_VERSION_NUMBER":
+            hint = "the store does not speak TLS on this port: http:// instead of https://?"
+        elif not self.endpoint.ca:
+            hint = "set store_ca to the CA certificate that signed the store's certificate"
+        else:
+            hint = f"is {self.endpoint.ca} the CA that signed the store's certificate?"
         return f"TLS to {self._where()} failed: {why} ({hint})"
 
     def _failure(self, method: str, key: str | None, resp: Response) -> StoreError:
