@@ -14,6 +14,7 @@ from wipestation.reports.store_client import (
     ObjectLockedError,
     StoreAuthError,
     StoreClient,
+    StoreClockError,
     StoreRejectedError,
     StoreTLSError,
     StoreUnreachableError,
@@ -173,3 +174,19 @@ def test_tls_needs_the_private_ca_and_the_right_name(seaweed: Seaweed, floor: St
     not_tls = StoreClient(Endpoint(seaweed.endpoint.replace("http:", "https:")), creds, "floor")
     with pytest.raises(StoreTLSError, match="does not speak TLS on this port"):
         not_tls.get("site-a/tls.json")
+
+
+def test_listing_follows_continuation_tokens(seaweed: Seaweed, floor: StoreClient) -> None:
+    for i in range(5):
+        floor.put(f"site-b/paged/{i}.json", b"{}")
+    keys = [o.key for o in floor.list("site-b/paged/", page=2)]
+    assert keys == [f"site-b/paged/{i}.json" for i in range(5)]
+
+
+def test_a_station_clock_an_hour_off_is_named(seaweed: Seaweed, floor: StoreClient) -> None:
+    """SigV4 carries the time; the store refuses one too far from its own (measured: 1 h)."""
+    slow = datetime.now(UTC) - timedelta(hours=1)
+    skewed = StoreClient(Endpoint(seaweed.endpoint), seaweed.credentials, "floor",
+                         clock=lambda: slow)  # fmt: skip
+    with pytest.raises(StoreClockError, match="this station's clock .* is too far from the store"):
+        skewed.list("site-a/")

@@ -23,6 +23,7 @@ from wipestation.reports.store_client import (
     BucketMissingError,
     StoreAuthError,
     StoreClient,
+    StoreClockError,
     StoreError,
     StoreRejectedError,
     StoreTLSError,
@@ -130,7 +131,7 @@ class StoreProbe:
         except (StoreUnreachableError, StoreTLSError) as e:
             yield Check("reachable", False, str(e))
             return
-        except StoreAuthError as e:
+        except (StoreAuthError, StoreClockError) as e:
             yield Check("reachable", True, f"{where} answered")
             yield Check("credentials", False, str(e))
             return

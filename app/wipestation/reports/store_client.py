@@ -20,6 +20,7 @@ import socket
 import ssl
 import urllib.parse
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -46,6 +47,10 @@ class StoreAuthError(StoreError):
 
 class StoreTLSError(StoreError):
     """The TLS handshake failed (unknown CA, wrong name, expired certificate)."""
+
+
+class StoreClockError(StoreError):
+    """The station's clock is too far from the store's for a signed request (SigV4: 15 min)."""
 
 
 class BucketMissingError(StoreError):
@@ -219,9 +224,15 @@ class StoreClient:
     """One bucket on one store; every call is one signed request with a timeout."""
 
     def __init__(
-        self, endpoint: Endpoint, creds: Credentials, bucket: str, timeout: float = TIMEOUT
+        self,
+        endpoint: Endpoint,
+        creds: Credentials,
+        bucket: str,
+        timeout: float = TIMEOUT,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.endpoint, self.creds, self.bucket, self.timeout = endpoint, creds, bucket, timeout
+        self.clock = clock
 
     def __repr__(self) -> str:
         return f"StoreClient({self.endpoint.url!r}, bucket={self.bucket!r})"
@@ -259,17 +270,15 @@ class StoreClient:
             h.get("x-amz-object-lock-mode", ""),
         )
 
-    def list(self, prefix: str) -> tuple[ObjectInfo, ...]:
-        """Every key under ``prefix`` (ListObjectsV2, following continuation tokens)."""
+    def list(self, prefix: str, page: int = 1000) -> tuple[ObjectInfo, ...]:
+        """Every key under ``prefix`` (ListObjectsV2, ``page`` keys per request, following the
+        continuation tokens)."""
         found: list[ObjectInfo] = []
-        query = {"list-type": "2", "prefix": prefix}
+        query = {"list-type": "2", "prefix": prefix, "max-keys": str(page)}
         while True:
-            body = self.request("GET", "", query=query).body
-            found += [
-                ObjectInfo(i["Key"], int(i.get("Size", "0")), i.get("ETag", "").strip('"'))
-                for i in xml_items(body, "Contents")
-            ]
-            token = next((t.get("NextContinuationToken", "") for t in [_top(body)]), "")
+            body = self.request("GET", None, query=query).body
+            found += [listed(item) for item in xml_items(body, "Contents")]
+            token = _top(body).get("NextContinuationToken", "")
             if not token:
                 return tuple(found)
             query = {**query, "continuation-token": token}
@@ -335,7 +344,7 @@ class StoreClient:
     def _headers(
         self, method: str, path: str, query: dict[str, str], body: bytes, extra: dict[str, str]
     ) -> dict[str, str]:
-        now = datetime.now(UTC)
+        now = self.clock()
         headers = {
             "host": self.endpoint.parts.netloc,
             "x-amz-date": now.strftime("%Y%m%dT%H%M%SZ"),
@@ -401,6 +410,11 @@ class StoreClient:
         what = f"{method} {self.bucket}/{key or ''}".rstrip("/")
         if code == "NoSuchBucket" or (resp.status == 404 and key is None):
             return BucketMissingError(f"bucket {self.bucket!r} does not exist on {self._where()}")
+        if code == "RequestTimeTooSkewed":
+            return StoreClockError(
+                f"{self._where()} refused the request: this station's clock "
+                f"({self.clock():%Y-%m-%d %H:%M} UTC) is too far from the store's: set the clock"
+            )
         if resp.status == 403 and code in AUTH_CODES:
             return StoreAuthError(
                 f"{self._where()} refused the credentials ({resp.status} {code or 'Forbidden'}): "
@@ -414,6 +428,14 @@ class StoreClient:
 AUTH_CODES = frozenset(
     {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", ""}
 )
+
+
+def listed(item: dict[str, str]) -> ObjectInfo:
+    """One ``Contents`` entry of a listing."""
+    size = item.get("Size", "")
+    if not item.get("Key") or not size.isdigit():
+        raise StoreProtocolError(f"a listing entry without a key or size: {item}")
+    return ObjectInfo(item["Key"], int(size), item.get("ETag", "").strip('"'))
 
 
 def _top(body: bytes) -> dict[str, str]:
