@@ -142,6 +142,20 @@ def test_a_request_the_worker_cannot_render_is_an_error_and_the_worker_lives_on(
     assert worker.proc.poll() is not None  # closed: no process left behind
 
 
+def test_ctrl_c_leaves_the_worker_rendering_for_the_cancelled_jobs_records() -> None:
+    """Ctrl-C reaches the whole process group; the command still wants its records rendered."""
+    record = SIGNER.sign(build_record(job(), STATION))
+    pool = RenderPool(1)
+    try:
+        assert pool.certificate(record, "A4").startswith(b"%PDF")  # warmed up: SIGINT is set
+        (worker,) = pool.workers
+        os.kill(worker.proc.pid, signal.SIGINT)
+        assert pool.certificate(record, "A4").startswith(b"%PDF")
+        assert worker.proc.poll() is None
+    finally:
+        pool.close()
+
+
 def test_a_dead_worker_is_an_error_and_the_writer_renders_the_pdf_itself(
     tmp_path: Path,
 ) -> None:

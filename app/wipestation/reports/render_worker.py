@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 from dataclasses import asdict
@@ -115,6 +116,10 @@ def serve(src: IO[bytes], out: IO[bytes]) -> None:
 
 
 def main() -> int:
+    # Ctrl-C reaches the whole process group: the command cancels its jobs and still wants
+    # their records rendered; the worker ends with its input (or ``close``), never with a
+    # KeyboardInterrupt's traceback on the operator's terminal.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must never corrupt a reply
     serve(sys.stdin.buffer, out)
