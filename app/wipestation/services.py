@@ -110,6 +110,8 @@ class Services:
         if was is not None:
             method, verify = was.method, was.verify
         job_id = self.engine.start(drive, self.plan(drive, method, verify), resume=resume)
+        if self.reports is not None:  # certificates from now on rendered in another process:
+            self.reports.warm()  # reportlab holds the GIL a screen and 48 wipes share
         return Started(job_id, method, resumed=was is not None)
 
     def close(self) -> None:

@@ -65,6 +65,7 @@ def test_full_wipe_of_two_loop_devices_reaches_pass(make_loop, tmp_path: Path) -
             why = [r.reason for r in engine.results().values()]
             assert [r.state for r in app.station.rows.values()] == ["PASS", "PASS"], why
             assert app.station.counts().passed == 2
+            assert writer._pool is not None  # the certificates came from a renderer process
             await pilot.press("d")  # details of the first drive: the plan and the report file
             await app.workers.wait_for_complete()
             await pilot.pause(1.2)
