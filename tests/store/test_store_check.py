@@ -90,6 +90,8 @@ def test_retention_with_object_lock_passes(seaweed: Seaweed, tmp_path: Path) -> 
     assert rc == 0, out
     assert set(status(out).values()) == {"OK"}
     assert "enabled on check-floor-locked; every record is locked (COMPLIANCE) for 30 days" in out
+    versions = seaweed.client("check-floor-locked").request("GET", None, query={"versions": ""})
+    assert b"wipestation-check" not in versions.body  # the probe's version is gone, not hidden
 
 
 def test_store_down_fails_at_reachable(tmp_path: Path) -> None:

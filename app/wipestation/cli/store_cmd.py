@@ -106,6 +106,7 @@ class StoreProbe:
         name = f"{socket.gethostname()}-{stamp}-{secrets.token_hex(4)}"
         self.key = settings.location.key(CHECK_DIR, f"{name}.txt")
         self.body = f"wipestation store check {name}\n".encode()
+        self.version = ""  # the probe's version on a versioned (Object Lock) bucket
 
     def run(self) -> Iterator[Check]:
         access = list(self.access())
@@ -151,6 +152,7 @@ class StoreProbe:
         created = self.client.put(self.key, self.body)
         if not created.created:
             raise CheckFailed(f"{self.key} existed before the check wrote it")
+        self.version = created.version_id
         if self.client.get(self.key) != self.body:
             raise CheckFailed(f"{self.key} read back differs from what was written")
         return f"put + get of {self.key}: byte-identical"
@@ -179,7 +181,9 @@ class StoreProbe:
         )
 
     def delete(self) -> str:
-        self.client.delete(self.key)
+        """The probe's version itself where there is one: a plain delete of a versioned key only
+        hides it behind a delete marker."""
+        self.client.delete(self.key, self.version)
         if self.client.head(self.key) is not None:
             raise CheckFailed(f"{self.key} is still there after its delete")
         return f"{self.key} deleted"
