@@ -80,10 +80,10 @@ class StationConfig:
     """The store's secret key (never on the kernel command line, in a log or on screen)."""
     store_credentials_file: str = ""
     """Instead of the two keys: an AWS credentials file (``[default]`` with
-    ``aws_access_key_id``/``aws_secret_access_key``); relative = on the boot stick."""
+    ``aws_access_key_id``/``aws_secret_access_key``); a relative path is in ``/run/wipestation``."""
     store_ca: str = ""
-    """A PEM CA certificate to trust for an https endpoint (a private CA); relative: on the
-    boot stick."""
+    """A PEM CA certificate to trust for an https endpoint (a private CA); a relative path is in
+    ``/run/wipestation`` (like ``manifest``)."""
     store_required: bool = False
     """Power-off waits until every record is in the store (else the report stick suffices)."""
     store_retention_days: int = 0
