@@ -13,6 +13,9 @@ STICK_COPY = RUN_DIR / "stick-wipestation.toml"
 #: This boot's copy of the station config fetched from ``wipestation.config=`` (netconfig.py);
 #: ``.failed`` beside it holds the reason when it could not be had.
 NET_COPY = RUN_DIR / "net-wipestation.toml"
+#: The station's config files, weakest first (the kernel command line is read over them):
+#: what a command run on the station reads when it is given no ``--config``.
+CONFIG_LAYERS = (IMAGE_CONFIG, STICK_COPY, NET_COPY)
 #: What the controlling terminal does, as lines; the other terminals follow it.
 STATION_LOG = RUN_DIR / "station.log"
 #: Where a crashed screen's traceback goes (never onto the console).

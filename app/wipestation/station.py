@@ -29,6 +29,7 @@ import sys
 import termios
 import threading
 import time
+import tomllib
 import tty as tty_mod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -156,6 +157,7 @@ def copy_stick_config(device: Path, run_dir: Path = paths.RUN_DIR) -> tuple[Path
             else:
                 part.write_text("")
             _copy_manifests(root, run_dir)
+            _copy_store_files(part, root, run_dir)
         part.replace(dest)
         return dest, ""
     except (ToolError, OSError) as e:
@@ -177,6 +179,40 @@ def _copy_manifests(root: Path, run_dir: Path) -> None:
         part = dest.with_name(f".{dest.name}.{os.getpid()}")
         shutil.copyfile(src, part)
         part.replace(dest)
+
+
+#: settings that name a file which a relative path finds in the run directory
+#: (``config.manifest_path``): the store's CA and its credentials file
+STORE_FILES = ("store_ca", "store_credentials_file")
+
+
+def _copy_store_files(settings: Path, root: Path, run_dir: Path) -> None:
+    """The files the stick's settings name relatively for the object store, copied beside them
+    (readable by root only: a credentials file holds the store's secret). One missing is left
+    to the config's own check, which names it."""
+    try:
+        data = tomllib.loads(settings.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # the config's load says what is wrong with the file
+    named = data.get("station", data)  # as config.load reads it
+    if not isinstance(named, dict):
+        return
+    for rel in filter(None, (_inside(named.get(key)) for key in STORE_FILES)):
+        src, dest = root / rel, run_dir / rel
+        if src.is_file():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            part = dest.with_name(f".{dest.name}.{os.getpid()}")
+            part.touch(mode=0o600)  # root-only before a byte of it is written
+            shutil.copyfile(src, part)
+            part.replace(dest)
+
+
+def _inside(value: object) -> Path | None:
+    """A relative path that stays inside the stick, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    rel = Path(value)
+    return None if rel.is_absolute() or ".." in rel.parts else rel
 
 
 def load_station_config(

@@ -158,3 +158,31 @@ def test_stick_manifests_come_along(make_loop, tmp_path: Path) -> None:
     m = load_manifest(str(run_dir / "customer-lot.csv"))
     assert [e.asset_tag for e in m.entries] == ["T1", "T2"]
     assert manifest_path("customer-lot.csv") == str(paths.RUN_DIR / "customer-lot.csv")
+
+
+def test_the_stores_files_named_relatively_come_along(make_loop, tmp_path: Path) -> None:
+    """``store_ca`` / ``store_credentials_file`` relative to the stick are copied beside the
+    settings (root-only: the credentials hold the store's secret); a path leaving the stick,
+    or an absolute one, is not followed."""
+    import os
+    import subprocess
+
+    dev = make_loop(size=64 * 1024 * 1024)
+    subprocess.run(["mkfs.vfat", "-n", "WIPESTATION", dev], check=True, capture_output=True)
+    env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+    toml = tmp_path / "wipestation.toml"
+    toml.write_text(
+        '[station]\nstore_ca = "store-files/station-ca.pem"\nstore_credentials_file = "../etc/shadow"\n'
+    )
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    subprocess.run(["mmd", "-i", dev, "::/store-files"], check=True, env=env)
+    for src, where in ((toml, "::/wipestation.toml"), (ca, "::/store-files/station-ca.pem")):
+        subprocess.run(["mcopy", "-i", dev, str(src), where], check=True, env=env)
+    run_dir = tmp_path / "run"
+    copied, problem = station.copy_stick_config(Path(dev), run_dir)
+    assert (copied is not None, problem) == (True, "")
+    assert (run_dir / "store-files" / "station-ca.pem").read_text() == ca.read_text()
+    assert (run_dir / "store-files" / "station-ca.pem").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "etc").exists()
+    assert not list(run_dir.rglob(".station-ca.pem.*"))  # no half-copied leftovers

@@ -28,9 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from wipestation.reports.identity import write_identity  # OpenSSL: only when it runs
     from wipestation.reports.sign import pem_of
 
-    station_id = (
-        args.station_id or config.load(toml_paths=(paths.IMAGE_CONFIG, paths.STICK_COPY)).station
-    )
+    station_id = args.station_id or config.load(toml_paths=paths.CONFIG_LAYERS).station
     home = (
         KeyHome.directory(args.key_dir, tpm2.station_tcti()) if args.key_dir else station_key_home()
     )

@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
 def load_config(path: str | None) -> StationConfig:
     """``--config FILE`` alone, or what the station reads (image, stick, network, cmdline)."""
     if path is None:
-        files = (paths.IMAGE_CONFIG, paths.STICK_COPY, paths.NET_COPY)
-        return config.load("/proc/cmdline", files)
+        return config.load("/proc/cmdline", paths.CONFIG_LAYERS)
     if not Path(path).is_file():
         raise ConfigError("--config", path, "no such file")
     return config.load("/dev/null", (path,))
