@@ -44,11 +44,14 @@ if TYPE_CHECKING:  # signing loads OpenSSL's bindings: imported with the first r
     from wipestation.discovery.monitor import DriveEvent, DriveWatcher
     from wipestation.reports.keystore import KeyHome, StationKey
     from wipestation.reports.sign import StationSigner
+    from wipestation.reports.uploader import RecordSink, StoreStatus
 
 log = logging.getLogger(__name__)
 REPORTS_DIR = "reports"
 #: How long a ``write`` waits for an earlier record's rendering to deliver its own record.
 AWAIT_DELIVERY_S = 120.0
+#: How long ``close`` lets a reachable store take the last records before stopping the uploader.
+STORE_CLOSE_WAIT_S = 30.0
 
 
 def render_certificate(record: Record, paper: str) -> bytes:
@@ -78,6 +81,7 @@ class WriterStatus:
     delivered: int
     printer: str  # "none" | "ready" | "printing" | "error: ..."
     last_error: str = ""
+    store: StoreStatus | None = None  # the object store's side, when one is configured
 
     @property
     def ok(self) -> bool:
@@ -134,6 +138,7 @@ class ReportWriter:
         paper: str = "A4",
         spool_dir: str | Path | None = None,
         pdf_enabled: bool = True,
+        store: RecordSink | None = None,
     ) -> None:
         if target is None and report_dir:
             target = DirectoryTarget(Path(report_dir))
@@ -171,6 +176,8 @@ class ReportWriter:
         self._target_state = "unknown" if target else "off"
         self._target_detail = target.description if target else "no report target configured"
         self._last_error = ""
+        #: Where each delivered record's bytes also go (reports/uploader.py), or None.
+        self.store = store
 
     @classmethod
     def from_config(
@@ -378,13 +385,17 @@ class ReportWriter:
         mkdirs_durable(directory)
         stem = free_stem(directory, record_stem(record))
         paths: list[Path] = []
+        data: bytes | None = None
         if self.pdf_enabled and is_drive_record(record):  # a destruction record is JSON only
             ahead = self._rendered.pop(record["report_id"], None)  # as signed: same bytes
             data = ahead if ahead is not None else self._render(record)
             paths.append(write_atomic(directory / f"{stem}.pdf", data))
         # The JSON last: its presence is what "delivered" means.
-        paths.insert(0, write_atomic(directory / f"{stem}.json", serialize(record)))
+        body = serialize(record)
+        paths.insert(0, write_atomic(directory / f"{stem}.json", body))
         log.info("report written: %s", paths[0])
+        if self.store is not None:  # the very bytes on the stick, queued for the store
+            self.store.submit(record, body, data)
         return paths
 
     def _write_summary(self, root: Path) -> None:
@@ -462,6 +473,7 @@ class ReportWriter:
 
     def close(self) -> None:
         self.wait_idle(30)
+        self._close_store()
         if len(self.spool):
             where = self.spool.directory or "memory only"
             log.error("reports: %d record(s) NOT saved (spool: %s)", len(self.spool), where)
@@ -482,4 +494,14 @@ class ReportWriter:
             delivered=len(self.delivered),
             printer=self.printer.state if self.printer else "none",
             last_error=self.spool.last_error or self._last_error,
+            store=self.store.status() if self.store is not None else None,
         )
+
+    def _close_store(self) -> None:
+        """Give a working store a bounded moment to take what was just written, then stop the
+        uploader; what it has not acknowledged stays on the stick (and is said in the log)."""
+        if self.store is None:
+            return
+        if not self.store.status().reason:
+            self.store.wait_idle(STORE_CLOSE_WAIT_S)
+        self.store.stop()

@@ -1,0 +1,203 @@
+"""Delivery to the store: the real engine wipes loop devices, the real writer delivers each
+record to a stick directory and its uploader (reports/uploader.py) to a real SeaweedFS."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from wipestation.discovery.inventory import Inventory
+from wipestation.reports.identity import IDENTITY_DIR
+from wipestation.reports.readrecord import parse_object
+from wipestation.reports.sign import verify_bytes
+from wipestation.reports.store import StoreLocation, StoreSettings, record_key
+from wipestation.reports.store_client import Credentials, StoreClient
+from wipestation.reports.target import DirectoryTarget
+from wipestation.reports.uploader import StoreStatus, Uploader
+from wipestation.reports.writer import ReportWriter
+
+from tests.engine.conftest import planned_engine
+from tests.store.seaweed import Seaweed
+
+MiB = 1 << 20
+GIVE_UP_S = 120.0  # guards against a hang, never a speed requirement
+
+
+def uploader(settings: StoreSettings) -> Uploader:
+    """The real uploader, its backoff 0.1 s doubling to 1 s (the shape, quicker for a test)."""
+    return Uploader(settings, first_delay=0.1, max_delay=1.0)
+
+
+def settings_for(seaweed: Seaweed, bucket: str, creds: Credentials | None = None) -> StoreSettings:
+    location = StoreLocation(bucket, "site-a")
+    return StoreSettings(location, seaweed.endpoint, "us-east-1", creds or seaweed.credentials)
+
+
+@pytest.fixture
+def bucket(seaweed: Seaweed, request: pytest.FixtureRequest) -> StoreClient:
+    """A fresh bucket per test (S3 names: lower case, no underscores)."""
+    name = "dl-" + request.node.name.removeprefix("test_").replace("_", "-")[:40].strip("-")
+    return seaweed.make_bucket(name)
+
+
+@pytest.fixture
+def wipe(make_loop: Callable[..., str], tmp_path: Path) -> Iterator[Callable[..., ReportWriter]]:
+    """``wipe(writer, n)``: wipe ``n`` fresh loop devices with the real engine into ``writer``."""
+    engines = []
+
+    def run(writer: ReportWriter, count: int) -> ReportWriter:
+        engine = planned_engine(
+            journal_dir=tmp_path / f"journal{len(engines)}",
+            report_writer=writer,
+            buffer_size=MiB,
+        )
+        engines.append(engine)
+        inventory = Inventory()
+        for n in range(count):
+            dev = make_loop(8 * MiB + n * 4096, f"customer data {n} ".encode())
+            drive = inventory.get(dev)
+            assert drive is not None
+            engine.start(drive, "overwrite-zero", "sample")
+        assert engine.wait(timeout=GIVE_UP_S)
+        assert all(r.passed for r in engine.results().values())
+        return writer
+
+    yield run
+    for engine in engines:
+        engine.close()
+
+
+def new_writer(tmp_path: Path, store: Uploader) -> ReportWriter:
+    return ReportWriter(
+        target=DirectoryTarget(tmp_path / "stick"), key_home=tmp_path / "keys", store=store
+    )
+
+
+def stick_records(stick: Path) -> dict[str, Path]:
+    """The drive records' files on the stick, by name (no session summary, no identity)."""
+    found = [
+        p
+        for p in stick.rglob("*")
+        if p.suffix in (".json", ".pdf")
+        and IDENTITY_DIR not in p.parts
+        and not p.name.startswith("session-")
+    ]
+    return {p.name: p for p in found}
+
+
+def store_objects(client: StoreClient) -> dict[str, bytes]:
+    listed = client.list("site-a/records/")
+    keys = [o.key for o in listed]
+    assert len(keys) == len(set(keys))
+    return {k: client.get(k) for k in keys}
+
+
+def wait_for_status(store: Uploader, ok: Callable[[StoreStatus], bool]) -> StoreStatus:
+    """Poll the uploader's status until ``ok`` (bounded): its thread sets it after a try."""
+    deadline = time.monotonic() + GIVE_UP_S
+    while not ok(status := store.status()):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.05)
+    return status
+
+
+def assert_store_matches_stick(client: StoreClient, stick: Path, records: int) -> None:
+    """Each stick file once in the store, byte for byte; each JSON's signature valid."""
+    objects = store_objects(client)
+    files = stick_records(stick)
+    assert len(objects) == len(files) == 2 * records
+    by_content = {body: key for key, body in objects.items()}
+    for path in files.values():
+        assert path.read_bytes() in by_content, path
+    for key, body in objects.items():
+        if key.endswith(".json"):
+            verdict = verify_bytes(body)
+            assert verdict.ok, (key, verdict)
+            identity = parse_object(body)["drive"]["identity"]
+            sha = hashlib.sha256(body).hexdigest()
+            assert key == record_key(
+                StoreLocation(client.bucket, "site-a"), "", identity, sha, "json"
+            )
+            assert objects[key.removesuffix(".json") + ".pdf"].startswith(b"%PDF-")
+
+
+def test_three_wiped_drives_are_each_in_the_store_once(
+    seaweed: Seaweed, bucket: StoreClient, wipe, tmp_path: Path
+) -> None:
+    store = uploader(settings_for(seaweed, bucket.bucket))
+    writer = wipe(new_writer(tmp_path, store), 3)
+    try:
+        assert store.wait_idle(GIVE_UP_S), store.status()
+        assert writer.status.store == StoreStatus(0, 3, created=6)
+        assert_store_matches_stick(bucket, tmp_path / "stick", 3)
+    finally:
+        writer.close()
+    # The same delivery again (a re-run, a second station): "already there", nothing new.
+    again = uploader(settings_for(seaweed, bucket.bucket))
+    before = {o.key: o.etag for o in bucket.list("site-a/records/")}
+    try:
+        for path in stick_records(tmp_path / "stick").values():
+            if path.suffix == ".json":
+                pdf = path.with_suffix(".pdf").read_bytes()
+                again.submit(parse_object(path.read_bytes()), path.read_bytes(), pdf)
+        assert again.wait_idle(GIVE_UP_S), again.status()
+        assert again.status() == StoreStatus(0, 3, already=6)
+    finally:
+        again.stop()
+    assert {o.key: o.etag for o in bucket.list("site-a/records/")} == before
+
+
+def test_wrong_secret_keeps_the_records_and_says_so_until_fixed(
+    seaweed: Seaweed, bucket: StoreClient, wipe, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = replace(seaweed.credentials, secret_key="not-the-secret-0123456789")
+    store = uploader(settings_for(seaweed, bucket.bucket, wrong))
+    writer = wipe(new_writer(tmp_path, store), 3)
+    try:
+        status = wait_for_status(store, lambda s: bool(s.reason))
+        assert status.message == (
+            "3 records not yet in the store: "
+            "credentials refused (403): check the store's access key and secret"
+        )
+        assert writer.status.store == status
+        assert len(stick_records(tmp_path / "stick")) == 6  # kept: on the stick
+        assert bucket.list("site-a/records/") == ()
+        store.use(settings_for(seaweed, bucket.bucket))  # the settings fixed
+        assert store.wait_idle(GIVE_UP_S), store.status()
+        assert store.status() == StoreStatus(0, 3, created=6)
+        assert_store_matches_stick(bucket, tmp_path / "stick", 3)
+    finally:
+        writer.close()
+    for secret in (wrong.secret_key, seaweed.credentials.secret_key):
+        assert secret not in caplog.text
+        assert secret not in repr(store) + repr(writer.status)
+
+
+def test_store_stopped_mid_run_gets_every_record_once_after_restart(
+    seaweed: Seaweed, bucket: StoreClient, wipe, tmp_path: Path
+) -> None:
+    store = uploader(settings_for(seaweed, bucket.bucket))
+    writer = new_writer(tmp_path, store)
+    try:
+        wipe(writer, 1)
+        assert store.wait_idle(GIVE_UP_S), store.status()
+        seaweed.stop()
+        try:
+            wipe(writer, 2)
+            status = wait_for_status(store, lambda s: bool(s.reason))
+            assert status.pending == 2
+            assert status.message.startswith("2 records not yet in the store: store unreachable")
+        finally:
+            seaweed.start()
+        assert store.wait_idle(GIVE_UP_S), store.status()
+        assert store.status().pending == 0
+        assert store.status().delivered == 3
+        assert_store_matches_stick(bucket, tmp_path / "stick", 3)
+    finally:
+        writer.close()
