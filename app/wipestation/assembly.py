@@ -10,13 +10,13 @@ import logging
 import time
 from pathlib import Path
 
-from wipestation.config import StationConfig
+from wipestation.config import StationConfig, store_settings
 from wipestation.discovery import udev
 from wipestation.discovery.inventory import Inventory
 from wipestation.discovery.monitor import DriveWatcher
 from wipestation.engine.jobs import Engine
 from wipestation.engine.journal import journal_dir_for
-from wipestation.errors import WipestationError
+from wipestation.errors import ConfigError, WipestationError
 from wipestation.planning.planner import Planner
 from wipestation.reports.target import StickTarget
 from wipestation.reports.writer import ReportWriter
@@ -68,6 +68,7 @@ def build_services(
     """
     inventory = Inventory(cfg.exclude)
     writer = writer or ReportWriter.from_config(cfg)
+    attach_store(writer, cfg)
     # Only the first choice waits for a stick; a journal left in RAM looks again now and then.
     waits = iter([JOURNAL_STICK_WAIT_S if cfg.unattended else 0.0])
     engine = Engine(
@@ -84,6 +85,23 @@ def build_services(
     if watcher is not None:
         writer.watch(watcher)
     return Services(cfg, inventory, planner, engine, watcher, writer, udev.still_reading)
+
+
+def attach_store(writer: ReportWriter, cfg: StationConfig) -> None:
+    """The floor's object store, when configured: every record the writer delivers is also
+    uploaded there (reports/uploader.py). Unusable store settings are logged (never the secret)
+    and the stick alone takes the records, as without a store."""
+    if writer.store is not None or not cfg.store:
+        return
+    try:
+        settings = store_settings(cfg)
+    except ConfigError as e:
+        log.error("records NOT sent to the store: %s", e)
+        return
+    if settings is not None:
+        from wipestation.reports.uploader import Uploader  # only a station with a store
+
+        writer.store = Uploader(settings)
 
 
 def wire_removals(watcher: WatcherLike, engine: EngineLike) -> None:

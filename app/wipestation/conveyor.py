@@ -191,6 +191,7 @@ def run_headless(
     while True:
         conv.wait_idle()
         passed, failed = conv.autopilot.summary()
+        say_store(conv)
         if not cfg.poweroff:
             conv.say(f"IDLE passed={passed} failed={failed}; plug in the next drives")
             _wait_for_work(conv)
@@ -265,6 +266,14 @@ def close_lot_line(conv: Conveyor, lot: ConveyorLot) -> None:
         conv.say(f"{head} {e}")
         return
     conv.say(closed.line())
+
+
+def say_store(conv: Conveyor) -> None:
+    """The records not yet in the floor's object store, and why (nothing when none waits)."""
+    writer = conv.services.reports
+    store = writer.status.store if writer is not None else None
+    if store is not None and store.pending:
+        conv.say(f"STORE {store.message}")
 
 
 def _wait_for_work(conv: Conveyor, poll_s: float = 1.0) -> None:

@@ -85,11 +85,16 @@ class Autopilot:
         return all(p.state.finished for p in self.services.engine.snapshot().values())
 
     def waiting_for_reports(self) -> str:
-        """Why finished records are not all on a report target yet, or ''."""
+        """Why finished records are not all on a report target yet, or ''. With
+        ``store_required`` the target is the object store too: the stick alone does not do."""
         writer = self.services.reports
-        if writer is None or not writer.status.pending:
+        if writer is None:
             return ""
-        return writer.status.message
+        status = writer.status
+        if status.pending:
+            return status.message
+        store = status.store
+        return store.message if store is not None and store.required and store.pending else ""
 
     def may_power_off(self) -> bool:
         return self.idle() and not self.waiting_for_reports()

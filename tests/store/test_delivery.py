@@ -9,9 +9,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from wipestation.assembly import attach_store
+from wipestation.config import StationConfig
+from wipestation.conveyor import say_store
 from wipestation.discovery.inventory import Inventory
+from wipestation.engine.jobs import Engine
+from wipestation.planning.planner import Planner
 from wipestation.reports.identity import IDENTITY_DIR
 from wipestation.reports.readrecord import parse_object
 from wipestation.reports.sign import verify_bytes
@@ -20,6 +26,11 @@ from wipestation.reports.store_client import Credentials, StoreClient
 from wipestation.reports.target import DirectoryTarget
 from wipestation.reports.uploader import StoreStatus, Uploader
 from wipestation.reports.writer import ReportWriter
+from wipestation.services import Services
+from wipestation.tui.reporting import report_status_of
+from wipestation.tui.station import Counts
+from wipestation.tui.widgets.status_bar import status_text
+from wipestation.unattended import Autopilot
 
 from tests.engine.conftest import planned_engine
 from tests.store.seaweed import Seaweed
@@ -40,8 +51,8 @@ def settings_for(seaweed: Seaweed, bucket: str, creds: Credentials | None = None
 
 @pytest.fixture
 def bucket(seaweed: Seaweed, request: pytest.FixtureRequest) -> StoreClient:
-    """A fresh bucket per test (S3 names: lower case, no underscores)."""
-    name = "dl-" + request.node.name.removeprefix("test_").replace("_", "-")[:40].strip("-")
+    """A fresh bucket per test (S3 names: lower case, no underscores, 3-63 characters)."""
+    name = "dl-" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:20]
     return seaweed.make_bucket(name)
 
 
@@ -201,3 +212,65 @@ def test_store_stopped_mid_run_gets_every_record_once_after_restart(
         assert_store_matches_stick(bucket, tmp_path / "stick", 3)
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_power_off_waits_for_the_store_only_when_required(
+    seaweed: Seaweed, bucket: StoreClient, wipe, tmp_path: Path, required: bool
+) -> None:
+    """The autopilot's power-off (screen and conveyor both ask ``may_power_off``), the screen's
+    report line and the conveyor's log, while a record is on the stick but not in the store."""
+    wrong = replace(seaweed.credentials, secret_key="not-the-secret-0123456789")
+    settings = replace(settings_for(seaweed, bucket.bucket, wrong), required=required)
+    store = uploader(settings)
+    writer = wipe(new_writer(tmp_path, store), 1)
+    try:
+        status = wait_for_status(store, lambda s: bool(s.reason))
+        engine = Engine(Inventory(), journal_dir=tmp_path / "idle-journal")
+        services = Services(
+            StationConfig(station="t"), Inventory(), Planner(), engine, None, writer
+        )
+        pilot = Autopilot(services, print)
+        assert pilot.waiting_for_reports() == (status.message if required else "")
+        assert pilot.may_power_off() is not required
+        line = report_status_of(writer, services.config)
+        assert line.store == status.message
+        assert status.message in status_text("t", Counts(0, 0, 0, 0), line).plain
+        said: list[str] = []
+        say_store(SimpleNamespace(services=services, say=said.append))  # type: ignore[arg-type]
+        assert said == [f"STORE {status.message}"]
+        store.use(replace(settings, credentials=seaweed.credentials))
+        assert store.wait_idle(GIVE_UP_S), store.status()
+        assert pilot.waiting_for_reports() == ""
+        assert report_status_of(writer, services.config).store == ""
+        engine.close()
+    finally:
+        writer.close()
+
+
+def test_the_station_config_attaches_an_uploader_only_with_a_store(
+    seaweed: Seaweed, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    creds = seaweed.credentials
+    plain = ReportWriter(tmp_path / "a")
+    attach_store(plain, StationConfig(station="t"))
+    assert plain.store is None
+    assert plain.status.store is None
+    cfg = StationConfig(
+        station="t",
+        store="s3://floor/site-a",
+        store_endpoint=seaweed.endpoint,
+        store_access_key=creds.access_key,
+        store_secret_key=creds.secret_key,
+        store_required=True,
+    )
+    wired = ReportWriter(tmp_path / "b")
+    attach_store(wired, cfg)
+    assert isinstance(wired.store, Uploader)
+    assert wired.status.store == StoreStatus(0, 0, required=True)
+    wired.close()
+    broken = ReportWriter(tmp_path / "c")
+    attach_store(broken, replace(cfg, store_endpoint=""))  # store_endpoint is needed
+    assert broken.store is None
+    assert "records NOT sent to the store" in caplog.text
+    assert creds.secret_key not in caplog.text

@@ -18,3 +18,4 @@ class ReportStatus:
     pending: int = 0
     printer: str = "none"  # none | ready | offline | error text
     detail: str = ""
+    store: str = ""  # "N records not yet in the store: why", or "" (none waits / no store)

@@ -12,7 +12,7 @@ import shutil
 
 from wipestation.config import StationConfig
 from wipestation.errors import ReportError
-from wipestation.reports.writer import ReportWriter
+from wipestation.reports.writer import ReportWriter, WriterStatus
 from wipestation.tui.ports import ReportStatus
 
 MIN_FREE = 32 * 1024 * 1024  # below this a report stick counts as full
@@ -28,7 +28,15 @@ def report_status_of(writer: ReportWriter | None, config: StationConfig) -> Repo
         pending=status.pending,
         printer=status.printer,
         detail=status.last_error,
+        store=_store_line(status),
     )
+
+
+def _store_line(status: WriterStatus) -> str:
+    """The records not yet in the object store, or "" (none waits, or no store: a writer status
+    without the field, as the screen's test writers give, has none)."""
+    store = getattr(status, "store", None)
+    return store.message if store is not None and store.pending else ""
 
 
 def _target(state: str) -> str:

@@ -37,6 +37,8 @@ def status_text(station: str, counts: Counts, reports: ReportStatus) -> Text:
     t.append("   printer: ")
     printer_ok = reports.printer in ("ready", "none")
     t.append(reports.printer, style="" if printer_ok else "bold red")
+    if reports.store:  # records on the stick but not yet in the floor's object store
+        t.append(f"   {reports.store}", style="bold yellow")
     return t
 
 
