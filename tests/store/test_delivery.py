@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,7 +23,7 @@ from wipestation.reports.identity import IDENTITY_DIR
 from wipestation.reports.readrecord import parse_object
 from wipestation.reports.sign import verify_bytes
 from wipestation.reports.store import StoreLocation, StoreSettings, record_key
-from wipestation.reports.store_client import Credentials, StoreClient
+from wipestation.reports.store_client import Credentials, ObjectLockedError, StoreClient
 from wipestation.reports.target import DirectoryTarget
 from wipestation.reports.uploader import StoreStatus, Uploader
 from wipestation.reports.writer import ReportWriter
@@ -33,6 +34,7 @@ from wipestation.tui.widgets.status_bar import status_text
 from wipestation.unattended import Autopilot
 
 from tests.engine.conftest import planned_engine
+from tests.store.proxy import CorruptingProxy
 from tests.store.seaweed import Seaweed
 
 MiB = 1 << 20
@@ -274,3 +276,59 @@ def test_the_station_config_attaches_an_uploader_only_with_a_store(
     assert broken.store is None
     assert "records NOT sent to the store" in caplog.text
     assert creds.secret_key not in caplog.text
+
+
+def test_uploads_carry_compliance_retention_when_configured(
+    seaweed: Seaweed, wipe, tmp_path: Path
+) -> None:
+    """``store_retention_days``: every record's objects are Object-Locked (COMPLIANCE) for that
+    long, so not even the store's credentials can delete a version before then."""
+    locked = seaweed.make_bucket(
+        "dl-lock-" + hashlib.sha256(bytes(tmp_path)).hexdigest()[:16], object_lock=True
+    )
+    settings = replace(settings_for(seaweed, locked.bucket), retention_days=2)
+    store = uploader(settings)
+    writer = wipe(new_writer(tmp_path, store), 1)
+    started = datetime.now(UTC)
+    try:
+        assert store.wait_idle(GIVE_UP_S), store.status()
+    finally:
+        writer.close()
+    keys = [o.key for o in locked.list("site-a/records/")]
+    assert len(keys) == 2
+    for key in keys:
+        info = locked.head(key)
+        assert info is not None
+        assert info.lock_mode == "COMPLIANCE"
+        until = datetime.strptime(info.retain_until, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert (
+            started + timedelta(days=2, minutes=-10)
+            < until
+            < started + timedelta(days=2, minutes=10)
+        )
+        with pytest.raises(ObjectLockedError):
+            locked.delete(key, info.version_id)
+
+
+def test_a_body_corrupted_in_flight_is_rejected_and_uploaded_again(
+    seaweed: Seaweed, bucket: StoreClient, wipe, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store checks each upload's checksums: a flipped bit is refused, never stored, and
+    the uploader's retry delivers the intact bytes."""
+    proxy = CorruptingProxy(seaweed.ports["s3.port"], corrupt=2)
+    settings = replace(
+        settings_for(seaweed, bucket.bucket), endpoint=f"http://127.0.0.1:{proxy.port}"
+    )
+    store = uploader(settings)
+    try:
+        writer = wipe(new_writer(tmp_path, store), 1)
+        try:
+            assert store.wait_idle(GIVE_UP_S), store.status()
+        finally:
+            writer.close()
+    finally:
+        proxy.close()
+    assert proxy.corrupted == 2
+    assert "refused PUT" in caplog.text  # the store's own refusal, said once
+    assert store.status() == StoreStatus(0, 1, created=2)
+    assert_store_matches_stick(bucket, tmp_path / "stick", 1)
