@@ -166,6 +166,7 @@ class Machine:
         console: str = "socket",
         reuse: bool = False,
         tpm_socket: Path | None = None,
+        netdev: str = "",
     ) -> None:
         self.boot = boot
         self.rack = rack or Rack()
@@ -182,6 +183,8 @@ class Machine:
         self.reuse = reuse
         #: a TPM 2.0: the control socket of a running ``swtpm socket --tpm2`` (``tpm_args``)
         self.tpm_socket = tpm_socket
+        #: a virtio-net NIC on this QEMU -netdev backend (e.g. "user,restrict=on"); none if empty
+        self.netdev = netdev
         self.proc: subprocess.Popen[bytes] | None = None
         self.prepared = Prepared()
         self.started_at = 0.0
@@ -268,6 +271,8 @@ class Machine:
         args += self.prepared.args
         if self.tpm_socket:
             args += tpm_args(self.tpm_socket)
+        if self.netdev:
+            args += ["-netdev", f"{self.netdev},id=nic0", "-device", "virtio-net-pci,netdev=nic0"]
         if self.boot.mode == "usb" or self.boot.attach_stick:
             stick = d / "boot-stick.img"
             # A kept work dir (make demo) keeps its stick, and its reports, until the image changes.
