@@ -13,7 +13,8 @@ from tests.vm.rack import Disk, Rack, small_rack
 
 pytestmark = pytest.mark.vm
 
-READY = r"WIPESTATION READY (\S+) station=\S+ tty=ttyS0 uptime=([\d.]+)s (.*)"
+#: up to the line's end: a line half written when the log is read must not match
+READY = r"WIPESTATION READY (\S+) station=\S+ tty=ttyS0 uptime=([\d.]+)s ([^\r\n]*)\r?\n"
 #: Generous: TCG on a shared 2-core machine (about 20-30 s when the machine is idle).
 BOOT_TIMEOUT = 240
 
