@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.vm.machine import Boot, Image, Machine
+from tests.vm.test_boot import PROBE_UNIT, WANTS
 
 pytestmark = pytest.mark.vm
 
@@ -23,18 +24,6 @@ READY = r"WIPESTATION READY \S+ station=(\S+) tty=ttyS0 uptime=([\d.]+)s ([^\r\n
 #: Generous: TCG on a shared 2-core machine; the fetch itself may retry for 30 s while DHCP runs.
 BOOT_TIMEOUT = 300
 STATION_TOML = b'[station]\nstation = "floor-7"\n'
-WANTS = "/etc/systemd/system/multi-user.target.wants"
-
-PROBE_UNIT = """[Unit]
-After=systemd-udev-trigger.service
-[Service]
-Type=oneshot
-ExecStart=/bin/sh /usr/local/bin/probe
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyS2
-"""
-
 #: networkd's view of the links once the station is up (networkctl needs D-Bus; the image has none).
 PROBE = """for i in $(seq 300); do
   grep -qs OPER_STATE=routable /run/systemd/netif/links/* && break
