@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wipestation.config import StationConfig, store_settings
 from wipestation.discovery import udev
@@ -22,10 +23,15 @@ from wipestation.reports.target import StickTarget
 from wipestation.reports.writer import ReportWriter
 from wipestation.services import EngineLike, Services, WatcherLike
 
+if TYPE_CHECKING:
+    from wipestation.reports.status_publisher import StatusPublisher
+
 log = logging.getLogger(__name__)
 #: Unattended stations wait this long at start for a report stick udev is still identifying
 #: (USB storage appears seconds into a boot): its journal decides which wipes resume.
 JOURNAL_STICK_WAIT_S = 10.0
+#: A status put waits at most this long for the store (the final one delays close by as much).
+STATUS_TIMEOUT_S = 5.0
 
 
 def journal_dir(cfg: StationConfig, wait_s: float = 0.0, poll_s: float = 0.5) -> Path:
@@ -84,7 +90,8 @@ def build_services(
     watcher = start_watcher(inventory, engine, watcher_required)
     if watcher is not None:
         writer.watch(watcher)
-    return Services(cfg, inventory, planner, engine, watcher, writer, udev.still_reading)
+    status = start_status(cfg, writer, inventory, engine, watcher)
+    return Services(cfg, inventory, planner, engine, watcher, writer, udev.still_reading, status)
 
 
 def attach_store(writer: ReportWriter, cfg: StationConfig) -> None:
@@ -102,6 +109,31 @@ def attach_store(writer: ReportWriter, cfg: StationConfig) -> None:
         from wipestation.reports.uploader import Uploader  # only a station with a store
 
         writer.store = Uploader(settings)
+
+
+def start_status(
+    cfg: StationConfig,
+    writer: ReportWriter,
+    inventory: Inventory,
+    engine: Engine,
+    watcher: DriveWatcher | None,
+) -> StatusPublisher | None:
+    """The station's live ``status.json`` in the store, when one is configured (none when its
+    settings are unusable: ``attach_store`` already said why). Started here so the screen and
+    the conveyor both have it; ``Services.close`` puts the final one."""
+    try:
+        settings = store_settings(cfg) if cfg.store else None
+    except ConfigError:
+        return None
+    if settings is None:
+        return None
+    from wipestation.reports.station_status import StatusSources, status_key
+    from wipestation.reports.status_publisher import StatusPublisher
+
+    drives = (lambda: watcher.known().values()) if watcher is not None else inventory.drives
+    sources = StatusSources(lambda: writer.station, drives, engine.snapshot, engine.results)
+    client = settings.client(timeout=STATUS_TIMEOUT_S)
+    return StatusPublisher(client, status_key(settings.location, cfg.station), sources.status)
 
 
 def wire_removals(watcher: WatcherLike, engine: EngineLike) -> None:

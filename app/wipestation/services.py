@@ -62,6 +62,12 @@ class WatcherLike(Protocol):
     def stop(self) -> None: ...
 
 
+class StatusLike(Protocol):
+    """``reports.status_publisher.StatusPublisher``: the station's live status in the store."""
+
+    def stop(self, state: str = "stopped", timeout: float = 10.0) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Started:
     """A job the engine accepted, and how: the method it runs, and whether it resumed."""
@@ -83,6 +89,8 @@ class Services:
     reports: ReportWriter | None = None
     #: True while udev is still reading devices at boot ("looking for drives", not "none")
     udev_busy: Callable[[], bool] = field(default=lambda: False, compare=False)
+    #: Puts the station's status.json in the store while it runs (None without a store)
+    status: StatusLike | None = field(default=None, compare=False)
 
     def plan(self, drive: Drive, method: str, verify: VerifyMode) -> Plan:
         """Raises UnsupportedError when the drive cannot run ``method``."""
@@ -119,5 +127,7 @@ class Services:
         if self.watcher is not None:
             self.watcher.stop()
         self.engine.close()
+        if self.status is not None:  # the last status: every job's end, the station stopped
+            self.status.stop()
         if self.reports is not None:
             self.reports.close()

@@ -247,6 +247,16 @@ class StoreClient:
         resp = self.request("PUT", key, body=body, headers=headers, ok=(200, 412))
         return PutResult(key, resp.status == 200, resp.headers.get("x-amz-version-id", ""))
 
+    def overwrite(self, key: str, body: bytes, content_type: str = "") -> PutResult:
+        """A plain PUT that replaces the object (a station's status.json, never a record): no
+        ``If-None-Match``, the same integrity headers."""
+        headers = {
+            **checksum_headers(body),
+            **({"content-type": content_type} if content_type else {}),
+        }
+        resp = self.request("PUT", key, body=body, headers=headers)
+        return PutResult(key, True, resp.headers.get("x-amz-version-id", ""))
+
     def put_raw(self, key: str, body: bytes, headers: dict[str, str]) -> PutResult:
         """A PUT with the caller's integrity headers (``store check``'s corrupted checksum)."""
         resp = self.request("PUT", key, body=body, headers=headers, ok=(200, 412))
