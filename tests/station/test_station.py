@@ -172,7 +172,9 @@ def test_the_stores_files_named_relatively_come_along(make_loop, tmp_path: Path)
     env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
     toml = tmp_path / "wipestation.toml"
     toml.write_text(
-        '[station]\nstore_ca = "store-files/station-ca.pem"\nstore_credentials_file = "../etc/shadow"\n'
+        "[station]\n"
+        'store_ca = "store-files/station-ca.pem"\n'
+        'store_credentials_file = "../etc/shadow"\n'
     )
     ca = tmp_path / "ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
