@@ -89,6 +89,7 @@ LATE = (
     "wipestation.cli.verify_report_cmd",
     # lots are reconciled on request (``wipestation lot``), never at a station's start-up
     "wipestation.custody.sources",
+    "wipestation.custody.store_source",
     "wipestation.custody.lot",
     "wipestation.custody.lot_record",
     "wipestation.custody.lot_pdf",

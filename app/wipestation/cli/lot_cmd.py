@@ -2,12 +2,17 @@
 
     wipestation lot reconcile --manifest FILE.csv [--lot ID] --trust FILE... SOURCE...
                               [--fingerprint FP] [--out DIR] [--json]
+                              [--store-endpoint URL] [--store-region R]
+                              [--store-credentials-file FILE] [--store-ca FILE]
 
 SOURCE directories (report sticks, copies from several stations) are searched recursively; every
 record is verified against the trusted keys only (``reports/trust.py`` says what a ``--trust``
 file may hold) and a record that fails is listed as rejected, never counted. ``--trust`` takes
 files; what follows it that is not a file is a source, so ``--trust a.pub b.pub /media/stick``
-works. With
+works. A SOURCE ``s3://BUCKET/PREFIX`` is a floor's object store (``custody/store_source.py``):
+its records go through the same verification; its endpoint, region and credentials come from
+the ``--store-*`` options or the standard AWS environment variables, never a secret on the
+command line. With
 ``--out`` the signed lot record and the lot PDF are written there, signed with this machine's
 own key (``--key-dir``, created on first use; its fingerprint is printed).
 
@@ -27,7 +32,8 @@ from pathlib import Path
 
 from wipestation.custody.lot import COMPLETE, Lot, Reconciliation, reconcile
 from wipestation.custody.manifest import ManifestError, load_manifest
-from wipestation.custody.sources import SourceError, collect
+from wipestation.custody.sources import Collected, SourceError, collect
+from wipestation.custody.store_source import StoreOptions, collect_store, is_store, settings_for
 from wipestation.reports.record import now_iso
 from wipestation.reports.trust import TrustError, load_trust
 
@@ -46,7 +52,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="match signed records to the customer's manifest; write the lot certificate",
         description="Match signed records to the customer's manifest; write the lot certificate.",
     )
-    r.add_argument("sources", nargs="*", metavar="SOURCE", help="directory of records (recursive)")
+    r.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="directory of records (recursive), or a store: s3://BUCKET/PREFIX",
+    )
     r.add_argument("--manifest", required=True, metavar="FILE.csv", help="the customer's manifest")
     r.add_argument(
         "--lot",
@@ -78,6 +89,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"this machine's signing key for lot records (default {default_key_dir()})",
     )
     r.add_argument("--signer", default="", metavar="NAME", help="key name (default: host name)")
+    add_store_arguments(r)
+
+
+def add_store_arguments(r: argparse.ArgumentParser) -> None:
+    """For an ``s3://`` SOURCE; the secret only from a file or the environment."""
+    g = r.add_argument_group(
+        "s3:// sources (else AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID...)"
+    )
+    g.add_argument("--store-endpoint", default="", metavar="URL", help="http(s)://HOST[:PORT]")
+    g.add_argument("--store-region", default="", metavar="REGION", help="default us-east-1")
+    g.add_argument(
+        "--store-credentials-file",
+        default="",
+        metavar="FILE",
+        help="AWS credentials file ([default] aws_access_key_id, aws_secret_access_key)",
+    )
+    g.add_argument("--store-ca", default="", metavar="FILE", help="CA of the store's certificate")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,24 +116,41 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
 
-def split_sources(args: argparse.Namespace) -> tuple[list[str], list[Path]]:
+def split_sources(args: argparse.Namespace) -> tuple[list[str], list[Path], list[str]]:
     """``--trust`` files, and what followed them that is not a file (sources: a directory, or
-    a path that does not exist, which is then reported as a missing source by name)."""
+    a path that does not exist, which is then reported as a missing source by name; or a
+    store, ``s3://...``)."""
     files = [t for t in args.trust if Path(t).is_file()]
-    sources = [Path(t) for t in args.trust if not Path(t).is_file()]
-    sources += [Path(s) for s in args.sources]
-    return files, sources
+    named = [t for t in args.trust if not Path(t).is_file()] + list(args.sources)
+    stores = [s for s in named if is_store(s)]
+    return files, [Path(s) for s in named if not is_store(s)], stores
+
+
+def collect_all(
+    paths: list[Path], stores: list[str], trusted: tuple[str, ...], args: argparse.Namespace
+) -> Collected:
+    """Directories and stores alike; a record in both is one record (reconcile counts each
+    record hash once)."""
+    options = StoreOptions(
+        args.store_endpoint, args.store_region, args.store_credentials_file, args.store_ca
+    )
+    parts = [collect(paths, trusted)] if paths else []
+    for source in stores:
+        parts.append(collect_store(settings_for(source, options, os.environ), args.lot, trusted))
+    return Collected(
+        tuple(r for c in parts for r in c.records), tuple(j for c in parts for j in c.rejected)
+    )
 
 
 def reconcile_cmd(args: argparse.Namespace) -> int:
-    trust_files, sources = split_sources(args)
-    if not sources:
-        raise SourceError("name at least one SOURCE directory of records")
+    trust_files, sources, stores = split_sources(args)
+    if not sources and not stores:
+        raise SourceError("name at least one SOURCE: a directory of records or s3://BUCKET/PREFIX")
     trusted = load_trust([Path(f) for f in trust_files], args.fingerprint).fingerprints
     if not trusted:
         raise TrustError("no trusted key: give --trust FILE or --fingerprint FP")
     manifest = load_manifest(args.manifest)
-    found = collect(sources, trusted)
+    found = collect_all(sources, stores, trusted, args)
     rec = reconcile(
         Lot(lot_id=args.lot, manifest=manifest), found.records, found.rejected, closed_at=now_iso()
     )

@@ -81,6 +81,14 @@ def check_file(path: Path, trusted: tuple[str, ...]) -> FoundRecord | Rejected |
         data = _read(path)
     except (OSError, ValueError) as e:
         return Rejected(str(path), f"cannot read: {getattr(e, 'strerror', None) or e}")
+    return check_bytes(str(path), data, trusted)
+
+
+def check_bytes(name: str, data: bytes, trusted: tuple[str, ...]) -> FoundRecord | Rejected | None:
+    """``check_file`` for a record already read (a stick's file or a store's object): the one
+    verifier every source goes through."""
+    if len(data) > MAX_RECORD_BYTES:
+        return Rejected(name, f"cannot read: larger than {MAX_RECORD_BYTES // 2**20} MiB")
     schema = _schema_of(data)
     if (
         isinstance(schema, str)
@@ -89,17 +97,17 @@ def check_file(path: Path, trusted: tuple[str, ...]) -> FoundRecord | Rejected |
     ):
         return None
     if not trusted:  # verify_bytes would then accept any key: never here
-        return Rejected(str(path), "no trusted key given")
+        return Rejected(name, "no trusted key given")
     try:
         verdict = verify_bytes(data, trusted)
     except RecursionError:
-        return Rejected(str(path), "nested too deeply to be a record")
+        return Rejected(name, "nested too deeply to be a record")
     if not verdict.ok or verdict.record is None:
-        return Rejected(str(path), verdict.reason)
+        return Rejected(name, verdict.reason)
     try:
-        return from_record(verdict.record, str(path), hashlib.sha256(data).hexdigest())
+        return from_record(verdict.record, name, hashlib.sha256(data).hexdigest())
     except RecordShapeError as e:
-        return Rejected(str(path), str(e))
+        return Rejected(name, str(e))
 
 
 def collect(sources: list[Path], trusted: tuple[str, ...]) -> Collected:
