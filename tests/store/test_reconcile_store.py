@@ -237,3 +237,22 @@ def test_a_store_that_cannot_be_used_is_one_line_exit_2_without_the_secret(
     assert words in lines[0]
     for secret in (wrong, seaweed.credentials.secret_key):
         assert secret not in out.stderr
+
+
+def test_a_store_behind_a_private_ca_with_store_ca(seaweed, bucket, tmp_path):
+    """Over TLS: with ``--store-ca`` the (empty) store is read and the manifest's drive is
+    missing (exit 3); without it, the unknown CA is one line naming the fix (exit 2)."""
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("Asset Tag\nTAG-1\n")
+    floor = Floor((), (Signer.generate().fingerprint,), manifest, tmp_path / "none")
+    c = seaweed.credentials
+    env = {"AWS_ACCESS_KEY_ID": c.access_key, "AWS_SECRET_ACCESS_KEY": c.secret_key,
+           "AWS_ENDPOINT_URL": seaweed.https_endpoint}  # fmt: skip
+    ok = reconcile(floor, store_url(bucket), "--store-ca", seaweed.ca, "--json", env=env)
+    assert ok.returncode == 3, ok.stderr
+    assert [m["asset_tag"] for m in summary(ok)["missing"]] == ["TAG-1"]
+    bad = reconcile(floor, store_url(bucket), env=env)
+    assert bad.returncode == 2
+    assert len(bad.stderr.splitlines()) == 1, bad.stderr
+    assert "TLS to store" in bad.stderr
+    assert "set --store-ca to the CA certificate" in bad.stderr

@@ -30,7 +30,13 @@ from wipestation.reports.store import (
     parse_region,
     read_credentials,
 )
-from wipestation.reports.store_client import Credentials, StoreAuthError, StoreClient, StoreError
+from wipestation.reports.store_client import (
+    Credentials,
+    StoreAuthError,
+    StoreClient,
+    StoreError,
+    StoreTLSError,
+)
 
 SCHEME = "s3://"
 DEFAULT_REGION = "us-east-1"
@@ -130,5 +136,7 @@ def collect_store(settings: StoreSettings, lot: str, trusted: tuple[str, ...]) -
             f"store {settings.endpoint} refused the credentials (403): check {CREDENTIALS_HINT}, "
             "and that the key may read the bucket",
         ) from None
+    except StoreTLSError as e:  # the client speaks of the station's store_ca setting
+        raise _bad(str(settings.location), str(e).replace("store_ca", "--store-ca")) from None
     except StoreError as e:
         raise _bad(str(settings.location), str(e)) from None
