@@ -1,7 +1,7 @@
 """``wipestation lot reconcile``: which of the customer's drives have proof, offline.
 
     wipestation lot reconcile --manifest FILE.csv [--lot ID] --trust FILE... SOURCE...
-                              [--fingerprint FP] [--out DIR] [--json]
+                              [--fingerprint FP] [--out DIR] [--json] [--accept-ephemeral]
                               [--store-endpoint URL] [--store-region R]
                               [--store-credentials-file FILE] [--store-ca FILE]
 
@@ -12,7 +12,11 @@ files; what follows it that is not a file is a source, so ``--trust a.pub b.pub 
 works. A SOURCE ``s3://BUCKET/PREFIX`` is a floor's object store (``custody/store_source.py``):
 its records go through the same verification; its endpoint, region and credentials come from
 the ``--store-*`` options or the standard AWS environment variables, never a secret on the
-command line. With
+command line. A record signed by a per-boot key that no trusted identity names (a netbooted
+station without TPM or boot stick: ``key_protection: "ephemeral"``) is listed as UNENROLLED by
+serial and key fingerprint, never counted, and keeps the lot incomplete; ``--accept-ephemeral``
+counts such records (anyone can make such a key: the person reconciling decides), and the
+summary says how many counted that way. With
 ``--out`` the signed lot record and the lot PDF are written there, signed with this machine's
 own key (``--key-dir``, created on first use; its fingerprint is printed).
 
@@ -80,6 +84,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FP",
         help="trust this key fingerprint (as printed on the certificates; repeatable)",
     )
+    r.add_argument(
+        "--accept-ephemeral",
+        action="store_true",
+        help="count records signed by a key made at one boot (no TPM, no boot stick) that no "
+        "trusted identity names; without it they are listed as unenrolled, not counted",
+    )
     r.add_argument("--out", metavar="DIR", help="write the signed lot record and PDF here")
     r.add_argument("--json", action="store_true", help="print the summary as JSON")
     r.add_argument("--paper", choices=("A4", "Letter"), default="A4")
@@ -138,7 +148,9 @@ def collect_all(
     for source in stores:
         parts.append(collect_store(settings_for(source, options, os.environ), args.lot, trusted))
     return Collected(
-        tuple(r for c in parts for r in c.records), tuple(j for c in parts for j in c.rejected)
+        tuple(r for c in parts for r in c.records),
+        tuple(j for c in parts for j in c.rejected),
+        tuple(u for c in parts for u in c.unenrolled),
     )
 
 
@@ -152,7 +164,12 @@ def reconcile_cmd(args: argparse.Namespace) -> int:
     manifest = load_manifest(args.manifest)
     found = collect_all(sources, stores, trusted, args)
     rec = reconcile(
-        Lot(lot_id=args.lot, manifest=manifest), found.records, found.rejected, closed_at=now_iso()
+        Lot(lot_id=args.lot, manifest=manifest),
+        found.records,
+        found.rejected,
+        closed_at=now_iso(),
+        unenrolled=found.unenrolled,
+        accept_ephemeral=args.accept_ephemeral,
     )
     if not rec.lot.lot_id:  # records of no single lot: the lot is named after its manifest
         rec = replace(rec, lot=replace(rec.lot, lot_id=Path(args.manifest).stem))
@@ -188,6 +205,7 @@ def print_summary(rec: Reconciliation, written: Written, as_json: bool) -> None:
         f"lot {rec.lot.lot_id}: {s['status']} — {s['expected']} expected, {s['passed']} passed, "
         f"{s['destroyed']} destroyed, {s['failed']} failed, {len(s['missing'])} not seen, "
         f"{len(s['unexpected'])} not on the manifest, {len(s['rejected'])} rejected"
+        + (f", {len(rec.unenrolled)} UNENROLLED" if rec.unenrolled else "")
     )
     for e in rec.not_done:
         print(f"  not done: manifest line {e.entry.line}: {e.entry.label} ({e.outcome})")
@@ -196,9 +214,24 @@ def print_summary(rec: Reconciliation, written: Written, as_json: bool) -> None:
         print(f"  not on the manifest: {r.file}: {r.label} {r.outcome} ({u.reason})")
     for j in rec.rejected:
         print(f"  rejected: {j.file}: {j.reason}")
+    print_per_boot_keys(rec)
     for g in rec.chain_gaps:
         print(f"  record chain: {g}")
     for path in written.paths:
         print(f"  written: {path}")
     if written.key_fingerprint:
         print(f"  lot record signed by key {written.key_fingerprint}")
+
+
+def print_per_boot_keys(rec: Reconciliation) -> None:
+    """The records of per-boot keys: held back by serial and key, or how many were accepted."""
+    for u in rec.unenrolled:
+        r = u.record
+        print(f"  UNENROLLED: {r.label} {r.outcome} key {r.key_fingerprint} ({u.reason}): {r.file}")
+    if rec.unenrolled:
+        print(f"  {len(rec.unenrolled)} not counted: enrol the key, or give --accept-ephemeral")
+    if rec.accepted_ephemeral:
+        print(
+            f"  accepted with --accept-ephemeral: {rec.accepted_ephemeral} records signed by "
+            "keys made at one boot, whose origin no enrolled identity vouches for"
+        )

@@ -15,6 +15,10 @@ Matching rules (one place, tested in tests/custody/test_lot.py):
 
 The lot is COMPLETE only when every manifest entry is done (and, without a manifest, every drive
 seen). Record-chain problems (``reports/chain.py``) are reported beside it, for a person to judge.
+
+Records signed by a per-boot key nobody enrolled (``sources.Unenrolled``) are *unenrolled*: listed
+apart, never counted, and the lot is INCOMPLETE while any of this lot is left undecided; told to
+accept them (``accept_ephemeral``) they count like any other, and how many did is said.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from wipestation.custody.manifest import Manifest, ManifestEntry, size_matches
 from wipestation.custody.records import DESTROYED, MISSING, PASS, FoundRecord, moment
-from wipestation.custody.sources import Rejected
+from wipestation.custody.sources import Rejected, Unenrolled
 from wipestation.discovery.identity import serial_keys
 from wipestation.reports.chain import ChainLink, ChainProblem, check_links
 
@@ -98,6 +102,11 @@ class Reconciliation:
     chain_gaps: tuple[ChainProblem, ...]
     #: verified records of other lots (or of none, matching no entry), passed over
     passed_over: int = 0
+    #: records of this lot signed by a per-boot key nobody enrolled: not counted (the reason
+    #: says which manifest entry each would prove)
+    unenrolled: tuple[Unexpected, ...] = ()
+    #: records counted only because per-boot keys were accepted (``--accept-ephemeral``)
+    accepted_ephemeral: int = 0
 
     def count(self, outcome: str) -> int:
         return sum(1 for e in self.entries if e.outcome == outcome)
@@ -116,7 +125,8 @@ class Reconciliation:
         failed and then passed is done)."""
         seen = last_by_drive(u.record for u in self.unexpected).values()
         extra_ok = self.lot.manifest is not None or all(r.done for r in seen)
-        return COMPLETE if not self.not_done and extra_ok else INCOMPLETE
+        decided = not self.unenrolled  # a record nobody vouches for awaits a person
+        return COMPLETE if not self.not_done and extra_ok and decided else INCOMPLETE
 
 
 def last_by_drive(records: Iterable[FoundRecord]) -> dict[str, FoundRecord]:
@@ -207,14 +217,50 @@ def chain_links(records: Iterable[FoundRecord]) -> list[ChainLink]:
     ]
 
 
+def _foreign(lot: Lot, rec: FoundRecord, m: ManifestEntry | str) -> bool:
+    """Another lot's record, or an untagged one that proves nothing in this lot."""
+    foreign = bool(lot.lot_id) and rec.lot_id != lot.lot_id
+    return foreign and (bool(rec.lot_id) or not isinstance(m, ManifestEntry))
+
+
+def held_back(lot: Lot, records: Sequence[FoundRecord]) -> tuple[list[Unexpected], int]:
+    """This lot's unenrolled records, each with the entry it would prove; and how many were
+    another lot's (passed over, as their counted kin are)."""
+    entries = lot.manifest.entries if lot.manifest else ()
+    out: list[Unexpected] = []
+    for rec in records:
+        m = match(entries, rec)
+        if not _foreign(lot, rec, m):
+            would = f"manifest line {m.line}" if isinstance(m, ManifestEntry) else m
+            out.append(Unexpected(rec, f"per-boot key not enrolled; would count for: {would}"))
+    return sorted(out, key=lambda u: moment(u.record.when)), len(records) - len(out)
+
+
 def reconcile(
     lot: Lot,
     records: Iterable[FoundRecord],
     rejected: Iterable[Rejected] = (),
     *,
     closed_at: str = "",
+    unenrolled: Iterable[Unenrolled] = (),
+    accept_ephemeral: bool = False,
 ) -> Reconciliation:
-    """Match verified records to the lot's manifest (see the module docstring)."""
+    """Match verified records to the lot's manifest (see the module docstring); unenrolled
+    records count only with ``accept_ephemeral``."""
+    pending = unique(u.record for u in unenrolled)
+    accepted = {r.record_sha256 for r in pending} if accept_ephemeral else set()
+    counting = [*records, *pending] if accept_ephemeral else records
+    rec = _reconcile(lot, counting, rejected, closed_at)
+    if accept_ephemeral:
+        counted = [r for e in rec.entries for r in e.records] + [u.record for u in rec.unexpected]
+        return replace(rec, accepted_ephemeral=sum(r.record_sha256 in accepted for r in counted))
+    held, other_lots = held_back(lot, pending)
+    return replace(rec, unenrolled=tuple(held), passed_over=rec.passed_over + other_lots)
+
+
+def _reconcile(
+    lot: Lot, records: Iterable[FoundRecord], rejected: Iterable[Rejected], closed_at: str
+) -> Reconciliation:
     everything = unique(records)
     entries = lot.manifest.entries if lot.manifest else ()
     found: dict[int, list[FoundRecord]] = {e.line: [] for e in entries}
@@ -222,9 +268,8 @@ def reconcile(
     unexpected: list[Unexpected] = []
     passed_over = 0
     for rec in everything:
-        foreign = bool(lot.lot_id) and rec.lot_id != lot.lot_id
         m = match(entries, rec)
-        if foreign and (rec.lot_id or not isinstance(m, ManifestEntry)):
+        if _foreign(lot, rec, m):
             passed_over += 1
         elif isinstance(m, ManifestEntry):
             found[m.line].append(rec)

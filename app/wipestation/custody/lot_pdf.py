@@ -101,6 +101,7 @@ def _facts(s: Styles, lot: Record, width: float) -> Table:
         ("Not seen", c["missing"]),
         ("Not on the manifest", c["unexpected"]),
         ("Rejected files", c["rejected"]),
+        *_per_boot_keys(c),
         ("Record-chain issues", c["chain_gaps"]),
         (
             "Manifest",
@@ -180,6 +181,17 @@ def _deciding(records: list[dict[str, Any]]) -> dict[str, Any] | None:
     return chosen[-1] if chosen else None
 
 
+def _per_boot_keys(c: dict[str, Any]) -> list[tuple[str, object]]:
+    """Records of per-boot (ephemeral) keys: held back, or counted because accepted; lot
+    records from before these counts have neither."""
+    rows: list[tuple[str, object]] = []
+    if c.get("unenrolled"):
+        rows.append(("Unenrolled (per-boot key, not counted)", c["unenrolled"]))
+    if c.get("accepted_ephemeral"):
+        rows.append(("Counted with per-boot keys (--accept-ephemeral)", c["accepted_ephemeral"]))
+    return rows
+
+
 def _unexpected_table(s: Styles, rows: list[dict[str, Any]], width: float) -> Table:
     head = ["Serial", "Asset tag", "Model", "Outcome", "Date", "Station", "Record SHA-256"]
     data: list[list[Any]] = [[s.p(h, s.key) for h in head]]
@@ -234,6 +246,10 @@ def story(lot: Record, width: float) -> list[Flowable]:
     if lot["unexpected"]:
         out += heading(s, f"Drives not on the manifest: {len(lot['unexpected'])} records")
         out.append(_unexpected_table(s, lot["unexpected"], width))
+    if held := lot.get("unenrolled"):
+        out += heading(s, f"Unenrolled, not counted: {len(held)} records of per-boot keys")
+        keyed = [{**u, "reason": f"key {u['key_fingerprint']}: {u['reason']}"} for u in held]
+        out.append(_unexpected_table(s, keyed, width))
     if lot["rejected"]:
         out += heading(s, f"Rejected files (not counted): {len(lot['rejected'])}")
         out.append(_pairs(s, [(r["file"], r["reason"]) for r in lot["rejected"]], width))

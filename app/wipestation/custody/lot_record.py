@@ -54,6 +54,7 @@ def record_json(r: FoundRecord) -> dict[str, Any]:
         "report_id": r.report_id,
         "record_sha256": r.record_sha256,
         "key_fingerprint": r.key_fingerprint,
+        "key_protection": r.key_protection,
     }
 
 
@@ -72,6 +73,8 @@ def counts(rec: Reconciliation) -> dict[str, int]:
         "unexpected": len(rec.unexpected),
         "rejected": len(rec.rejected),
         "chain_gaps": len(rec.chain_gaps),
+        "unenrolled": len(rec.unenrolled),
+        "accepted_ephemeral": rec.accepted_ephemeral,
     }
 
 
@@ -109,6 +112,8 @@ def build_lot_record(
         "rejected": [{"file": r.file, "reason": r.reason} for r in rec.rejected],
         "chain_gaps": [g.to_json() for g in rec.chain_gaps],
         "passed_over": rec.passed_over,
+        "unenrolled": [unexpected_json(u) for u in rec.unenrolled],
+        "accepted_ephemeral": rec.accepted_ephemeral,
     }
 
 
@@ -127,6 +132,8 @@ def summary_json(rec: Reconciliation) -> dict[str, Any]:
         "unexpected": [unexpected_json(u) for u in rec.unexpected],
         "rejected": [{"file": r.file, "reason": r.reason} for r in rec.rejected],
         "chain_gaps": [g.to_json() for g in rec.chain_gaps],
+        "unenrolled": [unexpected_json(u) for u in rec.unenrolled],
+        "accepted_ephemeral": rec.accepted_ephemeral,
     }
 
 

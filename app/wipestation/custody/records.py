@@ -50,6 +50,8 @@ class FoundRecord:
     sequence: int | None = None
     previous_sha256: str = ""
     file_sha256: str = ""
+    #: how the signing key is kept: ``tpm`` | ``file`` | ``ephemeral`` (made at one boot)
+    key_protection: str = "file"
 
     @property
     def done(self) -> bool:
@@ -113,6 +115,7 @@ def from_record(record: dict[str, Any], file: str, file_sha256: str = "") -> Fou
         sequence=sequence,
         previous_sha256=previous,
         file_sha256=file_sha256,
+        key_protection=_text(record, "signature", "key_protection") or "file",
     )
 
 

@@ -4,6 +4,13 @@ Every ``*.json`` under a source (recursively; hidden directories such as ``.jour
 key directory are not records) is read with a size cap and verified with ``reports.sign``: a
 record that fails, for any reason, is *rejected* with the reason and never counted. Lot records
 and station identities are other documents and are passed over.
+
+One exception is kept apart rather than thrown away: a record whose signature holds but whose
+key is a per-boot one (``key_protection: "ephemeral"``, a netbooted station without TPM or boot
+stick) that no trusted identity names is *unenrolled* (``Unenrolled``, a kind of ``Rejected``,
+so a reader that knows nothing of it still rejects it). Nobody can enrol such a key in advance,
+and anybody can make one, so only the person reconciling may decide to count it
+(``lot reconcile --accept-ephemeral``).
 """
 
 from __future__ import annotations
@@ -35,9 +42,37 @@ class Rejected:
 
 
 @dataclass(frozen=True)
+class Unenrolled(Rejected):
+    """Intact, signed by a per-boot key no trusted identity names: not counted unless accepted."""
+
+    record: FoundRecord
+
+
+@dataclass(frozen=True)
 class Collected:
     records: tuple[FoundRecord, ...]
     rejected: tuple[Rejected, ...]
+    unenrolled: tuple[Unenrolled, ...] = ()
+
+
+class Collector:
+    """Sorts what the verifier says about each file into a ``Collected`` (every source's)."""
+
+    def __init__(self) -> None:
+        self.records: list[FoundRecord] = []
+        self.rejected: list[Rejected] = []
+        self.unenrolled: list[Unenrolled] = []
+
+    def add(self, found: FoundRecord | Rejected | None) -> None:
+        if isinstance(found, FoundRecord):
+            self.records.append(found)
+        elif isinstance(found, Unenrolled):
+            self.unenrolled.append(found)
+        elif isinstance(found, Rejected):
+            self.rejected.append(found)
+
+    def collected(self) -> Collected:
+        return Collected(tuple(self.records), tuple(self.rejected), tuple(self.unenrolled))
 
 
 def record_files(source: Path) -> list[Path]:
@@ -96,24 +131,35 @@ def check_bytes(name: str, data: bytes, trusted: tuple[str, ...]) -> FoundRecord
         and schema not in DRIVE_SCHEMAS
     ):
         return None
-    if not trusted:  # verify_bytes would then accept any key: never here
+    if not trusted:  # an integrity check alone would then accept any key: never here
         return Rejected(name, "no trusted key given")
     try:
-        verdict = verify_bytes(data, trusted)
+        verdict = verify_bytes(data)  # intact and signed by its own key; the origin below
     except RecursionError:
         return Rejected(name, "nested too deeply to be a record")
     if not verdict.ok or verdict.record is None:
         return Rejected(name, verdict.reason)
+    fp = verdict.fingerprint
+    if fp not in trusted and verdict.protection != "ephemeral":
+        return Rejected(name, f"signed by an unknown key {fp}")
     try:
-        return from_record(verdict.record, name, hashlib.sha256(data).hexdigest())
+        found = from_record(verdict.record, name, hashlib.sha256(data).hexdigest())
     except RecordShapeError as e:
         return Rejected(name, str(e))
+    return found if fp in trusted else unenrolled(found)
+
+
+def unenrolled(found: FoundRecord) -> Unenrolled:
+    why = (
+        f"signed by a key made at one boot ({found.key_fingerprint}, key_protection ephemeral) "
+        "that no trusted identity names: not counted without --accept-ephemeral"
+    )
+    return Unenrolled(found.file, why, found)
 
 
 def collect(sources: list[Path], trusted: tuple[str, ...]) -> Collected:
     """Every record under every source, verified; the same file given twice is read once."""
-    records: list[FoundRecord] = []
-    rejected: list[Rejected] = []
+    out = Collector()
     seen: set[Path] = set()
     for source in sources:
         for path in record_files(source):
@@ -121,9 +167,5 @@ def collect(sources: list[Path], trusted: tuple[str, ...]) -> Collected:
             if real in seen:
                 continue
             seen.add(real)
-            found = check_file(path, trusted)
-            if isinstance(found, FoundRecord):
-                records.append(found)
-            elif isinstance(found, Rejected):
-                rejected.append(found)
-    return Collected(tuple(records), tuple(rejected))
+            out.add(check_file(path, trusted))
+    return out.collected()

@@ -18,6 +18,7 @@ from wipestation.custody.records import FoundRecord
 from wipestation.custody.sources import (
     MAX_RECORD_BYTES,
     Collected,
+    Collector,
     Rejected,
     SourceError,
     check_bytes,
@@ -110,19 +111,14 @@ def _check(
 
 def _collect(settings: StoreSettings, lot: str, trusted: tuple[str, ...]) -> Collected:
     client = settings.client()
-    records: list[FoundRecord] = []
-    rejected: list[Rejected] = []
+    out = Collector()  # sorts as a stick's records are sorted (unenrolled kept apart)
     bucket = settings.location.bucket
     for prefix in record_prefixes(settings.location, lot):
         for obj in client.list(prefix):
             if not obj.key.endswith(".json"):
                 continue
-            found = _check(client, f"{SCHEME}{bucket}/{obj.key}", obj.key, obj.size, trusted)
-            if isinstance(found, FoundRecord):
-                records.append(found)
-            elif isinstance(found, Rejected):
-                rejected.append(found)
-    return Collected(tuple(records), tuple(rejected))
+            out.add(_check(client, f"{SCHEME}{bucket}/{obj.key}", obj.key, obj.size, trusted))
+    return out.collected()
 
 
 def collect_store(settings: StoreSettings, lot: str, trusted: tuple[str, ...]) -> Collected:
