@@ -3,9 +3,10 @@
 The decisions are the ``Autopilot``'s (``unattended.py``, shared with the screen); this module
 is only its plain-terminal face. It prints one machine-readable line per state change
 (``START``/``JOB``/``RESULT``/``DONE``; ``CONTROLLER`` for a RAID controller that hides
-disks), and a ``PROGRESS`` line for every running job at least every ``PROGRESS_EVERY_S`` (a
-20-minute verification must not look like a hang), so a serial console, a log file and the VM
-tests can follow it.
+disks; ``KEY ephemeral`` at start when its signing key was made at this boot), and a
+``PROGRESS`` line for every running job at least every ``PROGRESS_EVERY_S`` (a 20-minute
+verification must not look like a hang), so a serial console, a log file and the VM tests can
+follow it.
 
 A station configured with a lot (``wipestation.lot=``, customer, ``.manifest=``) works it with
 the lot desk the screen uses (``custody/desk.py``; no scans here, so asset tags are optional): at
@@ -30,6 +31,7 @@ from wipestation.discovery.identity import console_word
 from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import ToolError, WipestationError
 from wipestation.model import Drive, JobResult, Progress
+from wipestation.reports.keystore import EPHEMERAL_NOTICE
 from wipestation.services import Services
 from wipestation.tools import systemctl
 from wipestation.unattended import Autopilot
@@ -185,6 +187,7 @@ def run_headless(
     if services.watcher is not None:
         services.watcher.subscribe(conv.on_drive_event)
     conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
+    say_key(conv)
     lot = conv.lot = open_lot(conv)
     for drive in services.inventory.drives():
         conv.offer(drive)
@@ -266,6 +269,14 @@ def close_lot_line(conv: Conveyor, lot: ConveyorLot) -> None:
         conv.say(f"{head} {e}")
         return
     conv.say(closed.line())
+
+
+def say_key(conv: Conveyor) -> None:
+    """Once at start: a station whose records will be signed with a key made at this boot says
+    so (``KEY ephemeral ...``): the office must know before it reconciles them."""
+    writer = conv.services.reports
+    if writer is not None and writer.station_key().protection == "ephemeral":
+        conv.say(f"KEY ephemeral {EPHEMERAL_NOTICE}")
 
 
 def say_store(conv: Conveyor) -> None:

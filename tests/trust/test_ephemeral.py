@@ -1,18 +1,39 @@
 """A key file in RAM is labelled ``ephemeral``, never ``file``: a netbooted station with no TPM
-and no boot stick makes a new key at every boot, and its records must say so."""
+and no boot stick makes a new key at every boot, and its records must say so; and so must the
+station itself, from its start (the conveyor's ``KEY`` line here; the screen's banner in
+tests/tui/test_key_notice.py)."""
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from wipestation.cli import run as cli_run
+from wipestation.config import StationConfig
+from wipestation.conveyor import run_headless
+from wipestation.discovery.inventory import Inventory
+from wipestation.engine.jobs import Engine
+from wipestation.planning.planner import Planner
 from wipestation.reports import pdf
-from wipestation.reports.keystore import KeyHome, file_signer, filesystem_of, volatile
+from wipestation.reports.keystore import (
+    EPHEMERAL_NOTICE,
+    KeyHome,
+    StationKey,
+    file_signer,
+    filesystem_of,
+    planned_protection,
+    volatile,
+)
 from wipestation.reports.sign import verify_bytes
+from wipestation.reports.writer import ReportWriter
+from wipestation.services import Services
 
+from tests.config.test_headless import NoHotplug, OnlyThese
+from tests.helpers.tmpfs import mounted_tmpfs
 from tests.reports.factory import validate
 from tests.trust.helpers import load, write_records
 
@@ -64,16 +85,65 @@ def test_one_key_file_is_labelled_by_where_it_lies(mountinfo: Path, tmp_path: Pa
     assert again.fingerprint == on_disk.fingerprint  # read back, not made anew
 
 
+def test_the_protection_is_known_before_the_key_is_opened(mountinfo: Path) -> None:
+    """What the station says at start, before its first record makes or opens the key."""
+    ram, disk = "/var/lib/wipestation/keys", "/var/lib/wipestation/x"
+    assert planned_protection(KeyHome.directory(ram), mountinfo) == "ephemeral"
+    assert planned_protection(KeyHome.directory(disk), mountinfo) == "file"
+    tpm = KeyHome.directory(ram, tcti="swtpm:host=127.0.0.1,port=2321")
+    assert planned_protection(tpm, mountinfo) == "tpm"  # a TPM key is never in RAM
+    assert planned_protection(KeyHome.boot_stick(), mountinfo) == "file"
+
+
 @pytest.fixture
 def ram_dir(tmp_path: Path) -> Iterator[Path]:
     """A real tmpfs, like a netbooted station's /var/lib/wipestation/keys."""
-    where = tmp_path / "ram"
-    where.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)], check=True)
-    try:
+    with mounted_tmpfs(tmp_path / "ram") as where:
         yield where
-    finally:
-        subprocess.run(["umount", str(where)], check=True)
+
+
+@pytest.mark.root
+def test_a_station_key_in_ram_says_so_before_its_first_record(ram_dir: Path) -> None:
+    key = StationKey(KeyHome.directory(ram_dir / "keys"), "bench-3")
+    assert key.protection == "ephemeral"
+    assert not (ram_dir / "keys").exists()  # said without making the key
+    with key.session() as session:
+        assert session.signer.protection == "ephemeral"
+    assert key.protection == "ephemeral"
+
+
+def headless(keys: Path, report_dir: Path, devices: list[str]) -> list[str]:
+    """The conveyor over ``devices`` (loop devices), its key in ``keys``: its log lines."""
+    cfg = StationConfig(
+        unattended=True, method="overwrite-zero", verify="sample", poweroff=True,
+        report_dir=str(report_dir),
+    )  # fmt: skip
+    writer = ReportWriter(report_dir, key_home=keys, pdf_enabled=False)
+    engine = Engine(Inventory(), journal_dir=report_dir / ".journal", report_writer=writer)
+    services = Services(cfg, OnlyThese(devices), Planner(), engine, NoHotplug(), writer)  # type: ignore[arg-type]
+    out = io.StringIO()
+    assert run_headless(services, out, power_off=lambda: None) == 0, out.getvalue()
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.root
+def test_the_conveyor_says_once_at_start_that_its_key_is_made_at_this_boot(
+    ram_dir: Path, tmp_path: Path, make_loop
+) -> None:
+    devices = [make_loop(4 << 20, b"data "), make_loop(4 << 20, b"more ")]
+    lines = headless(ram_dir / "keys", tmp_path / "reports", devices)
+    assert lines[0].startswith("CONVEYOR ")
+    assert lines[1] == f"KEY ephemeral {EPHEMERAL_NOTICE}"
+    assert sum(line.startswith("KEY ") for line in lines) == 1  # once, not per record
+    assert lines[-1] == "DONE passed=2 failed=0 reports=2"
+    records = [json.loads(p.read_bytes()) for p in tmp_path.glob("reports/reports/*/*.json")]
+    assert [r["signature"]["key_protection"] for r in records] == ["ephemeral", "ephemeral"]
+
+
+def test_a_conveyor_with_its_key_on_disk_says_nothing_of_it(tmp_path: Path) -> None:
+    lines = headless(tmp_path / "keys", tmp_path / "reports", [])
+    assert lines[0].startswith("CONVEYOR ")
+    assert not any(line.startswith("KEY ") for line in lines)
 
 
 @pytest.mark.root

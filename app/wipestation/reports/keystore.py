@@ -125,6 +125,25 @@ def volatile(path: Path, mountinfo: Path = MOUNTINFO) -> bool:
     return filesystem_of(path, mountinfo) in RAM_FILESYSTEMS
 
 
+#: What the station says (screen banner, conveyor ``KEY`` line) when it signs with such a key.
+EPHEMERAL_NOTICE = (
+    "Signing key: made at this boot (no TPM, no boot stick) - "
+    "records need --accept-ephemeral to reconcile"
+)
+
+
+def planned_protection(home: KeyHome, mountinfo: Path = MOUNTINFO) -> str:
+    """How the key kept at ``home`` is protected, known before it is opened (the station says
+    so at start, before its first record): ``tpm``, ``ephemeral`` (a key directory in RAM), or
+    ``file``."""
+    if home.tcti:
+        return "tpm"
+    if isinstance(home.target, DirectoryTarget):
+        where = home.target.path / home.subdir if home.subdir else home.target.path
+        return "ephemeral" if volatile(where, mountinfo) else "file"
+    return "file"
+
+
 def _stem(station_id: str) -> str:
     return safe_filename(station_id)
 
@@ -220,6 +239,11 @@ class StationKey:
         self.station_id = station_id
         self._signer = signer
         self._chain = ChainState()
+
+    @property
+    def protection(self) -> str:
+        """The loaded signer's protection, else the one its home will give."""
+        return self._signer.protection if self._signer else planned_protection(self.home)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[KeySession]:

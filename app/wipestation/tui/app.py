@@ -65,7 +65,7 @@ from wipestation.tui.messages import (
     WipeRequested,
 )
 from wipestation.tui.ports import ReportStatus
-from wipestation.tui.reporting import delivery_of, report_status_of, reprint_label
+from wipestation.tui.reporting import delivery_of, key_notice_of, report_status_of, reprint_label
 from wipestation.tui.screens.ask import AskScreen
 from wipestation.tui.screens.details import plan_lines
 from wipestation.tui.screens.drives import DrivesScreen
@@ -137,6 +137,7 @@ class WipestationApp(App[str | None]):
             results=lambda: self.engine.results(),
             delivery=lambda job_id: delivery_of(self.report_writer, job_id),
             lot=self.lot,
+            key_notice=key_notice_of(self.report_writer),
         )
         self.drives_screen = DrivesScreen(self.view)
         self._relay = JobLogRelay(self.post_message)

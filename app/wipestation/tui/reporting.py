@@ -58,6 +58,17 @@ def _from_dir(report_dir: str) -> ReportStatus:
     return ReportStatus(target="present", where=report_dir)
 
 
+def key_notice_of(writer: ReportWriter | None) -> str:
+    """The banner's words for a signing key made at this boot (no TPM, no boot stick), else ''
+    (also for the screen's test writers, which have no station key)."""
+    key = getattr(writer, "station_key", None)
+    if key is None or key().protection != "ephemeral":
+        return ""
+    from wipestation.reports.keystore import EPHEMERAL_NOTICE
+
+    return EPHEMERAL_NOTICE
+
+
 def reprint_label(writer: ReportWriter | None, job_id: str) -> None:
     """Queue the label of ``job_id``'s record on the writer's printer again.
 

@@ -32,3 +32,5 @@ class StationView:
     results: Callable[[], Mapping[str, JobResult]]  # finished jobs of this session, by job id
     delivery: Callable[[str], str]  # job id → "saved" | "waiting" | "" (reporting.delivery_of)
     lot: LotDesk  # the lot: scans, manifest, asset tags (custody/desk.py)
+    #: what the banner says about the signing key ('' unless it was made at this boot)
+    key_notice: str = ""

@@ -140,6 +140,9 @@ class DrivesScreen(Screen[None]):
                 f" UNATTENDED: every drive plugged in is wiped with {config.method} ",
                 style="bold white on red",
             )
+        if self.view.key_notice:  # every record of this boot needs a decision at the office
+            t.append("\n" if t.plain else "")
+            t.append(f" {self.view.key_notice} ", style="bold black on yellow")
         for err in config.errors:
             t.append(f"\n config: {err}", style="bold yellow")
         return t
