@@ -39,6 +39,14 @@ class Transport(StrEnum):
     OTHER = "other"
 
 
+class Attachment(StrEnum):
+    """Whether a drive is inside this computer (discovery/attachment.py)."""
+
+    INTERNAL = "internal"
+    EXTERNAL = "external"
+    UNKNOWN = "unknown"
+
+
 class IdentitySource(StrEnum):
     """Where a drive's report identity came from, strongest first."""
 
@@ -97,6 +105,9 @@ class Drive:
     #: RAID metadata blkid found on the disk (udev ID_FS_TYPE "isw_raid_member", ...): a member
     #: of a firmware/software RAID set, wipeable, and the operator is told; '' for none.
     raid_member: str = ""
+    #: Inside this computer or plugged in from outside, and what showed it (attachment.py).
+    attachment: Attachment = Attachment.UNKNOWN
+    attachment_why: str = ""
 
     @property
     def zero_size_scsi(self) -> bool:
@@ -140,6 +151,8 @@ class Drive:
             "volume": self.volume,
             "bmc_media": self.bmc_media,
             "raid_member": self.raid_member,
+            "attachment": str(self.attachment),
+            "attachment_why": self.attachment_why,
             "protected": self.protected,
             "protected_reasons": list(self.protected_reasons),
         }

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from wipestation.discovery import controllers, safety, udev
 from wipestation.discovery import identity as ident
+from wipestation.discovery.attachment import attachment_of
 from wipestation.errors import DeviceGoneError, SafetyError
 from wipestation.model import Drive
 
@@ -68,6 +69,7 @@ def drive_from_properties(p: dict[str, str]) -> Drive:
         serial, wwn, model, size, p, placeholder=reading.placeholder
     )
     shown_as = controllers.presentation(p)
+    attached, attached_why = attachment_of(p, transport)
     usb_id = (
         f"{p['ID_VENDOR_ID']}:{p['ID_MODEL_ID']}"
         if p.get("ID_BUS") == "usb" and p.get("ID_VENDOR_ID")
@@ -106,6 +108,8 @@ def drive_from_properties(p: dict[str, str]) -> Drive:
         volume=shown_as.volume,
         bmc_media=shown_as.bmc_media,
         raid_member=controllers.raid_member_of(p),
+        attachment=attached,
+        attachment_why=attached_why,
     )
 
 

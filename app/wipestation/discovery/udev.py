@@ -124,6 +124,16 @@ def usb_serial(dev: pyudev.Device) -> dict[str, str]:
     return {"sysfs-hex:usb/serial": raw.hex()} if isinstance(raw, bytes) else {}
 
 
+def pci_removable(dev: pyudev.Device) -> dict[str, str]:
+    """The nearest PCI device's ``removable`` ("removable" below a Thunderbolt / USB4
+    external-facing port, "fixed", "unknown"; Linux 5.12+): discovery/attachment.py reads it."""
+    pci = dev.find_parent("pci")
+    raw = pci.attributes.get("removable") if pci is not None else None
+    if not isinstance(raw, bytes):
+        return {}
+    return {"sysfs:pci/removable": raw.decode("ascii", errors="replace").strip()}
+
+
 def properties_of(dev: pyudev.Device) -> dict[str, str]:
     """udev's properties, flagged when udev has not finished with the device: still in its
     queue (early boot) or never seen, it has no identity, partition UUID or label yet."""
@@ -136,7 +146,7 @@ def properties_of(dev: pyudev.Device) -> dict[str, str]:
 def device_to_dict(dev: pyudev.Device) -> dict[str, str]:
     props = properties_of(dev)
     props.update(read_sysfs(dev.sys_path))
-    props.update(read_serial_bytes(dev.sys_path) | usb_serial(dev))
+    props.update(read_serial_bytes(dev.sys_path) | usb_serial(dev) | pci_removable(dev))
     props.update(controllers.host_attrs(props.get("DEVPATH", "")))  # a RAID volume's host
     props["SYS_PATH"] = dev.sys_path
     return props

@@ -35,6 +35,8 @@ def identity_lines(d: Drive) -> list[str]:
         f"sectors    logical {d.logical_block_size}  physical {d.physical_block_size}  "
         f"{'rotational' if d.rotational else 'non-rotational'}",
     ]
+    why = f": {d.attachment_why}" if d.attachment_why else ""
+    lines.append(f"attached   {d.attachment}{why}")
     if d.protected:
         lines.append("PROTECTED  " + "; ".join(d.protected_reasons))
     if d.serial_placeholder:

@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static
 
 from wipestation.custody.desk import Custody, drive_states, lot_line
 from wipestation.discovery.controllers import hidden_disks, not_a_drive, raid_member_notice
-from wipestation.model import Drive
+from wipestation.model import Attachment, Drive
 from wipestation.planning.locks import lock_of, unlock_kinds
 from wipestation.steps.secret import Secret
 from wipestation.tui.messages import (
@@ -62,13 +62,18 @@ def custody_hint(c: Custody | None) -> str:
     return "  [" + ", ".join(parts) + "]" if parts else ""
 
 
+def attached_tag(d: Drive) -> str:
+    """'  [internal]' / '  [external]'; nothing where discovery could not tell."""
+    return "" if d.attachment == Attachment.UNKNOWN else f"  [{d.attachment}]"
+
+
 def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
     if row is None and looking:
         return "Looking for drives: the system is still reading its devices."
     if row is None:
         return "No drives found. Plug one in; it appears here by itself."
     d = row.drive
-    head = f"{d.path}  {d.model or '-'}  S/N {d.serial or '-'}"
+    head = f"{d.path}  {d.model or '-'}  S/N {d.serial or '-'}{attached_tag(d)}"
     if row.why_not_wipeable and not row.busy:
         return f"{head}  -  {row.why_not_wipeable}"
     if row.refused and row.progress is None:
