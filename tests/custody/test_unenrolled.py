@@ -211,3 +211,17 @@ def test_accept_ephemeral_never_accepts_an_unknown_file_key(floor: dict) -> None
     ]
     assert (s["status"], s["passed"], s["accepted_ephemeral"]) == ("COMPLETE", 3, 2)
     assert out.returncode == 0  # SER-B passed by its per-boot record, never by the forged one
+
+
+def test_accept_ephemeral_is_no_trust_anchor(floor: dict) -> None:
+    """Per-boot keys' records are counted beside an enrolled station's, never instead of one."""
+    out = cli(
+        "lot", "reconcile", "--manifest", floor["manifest"], "--accept-ephemeral",
+        floor["stick"], home=floor["tmp"],
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert out.stderr.strip() == (
+        "wipestation: error: no trusted key: give --trust FILE or --fingerprint FP"
+        " (--accept-ephemeral adds to enrolled keys, never replaces them)"
+    )

@@ -160,7 +160,11 @@ def reconcile_cmd(args: argparse.Namespace) -> int:
         raise SourceError("name at least one SOURCE: a directory of records or s3://BUCKET/PREFIX")
     trusted = load_trust([Path(f) for f in trust_files], args.fingerprint).fingerprints
     if not trusted:
-        raise TrustError("no trusted key: give --trust FILE or --fingerprint FP")
+        also = " (--accept-ephemeral adds to enrolled keys, never replaces them)"
+        raise TrustError(
+            "no trusted key: give --trust FILE or --fingerprint FP"
+            + (also if args.accept_ephemeral else "")
+        )
     manifest = load_manifest(args.manifest)
     found = collect_all(sources, stores, trusted, args)
     rec = reconcile(
