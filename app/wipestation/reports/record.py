@@ -209,6 +209,7 @@ def build_record(
         "customer": station.customer,
         "asset_tag": asset_tag,
         "lot_id": station.lot_id,
+        "boot": boot_json(),
         "job_id": result.job_id,
         "drive": _drive(result.drive, media_type_of(result)),
         "health": health_json(result.health),
@@ -240,6 +241,14 @@ def build_record(
         },
         "notes": list(result.notes),
     }
+
+
+def boot_json() -> dict[str, Any]:
+    """How the station was booted: Secure Boot enforced or not, as the firmware says
+    (``secureboot.py``; read once per boot)."""
+    from wipestation import secureboot
+
+    return secureboot.this_boot().to_json()
 
 
 def canonical_bytes(record: Record) -> bytes:
