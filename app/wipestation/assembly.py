@@ -7,6 +7,7 @@ report writer and hotplug watcher, wired the same way.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,6 +110,8 @@ def attach_store(writer: ReportWriter, cfg: StationConfig) -> None:
         from wipestation.reports.uploader import Uploader  # only a station with a store
 
         writer.store = Uploader(settings)
+        # A restart: what an earlier run left unacknowledged is on the stick (or in RAM).
+        threading.Thread(target=writer.reoffer, name="store-reoffer", daemon=True).start()
 
 
 def start_status(

@@ -146,7 +146,8 @@ def test_three_wiped_drives_are_each_in_the_store_once(
     writer = wipe(new_writer(tmp_path, store), 3)
     try:
         assert store.wait_idle(GIVE_UP_S), store.status()
-        assert writer.status.store == StoreStatus(0, 3, created=6)
+        # three records (JSON + PDF) and the station's identity file
+        assert writer.status.store == StoreStatus(0, 4, created=7)
         assert_store_matches_stick(bucket, tmp_path / "stick", 3)
     finally:
         writer.close()
@@ -175,7 +176,7 @@ def test_wrong_secret_keeps_the_records_and_says_so_until_fixed(
     try:
         status = wait_for_status(store, lambda s: bool(s.reason))
         assert status.message == (
-            "3 records not yet in the store: "
+            "4 records not yet in the store: "
             "credentials refused (403): check the store's access key and secret"
         )
         assert writer.status.store == status
@@ -183,7 +184,7 @@ def test_wrong_secret_keeps_the_records_and_says_so_until_fixed(
         assert bucket.list("site-a/records/") == ()
         store.use(settings_for(seaweed, bucket.bucket))  # the settings fixed
         assert store.wait_idle(GIVE_UP_S), store.status()
-        assert store.status() == StoreStatus(0, 3, created=6)
+        assert store.status() == StoreStatus(0, 4, created=7)
         assert_store_matches_stick(bucket, tmp_path / "stick", 3)
     finally:
         writer.close()
@@ -210,7 +211,7 @@ def test_store_stopped_mid_run_gets_every_record_once_after_restart(
             seaweed.start()
         assert store.wait_idle(GIVE_UP_S), store.status()
         assert store.status().pending == 0
-        assert store.status().delivered == 3
+        assert store.status().delivered == 4  # and the identity file
         assert_store_matches_stick(bucket, tmp_path / "stick", 3)
     finally:
         writer.close()
@@ -330,5 +331,5 @@ def test_a_body_corrupted_in_flight_is_rejected_and_uploaded_again(
         proxy.close()
     assert proxy.corrupted == 2
     assert "refused PUT" in caplog.text  # the store's own refusal, said once
-    assert store.status() == StoreStatus(0, 1, created=2)
+    assert store.status() == StoreStatus(0, 2, created=3)
     assert_store_matches_stick(bucket, tmp_path / "stick", 1)

@@ -6,7 +6,9 @@ target, verified against its key by ``custody.resume``) and the ones this statio
 this session (``ReportWriter.delivered``, each signed when it was made); the same record read
 both ways is one (``custody.lot.unique``). A drive wiped twice lists every record and its last
 outcome counts (``custody.lot.reconcile``). The lot record (``wipestation.lot/1``) is signed
-with the station's key and written with its PDF to the report target's ``lots/`` directory. A lot
+with the station's key and written with its PDF to the report target's ``lots/`` directory (and
+uploaded to the floor's store when there is one; with a store and no report target, the lot
+record is kept in RAM and goes to the store only). A lot
 closed at a station says what this station saw; several stations' records are joined with
 ``wipestation lot reconcile`` at the office.
 """
@@ -141,7 +143,7 @@ def close_lot(writer: ReportWriter, desk: LotDesk, lot: LotIdentity) -> LotClose
         signed = signer.sign(build_lot_record(rec, (signer.fingerprint,)))
         return write_lot(root / LOT_DIR, signed, writer.paper)
 
-    return summary(rec, writer.write_signed(write))
+    return summary(rec, writer.write_signed(write, share=True))
 
 
 def identity_of(cfg: StationConfig) -> LotIdentity:

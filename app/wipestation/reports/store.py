@@ -59,6 +59,33 @@ def record_key(location: StoreLocation, lot: str, identity: str, sha256: str, su
     return location.key("records", lot_part, safe_filename(identity), f"{sha256}.{suffix}")
 
 
+#: The lot's own papers (lot records, whichever station closed the lot) sit beside its drives'
+#: records under this name instead of a drive identity (identities are model/serial/WWN based).
+LOT_PART = "lot"
+#: The schemas this module keys on (``custody.lot_record.LOT_SCHEMA``, ``reports.identity``'s:
+#: custody sits above reports, and signing is not loaded with the settings).
+LOT_SCHEMA = "wipestation.lot/1"
+IDENTITY_SCHEMA = "wipestation.identity/1"
+
+
+def lot_record_key(location: StoreLocation, lot: str, sha256: str, suffix: str) -> str:
+    """``PREFIX/records/<lot or no-lot>/lot/<sha256>.json|.pdf``: a lot record is one of the
+    lot's records (``lot reconcile s3://`` lists it with them and tells it apart by schema)."""
+    return record_key(location, lot, LOT_PART, sha256, suffix)
+
+
+def identity_key(location: StoreLocation, station: str, fingerprint: str) -> str:
+    """``PREFIX/stations/<station>/identity-<fingerprint>.json``.
+
+    Not under ``records/``: an identity file belongs to no lot and no drive; it is the
+    station's enrolment material, so it sits beside the station's ``status.json`` where an
+    office looks a station up. Named by its key's fingerprint (derived from its content): a
+    new key (a new boot stick, a per-boot ephemeral key) is a new object, never an overwrite
+    of the old one, and the same key offered again is "already there"."""
+    name = safe_filename(fingerprint.replace(":", ""))  # 32 hex digits
+    return location.key("stations", safe_filename(station or "unnamed"), f"identity-{name}.json")
+
+
 def parse_endpoint(text: str) -> str:
     """``http(s)://host[:port]`` without a path; raises ValueError."""
     p = urllib.parse.urlsplit(text.strip())

@@ -23,7 +23,14 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from wipestation.reports.record import Record
-from wipestation.reports.store import StoreSettings, record_key
+from wipestation.reports.store import (
+    IDENTITY_SCHEMA,
+    LOT_SCHEMA,
+    StoreSettings,
+    identity_key,
+    lot_record_key,
+    record_key,
+)
 from wipestation.reports.store_client import (
     BucketMissingError,
     StoreAuthError,
@@ -50,7 +57,8 @@ REASONS: tuple[tuple[type[StoreError], str], ...] = (
 
 @dataclass(frozen=True)
 class Upload:
-    """One object to create: its key, its exact bytes, and the record it belongs to."""
+    """One object to create: its key, its exact bytes, and the document it belongs to (a
+    record's report_id; a lot record's or identity file's JSON key)."""
 
     report_id: str
     key: str
@@ -68,6 +76,8 @@ class StoreStatus:
     required: bool = False  # power-off waits for the store
     created: int = 0  # objects this uploader created
     already: int = 0  # objects the store already held (a re-run, a second station): delivered
+    found: int = 0  # records found on the report stick at start (a restart), new to this uploader
+    recovered: int = 0  # of those, the ones the store did not hold yet: pending at the restart
 
     @property
     def ok(self) -> bool:
@@ -76,15 +86,19 @@ class StoreStatus:
     @property
     def message(self) -> str:
         if not self.pending:
-            return f"Store: {self.delivered} records in the store"
+            late = f" ({self.recovered} pending from before the restart)" if self.recovered else ""
+            return f"Store: {self.delivered} records in the store{late}"
         why = self.reason or "uploading"
-        return f"{self.pending} records not yet in the store: {why}"
+        again = f" ({self.found} found on the stick at start)" if self.found else ""
+        return f"{self.pending} records not yet in the store: {why}{again}"
 
 
 class RecordSink(Protocol):
     """The writer's seam: where a delivered record's bytes go besides the stick."""
 
-    def submit(self, record: Record, json_bytes: bytes, pdf_bytes: bytes | None) -> None: ...
+    def submit(
+        self, record: Record, json_bytes: bytes, pdf_bytes: bytes | None, *, again: bool = False
+    ) -> None: ...
 
     def status(self) -> StoreStatus: ...
 
@@ -104,17 +118,44 @@ def reason_of(error: StoreError) -> str:
 def uploads_of(
     settings: StoreSettings, record: Record, json_bytes: bytes, pdf_bytes: bytes | None
 ) -> list[Upload]:
-    """The record's objects, PDF first: the JSON's presence is what "delivered" means (as on
-    the stick). Both keys carry the sha256 of the record's JSON bytes."""
-    sha = hashlib.sha256(json_bytes).hexdigest()
-    lot = str((record.get("station") or {}).get("lot_id") or "")
-    identity = str(record["drive"]["identity"])
+    """The document's objects, PDF first: the JSON's presence is what "delivered" means (as on
+    the stick). Both keys carry the sha256 of the JSON bytes; where they go depends on what
+    the document is (its schema): a drive or destruction record under its lot and drive, a lot
+    record under its lot, an identity file under its station (``reports.store``).
 
-    def key(suffix: str) -> str:
-        return record_key(settings.location, lot, identity, sha, suffix)
+    Raises:
+        ValueError: the document lacks what its key is made of (not one of the station's).
+    """
+    try:
+        return _uploads(settings, record, json_bytes, pdf_bytes)
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ValueError(f"not a record the store can key: {e!r}") from None
 
-    pdf = [] if pdf_bytes is None else [Upload(record["report_id"], key("pdf"), pdf_bytes)]
-    return [*pdf, Upload(record["report_id"], key("json"), json_bytes)]
+
+def _uploads(
+    settings: StoreSettings, record: Record, json_bytes: bytes, pdf_bytes: bytes | None
+) -> list[Upload]:
+    location, sha, schema = (
+        settings.location,
+        hashlib.sha256(json_bytes).hexdigest(),
+        record["schema"],
+    )
+    if schema == IDENTITY_SCHEMA:
+        key = identity_key(
+            location, str(record["station"]["id"]), str(record["key"]["fingerprint"])
+        )
+        return [Upload(key, key, json_bytes)]
+    if schema == LOT_SCHEMA:
+        lot = str(record["lot_id"] or "")
+        keys = {s: lot_record_key(location, lot, sha, s) for s in ("pdf", "json")}
+        doc = keys["json"]
+    else:
+        lot = str(record.get("lot_id") or "")  # top level, as custody.records reads it
+        identity = str(record["drive"]["identity"])
+        keys = {s: record_key(location, lot, identity, sha, s) for s in ("pdf", "json")}
+        doc = str(record["report_id"])
+    pdf = [] if pdf_bytes is None else [Upload(doc, keys["pdf"], pdf_bytes)]
+    return [*pdf, Upload(doc, keys["json"], json_bytes)]
 
 
 class Uploader:
@@ -133,7 +174,10 @@ class Uploader:
         self._client = client(settings)
         self.first_delay, self.max_delay = first_delay, max_delay
         self._queue: list[Upload] = []
+        self._keys: set[str] = set()  # queued or delivered: offered again, they are not re-sent
         self._delivered: set[str] = set()
+        self._again: set[str] = set()  # documents offered again at start (``again``)
+        self._new: set[str] = set()  # documents of which this uploader created an object
         self._created = self._already = 0
         self._reason = self._detail = ""
         self._last_kind: type[StoreError] | None = None
@@ -148,10 +192,23 @@ class Uploader:
 
     # ---- the writer's side ---------------------------------------------------------------------
 
-    def submit(self, record: Record, json_bytes: bytes, pdf_bytes: bytes | None) -> None:
-        """Queue the record's objects; returns at once (the thread uploads them)."""
+    def submit(
+        self, record: Record, json_bytes: bytes, pdf_bytes: bytes | None, *, again: bool = False
+    ) -> None:
+        """Queue the document's objects not queued or delivered yet; returns at once (the
+        thread uploads them). ``again``: found on the report stick at start (a restart).
+
+        Raises:
+            ValueError: not a document the store can key (``uploads_of``).
+        """
         uploads = uploads_of(self._settings, record, json_bytes, pdf_bytes)
         with self._cond:
+            uploads = [u for u in uploads if u.key not in self._keys]
+            if not uploads:
+                return
+            if again:
+                self._again.add(uploads[-1].report_id)
+            self._keys.update(u.key for u in uploads)
             self._queue.extend(uploads)
             self._wake = True
             self._cond.notify_all()
@@ -163,6 +220,8 @@ class Uploader:
             old = self._settings
             self._settings, self._client = settings, self._make_client(settings)
             self._queue = [rekeyed(u, old, settings) for u in self._queue]
+            if old.location != settings.location:  # what was delivered went to the old one
+                self._keys = {u.key for u in self._queue}
             self._wake = True
             self._cond.notify_all()
 
@@ -177,6 +236,8 @@ class Uploader:
                 self._settings.required,
                 self._created,
                 self._already,
+                len(self._again),
+                len(self._again & self._new & self._delivered),
             )
 
     def wait_idle(self, timeout: float) -> bool:
@@ -235,6 +296,8 @@ class Uploader:
         with self._cond:
             self._created += created
             self._already += not created
+            if created:
+                self._new.add(upload.report_id)
             if upload in self._queue:  # ``use`` may have re-keyed it meanwhile: then again
                 self._queue.remove(upload)
             if not any(u.report_id == upload.report_id for u in self._queue):

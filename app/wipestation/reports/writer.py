@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING
 from wipestation import paths
 from wipestation.config import StationConfig
 from wipestation.discovery.identity import safe_filename
+from wipestation.errors import ReportError
 from wipestation.model import JobResult
 from wipestation.reports.atomic import mkdirs_durable, syncfs, write_atomic
 from wipestation.reports.printer import LabelPrinter
+from wipestation.reports.readrecord import parse_object
 from wipestation.reports.record import SCHEMA_ID, Record, StationInfo, build_record, serialize
 from wipestation.reports.render_worker import RenderError, RenderPool, adopt, workers_for
 from wipestation.reports.spool import Spool
@@ -176,8 +178,22 @@ class ReportWriter:
         self._target_state = "unknown" if target else "off"
         self._target_detail = target.description if target else "no report target configured"
         self._last_error = ""
+        self._reoffer_due = False
+        self._identity_offered = ""  # the fingerprint whose identity file the store has queued
+        self._papers_dir: Path | None = None  # lot records written to RAM (no report target)
         #: Where each delivered record's bytes also go (reports/uploader.py), or None.
         self.store = store
+
+    @property
+    def store(self) -> RecordSink | None:
+        return self._store
+
+    @store.setter
+    def store(self, sink: RecordSink | None) -> None:
+        """A new store is offered everything the report target holds at its next opening (a
+        restart's records not yet acknowledged: ``reports/store_offer.py``)."""
+        self._store = sink
+        self._reoffer_due = sink is not None
 
     @classmethod
     def from_config(
@@ -230,6 +246,7 @@ class ReportWriter:
             if "signature" in record:  # else its label prints once it is signed (delivery)
                 self._label(record)
                 self._prerender(record)
+                self._offer_now(record)
         finally:
             with self._lock:  # whatever happened, a flush may take it now
                 self._rendering.discard(record["report_id"])
@@ -266,6 +283,15 @@ class ReportWriter:
             return
         with self._lock:
             self._rendered[report_id] = data
+
+    def _offer_now(self, record: Record) -> None:
+        """The signed record to the store at once, stick or not (a station without a report
+        stick has only the store and RAM); its PDF is the one the stick will get (rendered
+        ahead). One whose PDF failed to render ahead is offered at delivery, with its PDF."""
+        pdf = self._rendered.get(record["report_id"])
+        if self.store is None or (pdf is None and self.pdf_enabled and is_drive_record(record)):
+            return
+        self.store.submit(record, serialize(record), pdf)
 
     def _render(self, record: Record) -> bytes:
         if self._pool is not None:
@@ -323,6 +349,7 @@ class ReportWriter:
             except Exception as e:  # noqa: BLE001 - paperwork must never kill the engine
                 log.exception("report delivery failed")
                 self._set_target(TargetState.ERROR, f"report delivery failed: {e}")
+            self._offer_identity_from_ram()
             return {}
 
     def _flush_locked(self, target: ReportTarget, *, summary: bool = True) -> dict[str, list[Path]]:
@@ -341,7 +368,9 @@ class ReportWriter:
                 self.delivered.append(signed)
             from wipestation.reports.identity import IDENTITY_DIR, write_identity
 
-            write_identity(root / IDENTITY_DIR, key.signer, self.station.station_id)
+            path = write_identity(root / IDENTITY_DIR, key.signer, self.station.station_id)
+            self._offer_identity(key.signer, path)
+            self._reoffer(root)
             if summary:
                 self._write_summary(root)
             self._summary_due = not summary
@@ -350,20 +379,142 @@ class ReportWriter:
             self._delivered_cond.notify_all()
         return out
 
-    def write_signed(self, write: Callable[[Path, StationSigner], list[Path]]) -> list[Path]:
+    def write_signed(
+        self, write: Callable[[Path, StationSigner], list[Path]], *, share: bool = False
+    ) -> list[Path]:
         """``write(root, signer)`` on the open report target, under the delivery lock: for the
         station's signed papers that are not drive records (a lot record closed at the screen).
 
+        ``share``: the papers written are records the store gets too (each JSON written, with the
+        PDF of its stem). With a store and no usable report target they are then written to RAM
+        (the spool's ``papers/``) and go to the store only: a station without a stick still
+        closes its lot.
+
         Raises:
-            TargetUnavailableError: no report target, or it cannot be written now.
+            TargetUnavailableError: no report target (and no store to share with), or it cannot
+                be written now.
         """
         with self._lock:
-            if self.target is None:
-                raise TargetUnavailableError(TargetState.ABSENT, "no report target configured")
-            with self.target.open() as root, self.station_key().session() as key:
-                written = write(root, key.signer)
-                syncfs(root)
+            try:
+                if self.target is None:
+                    raise TargetUnavailableError(TargetState.ABSENT, "no report target configured")
+                with self.target.open() as root, self.station_key().session() as key:
+                    written = write(root, key.signer)
+                    syncfs(root)
+            except (TargetUnavailableError, OSError):
+                if not (share and self.store is not None):
+                    raise
+                with self.station_key().session() as key:
+                    written = write(self.papers_dir(), key.signer)
+            if share:
+                self._offer_written(written)
             return written
+
+    def papers_dir(self) -> Path:
+        """Where signed papers with no report target are kept (RAM): the spool's ``papers/``."""
+        if self._papers_dir is None:
+            import tempfile
+
+            spool = self.spool.directory
+            self._papers_dir = spool / "papers" if spool else Path(tempfile.mkdtemp())
+        return self._papers_dir
+
+    # ---- the object store ----------------------------------------------------------------------
+
+    def _offer_written(self, written: list[Path]) -> None:
+        from wipestation.reports.store_offer import paper_at
+
+        for path in written:
+            paper = paper_at(path) if path.suffix == ".json" else None
+            if paper is not None:
+                self._offer(paper.record, paper.json_bytes, paper.pdf_bytes)
+
+    def _offer(self, record: Record, body: bytes, pdf: bytes | None, again: bool = False) -> bool:
+        """To the store, if any; a paper it cannot key is logged, never raised (paperwork)."""
+        if self.store is None:
+            return False
+        try:
+            self.store.submit(record, body, pdf, again=again)
+        except ValueError as e:
+            log.warning("store: a paper not sent: %s", e)
+            return False
+        return True
+
+    def _offer_identity(self, signer: StationSigner, path: Path | None) -> None:
+        """The station's identity file to the store once per key: the target's copy (``path``),
+        else one made now (no report target: the store is then the only place it goes)."""
+        if self.store is None or self._identity_offered == signer.fingerprint:
+            return
+        from wipestation.reports.identity import build_identity
+
+        if path is None:
+            record = build_identity(signer, self.station.station_id)
+            body = serialize(record)
+        else:
+            try:
+                body = path.read_bytes()
+                record = parse_object(body)
+            except (OSError, ReportError) as e:
+                log.warning("store: identity file %s not sent: %s", path, e)
+                return
+        if self._offer(record, body, None):
+            self._identity_offered = signer.fingerprint
+
+    def _offer_identity_from_ram(self) -> None:
+        """No report target: the identity file from the key in memory (if it is loaded)."""
+        if self.store is None or self._identity_offered:
+            return
+        try:
+            with self.station_key().session() as key:
+                self._offer_identity(key.signer, None)
+        except (TargetUnavailableError, OSError, ReportError) as e:
+            log.info("identity file not offered to the store yet: %s", e)
+
+    def _reoffer(self, root: Path) -> None:
+        """Once per store: every signed paper on the target offered again (a restart);
+        conditional creates make those already in the store count as delivered."""
+        if self.store is None or not self._reoffer_due:
+            return
+        self._reoffer_due = False
+        found = self._offer_papers(root)
+        log.info("store: %d signed papers on %s offered again", found, self._target_detail)
+
+    def _offer_papers(self, root: Path) -> int:
+        from wipestation.reports.store_offer import papers
+
+        return sum(self._offer(p.record, p.json_bytes, p.pdf_bytes, True) for p in papers(root))
+
+    def reoffer(self) -> None:
+        """A restart: what RAM kept (the spool's signed records, rendered now so the store gets
+        each with its PDF; lot records in ``papers/``), then, once the report target opens,
+        everything on it. For a thread of its own (rendering and reading a stick take time)."""
+        if self.store is None:
+            return
+        for record in self.spool.pending():
+            if "signature" in record:
+                self._offer_spooled(record)
+        spool = self.spool.directory
+        if spool is not None and (spool / "papers").is_dir():
+            self._offer_papers(spool / "papers")
+        if len(self.spool):
+            self.flush()
+        else:
+            self.check_target()
+
+    def _offer_spooled(self, record: Record) -> None:
+        report_id = record["report_id"]
+        if self.pdf_enabled and is_drive_record(record):
+            with self._lock:
+                if report_id in self._rendered or report_id in self._rendering:
+                    return  # being delivered or offered by its own ``submit``
+                self._rendering.add(report_id)  # delivery waits for this rendering
+            try:
+                self._prerender(record)
+            finally:
+                with self._lock:
+                    self._rendering.discard(report_id)
+                    self._delivered_cond.notify_all()
+        self._offer_now(record)
 
     def station_key(self) -> StationKey:
         """The station key and record chain, loaded from their home on first use."""
@@ -454,8 +605,9 @@ class ReportWriter:
             if self.target is None:
                 return self._target_state
             try:
-                with self.target.open():
+                with self.target.open() as root:
                     self._set_target(TargetState.PRESENT, self.target.description)
+                    self._reoffer(root)
             except TargetUnavailableError as e:
                 self._set_target(e.state, str(e))
             except OSError as e:
