@@ -6,7 +6,9 @@ side on loop devices this script creates and removes.
   concurrent dd (N = 1, 2, 4, 8): zero and random overwrite vs ``dd oflag=direct``, the full
   verification read vs ``dd iflag=direct``; the tmpfs sink costs little, so the engine's own
   CPU cost and any serialisation show;
-- the same rows pinned with ``taskset`` to 1 and to 2 CPUs: how the aggregate rises with cores.
+- the same rows pinned with ``taskset`` to 1 and to 2 CPUs: how the aggregate rises with cores;
+- records/s delivered to an S3 store: the station's uploader against a SeaweedFS started on
+  loopback (``bench/store_rate.py``; ``--store`` for that figure alone, no root needed).
 
 Rates are marginal (a big run minus a small run over the same drives, so start-up, probe,
 PDF and signing cancel out; for the command: its erase span and its drives' mean verify time),
@@ -452,7 +454,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cores-n", type=int, default=4, help="drive count of the taskset rows")
     p.add_argument("--scaling", action="store_true", help="only the scaling table and cores")
     p.add_argument("--buffers", action="store_true", help="only measure engine buffer sizes")
+    p.add_argument("--store", action="store_true", help="only the store's records/s")
+    p.add_argument("--store-records", type=int, default=200, help="records sent to the store")
     args = p.parse_args(argv)
+    import store_rate  # beside this script (run as one: bench/ is on sys.path); starts SeaweedFS
+
+    if args.store:
+        return store_rate.main(["--records", str(args.store_records)])
     if os.geteuid() != 0:
         print("bench: needs root (loop devices)", file=sys.stderr)
         return 2
@@ -472,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
                           args.reps)  # fmt: skip
         bench_scaling(counts, total, args.reps)
         bench_cores(args.cores_n, total, args.reps)
+        store_rate.bench_store(args.store_records)
     print(f"load average after:  {os.getloadavg()[0]:.2f}", flush=True)
     return 0
 
