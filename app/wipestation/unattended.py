@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from wipestation.discovery.controllers import not_a_drive
 from wipestation.discovery.identity import console_word
@@ -19,6 +20,9 @@ from wipestation.discovery.monitor import DriveEvent
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobResult, Progress
 from wipestation.services import Services, Started
+
+if TYPE_CHECKING:
+    from wipestation.reports.writer import ReportWriter
 
 
 class Autopilot:
@@ -90,10 +94,11 @@ class Autopilot:
         writer = self.services.reports
         if writer is None:
             return ""
-        status = writer.status
-        if status.pending:
-            return status.message
-        store = status.store
+        status, store = writer.status, writer.status.store
+        if status.pending and not in_store(writer):
+            # Without a report target the store is where they go: say why it does not take them.
+            to_store = store is not None and store.pending and status.target != "present"
+            return store.message if to_store and store is not None else status.message
         return store.message if store is not None and store.required and store.pending else ""
 
     def may_power_off(self) -> bool:
@@ -106,6 +111,15 @@ class Autopilot:
         results = self.results()
         passed = sum(1 for r in results if r.passed)
         return passed, len(results) - passed
+
+
+def in_store(writer: ReportWriter) -> bool:
+    """Every record waiting for a report target is already in the store: a network-booted
+    station with no report stick loses nothing by powering off (issue 20: "report stick if
+    present, RAM otherwise"; the store's acknowledgement is what ends the RAM copy's duty)."""
+    store = writer.store
+    waiting = writer.spool.pending()
+    return store is not None and all(store.holds(r["report_id"]) for r in waiting)
 
 
 def skip_reason(drive: Drive) -> str:

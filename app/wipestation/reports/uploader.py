@@ -102,6 +102,8 @@ class RecordSink(Protocol):
 
     def status(self) -> StoreStatus: ...
 
+    def holds(self, document: str) -> bool: ...
+
     def wait_idle(self, timeout: float) -> bool: ...
 
     def stop(self, timeout: float = 10.0) -> None: ...
@@ -239,6 +241,11 @@ class Uploader:
                 len(self._again),
                 len(self._again & self._new & self._delivered),
             )
+
+    def holds(self, document: str) -> bool:
+        """The store acknowledged every object of ``document`` (a record's report_id)."""
+        with self._cond:
+            return document in self._delivered
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait (bounded) until the store acknowledged everything queued; True when it has."""
