@@ -22,9 +22,24 @@ from wipestation.model import IdentitySource, Transport
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 #: Serials firmware and bridges ship unset (compared case-insensitively, blanks and ``_`` folded);
-#: a serial of one repeated character (all ``X``, all ``0``) is a placeholder too.
+#: a serial of one repeated character (all ``X``, all ``0``, an all-zero or all-FF UUID) is a
+#: placeholder too. One rule for drive serials and the computer's SMBIOS strings (host.py); the
+#: SMBIOS ones are firmware defaults seen in published dumps (tests/fixtures/dmi/PROVENANCE.md).
 PLACEHOLDER_SERIALS = frozenset(
-    ("yes", "to be filled by o.e.m.", "default string", "0123456789", "none")
+    (
+        "yes",
+        "to be filled by o.e.m.",
+        "default string",
+        "0123456789",
+        "123456789",
+        "none",
+        "not specified",
+        "not available",
+        "system serial number",
+        "system manufacturer",
+        "system product name",
+        "system version",
+    )
 )
 
 #: What udev keeps unescaped (systemd ``allow_listed_char_for_devnode``); the rest becomes ``_``.
@@ -243,7 +258,8 @@ def is_placeholder(serial: str) -> bool:
     folded = " ".join(serial.replace("_", " ").split()).casefold()
     if not folded:
         return False
-    return folded in PLACEHOLDER_SERIALS or len(set(folded.replace(" ", ""))) == 1
+    # "-" folded too: an all-zero UUID (00000000-0000-...) is one repeated character
+    return folded in PLACEHOLDER_SERIALS or len(set(folded.replace(" ", "").replace("-", ""))) <= 1
 
 
 def probe_disagreement(serial: str, source: str, reported: str) -> str:

@@ -35,7 +35,7 @@ from reportlab.platypus import (
 
 from wipestation.reports.fonts import FontSet, escape, fonts
 from wipestation.reports.qr import qr_modules
-from wipestation.reports.record import Record, display_serial, qr_payload, record_hash
+from wipestation.reports.record import Record, display_serial, host_line, qr_payload, record_hash
 from wipestation.units import human_size
 
 PASS_GREEN = colors.HexColor("#1b7a2f")
@@ -367,6 +367,7 @@ def signature_block(s: Styles, record: Record, width: float) -> KeepTogether:
         ("Time source", station["time_source"]),
         ("Report id", record["report_id"]),
         ("Created", record["created_at"]),
+        *([("Computer", host_line(record["host"]))] if record.get("host") else []),
     ]
     proof = [
         ("Record SHA-256", record_hash(record)),

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from wipestation import __version__
 
 if TYPE_CHECKING:  # imported where a record is built: the renderer's process only reads them
+    from wipestation.discovery.host import HostIdentity
     from wipestation.model import Drive, JobResult, StepRecord, VerifyResult
     from wipestation.tools.smartctl import SmartSummary
 
@@ -191,10 +192,12 @@ def build_record(
     asset_tag: str = "",
     created_at: str | None = None,
     report_id: str | None = None,
+    host: HostIdentity | None = None,
 ) -> Record:
-    """The unsigned record for one finished job."""
+    """The unsigned record for one finished job; ``host``: the computer it ran on (SMBIOS)."""
     status = "PASS" if result.passed else "FAIL"
     return {
+        **({"host": host.to_json()} if host is not None else {}),
         "schema": SCHEMA_ID,
         "report_id": report_id or str(uuid.uuid4()),
         "created_at": created_at or now_iso(),
@@ -279,6 +282,19 @@ def display_serial(record: Record) -> str:
     if d.get("serial_placeholder"):  # records before placeholders were flagged lack the key
         return f"{d['serial']} (placeholder serial; identity {d['identity']})"
     return d["serial"] or f"(no serial; identity {d['identity']})"
+
+
+def host_line(host: dict[str, Any] | None) -> str:
+    """The computer in one short line (manufacturer, product, serial); '' for a record made
+    before records named it. Read from the record, so the certificate never needs discovery."""
+    if not host:
+        return ""
+    name = " ".join(str(host[k]) for k in ("manufacturer", "product") if host.get(k))
+    if host.get("serial"):
+        return f"{name or 'unknown computer'}, S/N {host['serial']}"
+    said = (host.get("placeholders") or {}).get("serial")
+    unknown = f"S/N unknown (placeholder {said!r})" if said else "S/N unknown"
+    return f"{name or 'unknown computer'}, {unknown}"
 
 
 def scan_serial(record: Record) -> str:

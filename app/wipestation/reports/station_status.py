@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from wipestation.discovery.host import HostIdentity, this_host
 from wipestation.discovery.identity import safe_filename
 from wipestation.model import Drive, JobResult, JobState, Progress
 from wipestation.reports.record import StationInfo
@@ -42,10 +43,11 @@ class Address:
 
 @dataclass(frozen=True)
 class HostFacts:
-    """The station's host as the floor sees it: its addresses and when it booted."""
+    """The station's host as the floor sees it: its addresses, when it booted, which computer."""
 
     addresses: tuple[Address, ...] = ()
     boot_time: str = ""  # RFC 3339 UTC; "" when /proc/stat cannot be read
+    computer: HostIdentity | None = None  # SMBIOS (discovery/host.py); None: not read
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class StationStatus:
             "updated_at": self.updated_at,
             "addresses": [vars(a) for a in self.host.addresses],
             "boot_time": self.host.boot_time,
+            "computer": self.host.computer.to_json() if self.host.computer else None,
             "software_version": s.software_version,
             "lot": s.lot_id,
             "operator": s.operator,
@@ -210,7 +213,7 @@ def addresses() -> tuple[Address, ...]:
 
 
 def host_facts() -> HostFacts:
-    return HostFacts(addresses(), boot_time())
+    return HostFacts(addresses(), boot_time(), this_host())
 
 
 @dataclass(frozen=True)

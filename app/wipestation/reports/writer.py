@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from wipestation import paths
 from wipestation.config import StationConfig
+from wipestation.discovery.host import HostIdentity, this_host
 from wipestation.discovery.identity import safe_filename
 from wipestation.errors import ReportError
 from wipestation.model import JobResult
@@ -141,11 +142,14 @@ class ReportWriter:
         spool_dir: str | Path | None = None,
         pdf_enabled: bool = True,
         store: RecordSink | None = None,
+        host: HostIdentity | None = None,
     ) -> None:
         if target is None and report_dir:
             target = DirectoryTarget(Path(report_dir))
         self.target = target
         self.station = station or StationInfo(station_id=socket.gethostname())
+        #: The computer the station runs on (SMBIOS, discovery/host.py): every record names it.
+        self.host = host if host is not None else this_host()
         self.signer = signer
         #: Where the station key and its record counter live: never the report target
         #: (reports/keystore.py); a path is a key directory, None the default one.
@@ -232,7 +236,7 @@ class ReportWriter:
         """Record one finished job; the paths written now (empty while the record waits)."""
         identity = result.drive.identity
         tag = asset_tag or self.asset_tags.get(identity, "")
-        record = build_record(result, self.station, asset_tag=tag)
+        record = build_record(result, self.station, asset_tag=tag, host=self.host)
         record["notes"] = [*record["notes"], *self.drive_notes.get(identity, ())]
         return self.submit(record)
 

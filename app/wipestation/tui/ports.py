@@ -19,3 +19,4 @@ class ReportStatus:
     printer: str = "none"  # none | ready | offline | error text
     detail: str = ""
     store: str = ""  # "N records not yet in the store: why", or "" (none waits / no store)
+    computer: str = ""  # the computer every record names: "Dell Inc. OptiPlex 7010, S/N 5Q4Q7Y1"

@@ -12,6 +12,7 @@ import shutil
 
 from wipestation.config import StationConfig
 from wipestation.errors import ReportError
+from wipestation.reports.record import host_line
 from wipestation.reports.writer import ReportWriter, WriterStatus
 from wipestation.tui.ports import ReportStatus
 
@@ -29,7 +30,14 @@ def report_status_of(writer: ReportWriter | None, config: StationConfig) -> Repo
         printer=status.printer,
         detail=status.last_error,
         store=_store_line(status),
+        computer=computer_line(writer),
     )
+
+
+def computer_line(writer: ReportWriter) -> str:
+    """The computer the writer's records name, in one line ('' for a writer without one)."""
+    host = getattr(writer, "host", None)  # the screen's test writers may have none
+    return host_line(host.to_json()) if host is not None else ""
 
 
 def _store_line(status: WriterStatus) -> str:

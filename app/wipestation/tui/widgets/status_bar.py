@@ -30,6 +30,8 @@ def status_text(station: str, counts: Counts, reports: ReportStatus) -> Text:
     t.append(f"running {counts.running}  ", style="bold yellow" if counts.running else "")
     t.append(f"passed {counts.passed}  ", style="bold green" if counts.passed else "")
     t.append(f"failed {counts.failed}", style="bold red" if counts.failed else "")
+    if reports.computer:  # which computer this is (SMBIOS): last, the first thing cut
+        t.append(f"   {reports.computer}", style="cyan")
     t.append("\n reports: ")
     t.append(_target_text(reports), style=_TARGET_STYLE.get(reports.target, ""))
     if reports.pending:

@@ -1,0 +1,95 @@
+"""The computer's identity (SMBIOS, discovery/host.py) on the record, the certificate and the
+station's status: the Dell and the O.E.M.-default board are real machines (tests/fixtures/dmi)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+from wipestation.discovery.host import HostIdentity, read_host
+from wipestation.reports.pdf import render_certificate
+from wipestation.reports.record import build_record, load_schema
+from wipestation.reports.sign import Signer
+from wipestation.reports.station_status import HostFacts, build_status
+from wipestation.reports.writer import ReportWriter
+
+from tests.discovery.dmi_dumps import machine_files, write_tree
+from tests.reports.factory import STATION, job, validate
+from tests.reports.test_pdf import info_of, pdf_of, text_of
+
+SIGNER = Signer.generate()
+
+
+def host_of(name: str, tmp_path: Path) -> HostIdentity:
+    return read_host(write_tree(machine_files(name), tmp_path / name))
+
+
+def test_records_with_and_without_a_host_validate(tmp_path: Path) -> None:
+    old = validate(build_record(job(), STATION))
+    assert "host" not in old  # records made before records named the computer stay valid
+    dell = validate(build_record(job(), STATION, host=host_of("dell-optiplex-7010", tmp_path)))
+    assert dell["host"]["serial"] == "5Q4Q7Y1"
+    oem = validate(build_record(job(), STATION, host=host_of("gigabyte-c1037un-eu", tmp_path)))
+    assert oem["host"]["serial"] is None
+    assert oem["host"]["placeholders"]["serial"] == "To be filled by O.E.M."
+    none = validate(build_record(job(), STATION, host=HostIdentity(smbios=False)))
+    assert none["host"]["smbios"] is False
+
+
+@pytest.mark.parametrize(
+    "bad", [{"serial": 7}, {"service_tag": "X"}, {"placeholders": {"serial": None}}]
+)
+def test_the_schema_refuses_a_malformed_host(bad: dict[str, object], tmp_path: Path) -> None:
+    record = build_record(job(), STATION, host=host_of("dell-optiplex-7010", tmp_path))
+    record["host"].update(bad)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(record, load_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def test_the_certificate_names_the_computer_on_one_line(tmp_path: Path) -> None:
+    host = host_of("dell-optiplex-7010", tmp_path)
+    rec = validate(SIGNER.sign(build_record(job(), STATION, host=host)))
+    pdf = pdf_of(tmp_path, render_certificate(rec))
+    lines = [ln for ln in text_of(pdf).splitlines() if "Computer" in ln]
+    assert len(lines) == 1
+    assert "Dell Inc. OptiPlex 7010, S/N 5Q4Q7Y1" in lines[0]
+    assert info_of(pdf)["Pages"].strip() == "1"
+
+
+def test_a_placeholder_serial_is_said_so_on_the_certificate(tmp_path: Path) -> None:
+    host = host_of("gigabyte-c1037un-eu", tmp_path)
+    rec = validate(SIGNER.sign(build_record(job(), STATION, host=host)))
+    text = " ".join(text_of(pdf_of(tmp_path, render_certificate(rec))).split())
+    assert "S/N unknown (placeholder 'To be filled by O.E.M.')" in text
+
+
+def test_an_old_record_renders_without_a_computer_line(tmp_path: Path) -> None:
+    rec = validate(SIGNER.sign(build_record(job(), STATION)))
+    assert "Computer" not in text_of(pdf_of(tmp_path, render_certificate(rec)))
+
+
+def test_the_writer_puts_its_host_on_every_record(tmp_path: Path) -> None:
+    host = host_of("dell-optiplex-7010", tmp_path)
+    writer = ReportWriter(tmp_path / "out", station=STATION, host=host, pdf_enabled=False)
+    paths = writer.write(job())
+    record = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
+    assert validate(record)["host"] == host.to_json()
+
+
+def test_a_writer_without_one_names_this_computer() -> None:
+    """No host given: the station's own, read once (none here: this box has no SMBIOS)."""
+    from wipestation.discovery.host import this_host
+
+    assert ReportWriter(None, station=STATION).host is this_host()
+
+
+def test_status_json_names_the_computer(tmp_path: Path) -> None:
+    host = host_of("dell-optiplex-7010", tmp_path)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    status = build_status(STATION, HostFacts(computer=host), [], {}, {}, "running", now)
+    assert status.to_json()["computer"] == host.to_json()
+    unread = build_status(STATION, HostFacts(), [], {}, {}, "running", now)
+    assert unread.to_json()["computer"] is None
