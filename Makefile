@@ -11,12 +11,13 @@ BUILD     := build
 
 # Debian packages the project needs on the host (tools the app drives, the image build, QEMU).
 # dnsmasq-base: dnsmasq's binary without its service, for `dnsmasq --test` of build/netboot's config.
+# ipxe-qemu: the NICs' PXE ROMs (iPXE) the network-boot VM test boots from (tests/vm/test_pxe.py).
 APT_PACKAGES := util-linux udev kmod hdparm nvme-cli sg3-utils smartmontools e2fsprogs \
 	dosfstools mtools fdisk python3 python3-venv python3-dev gcc \
 	qemu-system-x86 qemu-utils ovmf mmdebstrap zstd lz4 cpio xz-utils debian-archive-keyring \
 	grub-pc-bin grub-efi-amd64-bin grub-common poppler-utils nwipe socat \
 	fonts-dejavu-core fonts-droid-fallback fusefat genimage swtpm tpm2-tools mmc-utils \
-	dnsmasq-base
+	dnsmasq-base ipxe-qemu
 
 .PHONY: help deps apt venv check lint typecheck format test bench bench-boot image netboot demo usb snapshot-update clean \
 	buildroot-check buildroot-image
