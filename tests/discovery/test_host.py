@@ -223,3 +223,29 @@ def test_the_record_schema_describes_every_host_field() -> None:
     assert set(FILES) | {"placeholders", "unreadable", "smbios"} == {
         f.name for f in fields(HostIdentity)
     }
+
+
+def test_a_qemu_guest_with_the_smbios_a_computer_mode_test_gives(open_dir: Path) -> None:
+    host = read_host(machine("qemu-7.2-q35-smbios", open_dir))
+    assert (host.manufacturer, host.product, host.serial) == (
+        "Wipestation Test Lab",
+        "Asset PC 9000",
+        "WS-SN-0042",
+    )
+    assert (host.uuid, host.sku, host.family) == (
+        "5c1b3f0e-8d2a-4c61-9b7e-1f2a3b4c5d6e",
+        "SKU-77",
+        "Test Family",
+    )
+    assert (host.board_serial, host.chassis_type, host.bios_vendor) == (
+        "BRD-0042",
+        "Other",
+        "SeaBIOS",
+    )
+
+
+def test_a_plain_qemu_guest_has_no_serial(open_dir: Path) -> None:
+    host = read_host(machine("qemu-7.2-q35-default", open_dir))
+    assert (host.manufacturer, host.product) == ("QEMU", "Standard PC (Q35 + ICH9, 2009)")
+    assert (host.serial, host.uuid, host.placeholders) == (None, None, ())
+    assert host_line(host.to_json()) == "QEMU Standard PC (Q35 + ICH9, 2009), S/N unknown"
