@@ -100,3 +100,13 @@ def test_a_real_loop_device_is_no_drive_of_this_computer(make_loop: Callable[...
         UNKNOWN,
         "a loop device (a file), not a drive",
     )
+
+
+def test_wipestation_list_says_where_each_drive_sits() -> None:
+    from wipestation.cli.list_cmd import format_table
+
+    recs = load("nvme-wd-sn740-plus-usb-disk.txt")
+    table = format_table([drive_from_properties(recs[n]) for n in ("nvme0n1", "sda")]).splitlines()
+    assert table[0].split()[:3] == ["DEVICE", "TRANSPORT", "WHERE"]
+    assert table[1].split()[:3] == ["/dev/nvme0n1", "nvme", "internal"]
+    assert table[2].split()[:3] == ["/dev/sda", "usb", "external"]

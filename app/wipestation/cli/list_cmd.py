@@ -62,7 +62,7 @@ def status_of(d: Drive) -> str:
 
 
 def format_table(drives: list[Drive]) -> str:
-    head = ("DEVICE", "TRANSPORT", "MODEL", "SERIAL", "SIZE", "STATUS")
+    head = ("DEVICE", "TRANSPORT", "WHERE", "MODEL", "SERIAL", "SIZE", "STATUS")
     rows = [head]
     for d in drives:
         status = status_of(d)
@@ -70,6 +70,7 @@ def format_table(drives: list[Drive]) -> str:
             (
                 d.path,
                 str(d.transport),
+                str(d.attachment),  # internal / external / unknown
                 d.model[:28] or "-",
                 (d.serial or "-")[:24],
                 human_size(d.size_bytes),
