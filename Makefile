@@ -19,13 +19,13 @@ APT_PACKAGES := util-linux udev kmod hdparm nvme-cli sg3-utils smartmontools e2f
 	fonts-dejavu-core fonts-droid-fallback fusefat genimage swtpm tpm2-tools mmc-utils \
 	dnsmasq-base ipxe-qemu
 
-.PHONY: help deps apt venv check lint typecheck format test bench bench-boot image netboot demo usb snapshot-update clean \
+.PHONY: help deps apt venv tools check lint typecheck format test bench bench-boot image netboot demo usb snapshot-update clean \
 	buildroot-check buildroot-image
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-deps: apt venv  ## install apt packages and the pinned .venv (idempotent)
+deps: apt venv tools  ## install apt packages, the pinned .venv and the test tools (idempotent)
 
 apt:  ## install missing Debian packages (root)
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -33,6 +33,17 @@ apt:  ## install missing Debian packages (root)
 		echo "apt: installing $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# chronyd: the real NTP server the clock tests ask (tests/timesync). Unpacked from its .deb, never
+# installed: the package conflicts with systemd-timesyncd (apt would remove it) and its postinst
+# starts a service that sets this machine's clock. The tests run it with -x (clock left alone).
+CHRONYD := $(BUILD)/tools/chrony/usr/sbin/chronyd
+tools: $(CHRONYD)  ## unpack test-only binaries (chronyd) into build/tools, nothing installed
+
+$(CHRONYD):
+	mkdir -p $(BUILD)/tools && cd $(BUILD)/tools && rm -rf chrony chrony_*.deb && \
+	{ apt-get download -q chrony 2>/dev/null || { apt-get update -qq && apt-get download -q chrony; }; } && \
+	dpkg-deb -x chrony_*.deb chrony && rm -f chrony_*.deb
 
 venv: $(VENV)/.stamp  ## create .venv with pinned dependencies and the package (editable)
 

@@ -30,6 +30,9 @@ rm -rf "$root"/boot/* "$root"/usr/share/{man,info} "$root"/var/lib/apt/lists/* \
 	"$root"/var/lib/dpkg/info/*.{list,md5sums}
 # The app layer brings its own; the base is the last archive, so its copy would win.
 rm -f "$root/etc/hostname"
+# mmdebstrap copies the build host's resolv.conf in: its resolver has no business on a station.
+# The station writes its own from the DHCP lease (resolvconf.py), only where there is none.
+rm -f "$root/etc/resolv.conf"
 # Leap-second time zones are never used. (gnutls and its helpers stay: tpm2-tools links
 # libcurl-gnutls, for a command the station never runs, and binds it at load time. Of what came
 # with it, nothing links brotli's encoder, and SASL's plugins are loaded by no one here.)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from wipestation import paths
+from wipestation import paths, sntp
 from wipestation.errors import ConfigError
 from wipestation.model import VERIFY_MODES, VerifyMode, verify_mode
 from wipestation.reports import store
@@ -88,6 +88,9 @@ class StationConfig:
     """Power-off waits until every record is in the store (else the report stick suffices)."""
     store_retention_days: int = 0
     """Upload every record under S3 Object Lock in COMPLIANCE mode for this many days (0: none)."""
+    ntp: tuple[str, ...] = ()
+    """NTP servers (``host[:port]``) that set the station's clock at boot, asked before the DHCP
+    lease's (``wipestation.ntp=a,b`` on the kernel command line)."""
     errors: tuple[str, ...] = ()
     """Problems found while reading the configuration, for the operator."""
 
@@ -123,6 +126,8 @@ def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) 
         return pct
     if name == "store_retention_days":
         return store.parse_retention_days(value)
+    if name == "ntp":
+        return sntp.parse_servers(value)
     s = str(value).strip()
     if name == "verify":
         if s not in VERIFY_MODES:

@@ -16,6 +16,8 @@ NET_COPY = RUN_DIR / "net-wipestation.toml"
 #: The station's config files, weakest first (the kernel command line is read over them):
 #: what a command run on the station reads when it is given no ``--config``.
 CONFIG_LAYERS = (IMAGE_CONFIG, STICK_COPY, NET_COPY)
+#: This boot's clock: set from NTP or not, and by how much (timesync.py); read by every process.
+CLOCK_FILE = RUN_DIR / "clock.json"
 #: What the controlling terminal does, as lines; the other terminals follow it.
 STATION_LOG = RUN_DIR / "station.log"
 #: Where a crashed screen's traceback goes (never onto the console).

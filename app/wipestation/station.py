@@ -36,7 +36,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from wipestation import __version__, boottimes, config, netconfig, paths
+from wipestation import (
+    __version__,
+    boottimes,
+    config,
+    leases,
+    netconfig,
+    paths,
+    resolvconf,
+    timesync,
+)
 from wipestation.config import StationConfig
 from wipestation.custody.manifest import MANIFESTS, MAX_BYTES
 from wipestation.discovery.safety import BOOT_LABEL
@@ -325,7 +334,10 @@ def run(tty: str = "", out: TextIO = sys.stdout, inp: TextIO = sys.stdin) -> int
     waits = spec.named and spec.present() is None or netconfig.NetSource.from_cmdline(text).named
     if waits and "wipestation.ui=headless" not in text:
         threading.Thread(target=warm_screen, name="warm-screen", daemon=True).start()
+    resolvconf.start_following(leases.read)  # a config URL may name its server by host name
     stick, cfg, read = boot_config(spec, cmdline, out)
+    if not tty or tty == cfg.console:  # the controlling terminal: the one that signs records
+        timesync.BOOT.start(cfg.ntp)  # its own thread: nothing but a record waits for NTP
     print(banner(cfg, tty, stick, read_uptime(), spec), file=out, flush=True)
     boottimes.mark("banner")
     with contextlib.suppress(OSError, termios.error, ValueError):

@@ -25,6 +25,7 @@ from wipestation import __version__
 if TYPE_CHECKING:  # imported where a record is built: the renderer's process only reads them
     from wipestation.discovery.host import HostIdentity
     from wipestation.model import Drive, JobResult, StepRecord, VerifyResult
+    from wipestation.timesync import ClockOutcome
     from wipestation.tools.smartctl import SmartSummary
 
 SCHEMA_ID = "wipestation.report/1"
@@ -252,6 +253,13 @@ def boot_json() -> dict[str, Any]:
     from wipestation import secureboot
 
     return secureboot.this_boot().to_json()
+
+
+def stamp_clock(record: Record, clock: ClockOutcome) -> None:
+    """Where the record's times come from (``timesync.py``): its ``clock`` block, and the
+    station's ``time_source`` line the certificate prints."""
+    record["clock"] = clock.to_json()
+    record["station"]["time_source"] = clock.describe()
 
 
 def canonical_bytes(record: Record) -> bytes:

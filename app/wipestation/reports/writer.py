@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wipestation import paths
+from wipestation import paths, timesync
 from wipestation.config import StationConfig
 from wipestation.discovery.host import HostIdentity, this_host
 from wipestation.discovery.identity import safe_filename
@@ -31,7 +31,14 @@ from wipestation.model import JobResult
 from wipestation.reports.atomic import mkdirs_durable, syncfs, write_atomic
 from wipestation.reports.printer import LabelPrinter
 from wipestation.reports.readrecord import parse_object
-from wipestation.reports.record import SCHEMA_ID, Record, StationInfo, build_record, serialize
+from wipestation.reports.record import (
+    SCHEMA_ID,
+    Record,
+    StationInfo,
+    build_record,
+    serialize,
+    stamp_clock,
+)
 from wipestation.reports.render_worker import RenderError, RenderPool, adopt, workers_for
 from wipestation.reports.spool import Spool
 from wipestation.reports.target import (
@@ -187,6 +194,9 @@ class ReportWriter:
         self._papers_dir: Path | None = None  # lot records written to RAM (no report target)
         #: Where each delivered record's bytes also go (reports/uploader.py), or None.
         self.store = store
+        #: The boot's clock (timesync.py), awaited (bounded) before a record is built: the
+        #: record's times are evidence. Tests pass their own.
+        self.clock: Callable[[], timesync.ClockOutcome] = timesync.BOOT.outcome
 
     @property
     def store(self) -> RecordSink | None:
@@ -236,8 +246,10 @@ class ReportWriter:
         """Record one finished job; the paths written now (empty while the record waits)."""
         identity = result.drive.identity
         tag = asset_tag or self.asset_tags.get(identity, "")
+        clock = self.clock()  # before the record takes its times
         record = build_record(result, self.station, asset_tag=tag, host=self.host)
         record["notes"] = [*record["notes"], *self.drive_notes.get(identity, ())]
+        stamp_clock(record, clock)
         return self.submit(record)
 
     def submit(self, record: Record) -> list[Path]:
