@@ -20,7 +20,7 @@ from wipestation.custody.desk import LotDesk
 from wipestation.discovery.inventory import Inventory
 from wipestation.reports.store_client import StoreClient
 from wipestation.reports.uploader import StoreStatus, Uploader
-from wipestation.reports.writer import ReportWriter
+from wipestation.reports.writer import REOFFER_BUDGET, ReportWriter
 from wipestation.tui.reporting import report_status_of
 
 from tests.engine.conftest import planned_engine
@@ -36,10 +36,11 @@ class Station:
     cfg: StationConfig
     tmp: Path
 
-    def start(self) -> ReportWriter:
+    def start(self, budget: int = REOFFER_BUDGET) -> ReportWriter:
         """A fresh start of the station's writer: its store attached as at boot."""
         writer = ReportWriter.from_config(self.cfg, spool_dir=self.tmp / "spool")
         writer.key_home = self.tmp / "keys"  # the host's /var/lib is no test's to write
+        writer.reoffer_budget = budget
         attach_store(writer, self.cfg)
         assert isinstance(writer.store, Uploader)
         return writer
@@ -102,9 +103,13 @@ def status_of(writer: ReportWriter) -> StoreStatus:
     return status
 
 
+@pytest.mark.parametrize("budget", [REOFFER_BUDGET, 1], ids=["one-batch", "paper-by-paper"])
 def test_records_left_by_a_stopped_station_are_delivered_once_at_its_next_start(
-    seaweed: Seaweed, station: Station, make_loop
+    seaweed: Seaweed, station: Station, make_loop, budget: int
 ) -> None:
+    """With a budget of one byte the stick is offered one paper at a time, each once the store
+    took the one before (a stick bigger than RAM could hold at once): the same result."""
+    first_batch = PAPERS if budget == REOFFER_BUDGET else 1
     bucket = seaweed.client(station.cfg.store.split("/")[2])
     seaweed.stop()  # the store is down for the first run and the start of the second
     try:
@@ -117,19 +122,22 @@ def test_records_left_by_a_stopped_station_are_delivered_once_at_its_next_start(
             first.close()  # the station stops (power cut, reboot): nothing acknowledged
         stick = Path(station.cfg.report_dir)
         assert len(stick_papers(stick)) == OBJECTS
-        second = station.start()
+        second = station.start(budget)
         try:
             waiting = wait_for_status(
                 second.store,  # type: ignore[arg-type]
-                lambda s: s.found == PAPERS and bool(s.reason),
+                lambda s: s.found == first_batch and bool(s.reason),
             )
             assert waiting.message == (
-                f"{PAPERS} records not yet in the store: store unreachable "
-                f"({PAPERS} found on the stick at start)"
+                f"{first_batch} records not yet in the store: store unreachable "
+                f"({first_batch} found on the stick at start)"
             )
             assert report_status_of(second, station.cfg).store == waiting.message  # the screen
             seaweed.start()
-            done = wait_for_status(second.store, lambda s: s.ok)  # type: ignore[arg-type]
+            done = wait_for_status(
+                second.store,  # type: ignore[arg-type]
+                lambda s: s.ok and s.found == PAPERS,
+            )
         finally:
             second.close()
     finally:

@@ -84,6 +84,29 @@ def sound(data: bytes) -> bool:
     return verify_bytes(data).ok
 
 
+class Backlog:
+    """A report target's papers still to offer, taken in batches of a byte budget: every
+    offered body waits in RAM until the store takes it, and a stick of 10,000 records holds
+    ~700 MiB of them."""
+
+    def __init__(self, root: Path) -> None:
+        self.files = [p.relative_to(root) for p in json_files(root)]
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def take(self, root: Path, budget: int) -> list[Paper]:
+        """The next papers under ``root``, at least one file's and about ``budget`` bytes."""
+        out: list[Paper] = []
+        size = 0
+        while self.files and (size < budget or not out):
+            paper = paper_at(root / self.files.pop(0))
+            if paper is not None:
+                out.append(paper)
+                size += len(paper.json_bytes) + len(paper.pdf_bytes or b"")
+        return out
+
+
 def papers(root: Path) -> Iterator[Paper]:
     """Every signed paper under ``root`` (a report target's root, or the RAM papers)."""
     for path in json_files(root):

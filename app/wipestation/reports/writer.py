@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # signing loads OpenSSL's bindings: imported with the first r
     from wipestation.discovery.monitor import DriveEvent, DriveWatcher
     from wipestation.reports.keystore import KeyHome, StationKey
     from wipestation.reports.sign import StationSigner
+    from wipestation.reports.store_offer import Backlog
     from wipestation.reports.uploader import RecordSink, StoreStatus
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,11 @@ REPORTS_DIR = "reports"
 AWAIT_DELIVERY_S = 120.0
 #: How long ``close`` lets a reachable store take the last records before stopping the uploader.
 STORE_CLOSE_WAIT_S = 30.0
+#: Bytes of the report target's papers queued for the store at once at a start (the queue is
+#: RAM); the next batch follows when the store has taken these (``reports/store_offer.py``).
+REOFFER_BUDGET = 64 * 2**20
+#: How often the re-offer looks whether the store took a batch (it waits on the uploader).
+REOFFER_POLL_S = 30.0
 
 
 def render_certificate(record: Record, paper: str) -> bytes:
@@ -190,6 +196,9 @@ class ReportWriter:
         self._target_detail = target.description if target else "no report target configured"
         self._last_error = ""
         self._reoffer_due = False
+        self._backlog: Backlog | None = None  # the target's papers not offered again yet
+        self.reoffer_budget = REOFFER_BUDGET
+        self._closed = False
         self._identity_offered = ""  # the fingerprint whose identity file the store has queued
         self._papers_dir: Path | None = None  # lot records written to RAM (no report target)
         #: Where each delivered record's bytes also go (reports/uploader.py), or None.
@@ -487,13 +496,22 @@ class ReportWriter:
             log.info("identity file not offered to the store yet: %s", e)
 
     def _reoffer(self, root: Path) -> None:
-        """Once per store: every signed paper on the target offered again (a restart);
+        """Once per store: every signed paper on the target offered again (a restart), in
+        batches of ``reoffer_budget`` bytes, each once the store took the one before;
         conditional creates make those already in the store count as delivered."""
+        from wipestation.reports.store_offer import Backlog
+
         if self.store is None or not self._reoffer_due:
             return
-        self._reoffer_due = False
-        found = self._offer_papers(root)
-        log.info("store: %d signed papers on %s offered again", found, self._target_detail)
+        if self._backlog is None:
+            self._backlog = Backlog(root)
+        elif self.store.status().pending:
+            return  # the batch before is not in the store yet
+        batch = self._backlog.take(root, self.reoffer_budget)
+        found = sum(self._offer(p.record, p.json_bytes, p.pdf_bytes, True) for p in batch)
+        self._reoffer_due = bool(len(self._backlog))
+        rest = f", {len(self._backlog)} files to follow" if self._reoffer_due else ""
+        log.info("store: %d signed papers on %s offered again%s", found, root, rest)
 
     def _offer_papers(self, root: Path) -> int:
         from wipestation.reports.store_offer import papers
@@ -512,6 +530,13 @@ class ReportWriter:
         spool = self.spool.directory
         if spool is not None and (spool / "papers").is_dir():
             self._offer_papers(spool / "papers")
+        self._open_target()
+        while self._backlog is not None and self._reoffer_due and not self._closed:
+            if self.store.wait_idle(REOFFER_POLL_S):  # the batch before is in the store
+                self._open_target()
+
+    def _open_target(self) -> None:
+        """Deliver what waits, else just open the target (either offers a batch again)."""
         if len(self.spool):
             self.flush()
         else:
@@ -640,6 +665,7 @@ class ReportWriter:
         return self.printer.wait_idle(timeout) if self.printer else True
 
     def close(self) -> None:
+        self._closed = True
         self.wait_idle(30)
         self._close_store()
         if len(self.spool):
