@@ -23,6 +23,9 @@ from wipestation.reports.printer import PrinterSpec
 
 PAPER_SIZES = ("A4", "Letter")
 UI_MODES = ("tui", "headless")
+#: ``station``: a wipe station, drives brought to it; ``computer``: the stick booted on the asset
+#: itself, its internal drives selected and one computer certificate (computermode.py).
+STATION_MODES = ("station", "computer")
 _TRUE = {"1", "yes", "true", "on", "y"}
 _FALSE = {"0", "no", "false", "off", "n", ""}
 CMDLINE = "kernel command line"
@@ -91,6 +94,9 @@ class StationConfig:
     ntp: tuple[str, ...] = ()
     """NTP servers (``host[:port]``) that set the station's clock at boot, asked before the DHCP
     lease's (``wipestation.ntp=a,b`` on the kernel command line)."""
+    mode: str = "station"
+    """``station`` (drives brought to the station) or ``computer`` (booted on the asset: its
+    internal drives are selected, external ones never by default; ``wipestation.mode=``)."""
     errors: tuple[str, ...] = ()
     """Problems found while reading the configuration, for the operator."""
 
@@ -133,6 +139,8 @@ def _parse_field(name: str, value: object, known_method: Callable[[str], bool]) 
         if s not in VERIFY_MODES:
             raise ValueError(f"must be one of {', '.join(VERIFY_MODES)}")
         return verify_mode(s)
+    if name == "mode" and s not in STATION_MODES:
+        raise ValueError(f"must be one of {', '.join(STATION_MODES)}")
     if name == "ui" and s not in UI_MODES:
         raise ValueError(f"must be one of {', '.join(UI_MODES)}")
     if name == "console" and not re.fullmatch(r"tty[A-Za-z]*\d+", s):

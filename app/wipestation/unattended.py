@@ -1,7 +1,8 @@
 """Unattended mode, once: the controller both the station screen and the headless conveyor use.
 
 Enabled only by explicit station configuration (``wipestation.auto=1``). It starts every
-wipeable drive it is offered once per session (never a RAID logical volume or a BMC's virtual
+wipeable drive it is offered once per session (in computer mode only this computer's internal
+drives: computermode.py) (never a RAID logical volume or a BMC's virtual
 media: discovery/controllers.py) — an interrupted wipe in the journal resumes with
 its own method, anything else gets the configured one — says why it skips a drive, and decides
 when the station may power off: every started job ended, no drive on its way to a job, udev done
@@ -14,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from wipestation import computermode
 from wipestation.discovery.controllers import not_a_drive
 from wipestation.discovery.identity import console_word
 from wipestation.discovery.monitor import DriveEvent
@@ -44,6 +46,11 @@ class Autopilot:
         """Start a job for ``drive`` unless it is protected or was already handled."""
         if not drive.wipeable or not_a_drive(drive):
             self.say(f"SKIP {console_word(drive.identity)} {drive.path} {skip_reason(drive)}")
+            return None
+        if computermode.on(self.services.config) and not computermode.takes(drive):
+            self.say(
+                f"SKIP {console_word(drive.identity)} {drive.path} {computermode.left_out(drive)}"
+            )
             return None
         with self._lock:
             if drive.identity in self._seen:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from wipestation import computermode
 from wipestation.discovery.controllers import not_a_drive
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobState, Progress, VerifyMode
@@ -108,7 +109,7 @@ class Station:
         if old is not None and old.drive.identity == drive.identity and old.present:
             self.change_drive(drive)  # a repeated event for the same drive keeps its job
             return old
-        row = Row(drive)
+        row = Row(drive, selected=self.preselect(drive))
         self.rows[drive.name] = row
         self.rows = dict(sorted(self.rows.items(), key=lambda kv: natural_key(kv[0])))
         self.version += 1
@@ -119,9 +120,17 @@ class Station:
         if row is None:
             self.add_drive(drive)
             return
+        newly_taken = not computermode.takes(row.drive) and self.preselect(drive)
         row.drive = drive
         if not drive.wipeable:
             row.selected = False
+        elif newly_taken and not row.job_id:  # e.g. udev finished identifying it
+            row.selected = True
+
+    def preselect(self, drive: Drive) -> bool:
+        """Computer mode selects this computer's internal drives as they appear, never an
+        external or an unplaced one (computermode.py); a station selects nothing by itself."""
+        return computermode.on(self.services.config) and computermode.takes(drive)
 
     def remove_drive(self, name: str) -> bool:
         """Idle rows disappear; a row with a job stays so the operator sees how it ended."""

@@ -17,6 +17,7 @@ from textual.events import Key, Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from wipestation import computermode
 from wipestation.custody.desk import Custody, drive_states, lot_line
 from wipestation.discovery.controllers import hidden_disks, not_a_drive, raid_member_notice
 from wipestation.model import Attachment, Drive
@@ -65,6 +66,14 @@ def custody_hint(c: Custody | None) -> str:
 def attached_tag(d: Drive) -> str:
     """'  [internal]' / '  [external]'; nothing where discovery could not tell."""
     return "" if d.attachment == Attachment.UNKNOWN else f"  [{d.attachment}]"
+
+
+def computer_banner(computer: str) -> str:
+    """Computer mode's identity line: which computer, and that only its own drives are taken."""
+    return (
+        f"COMPUTER: {computer or 'unknown computer'}: internal drives selected, "
+        "external disks never by default"
+    )
 
 
 def hint_for(row: Row | None, method: str, looking: bool = False) -> str:
@@ -140,11 +149,15 @@ class DrivesScreen(Screen[None]):
     def _banner(self) -> Text:
         config = self.view.config
         t = Text()
+        computer = computermode.on(config)
         if config.unattended:
-            t.append(
-                f" UNATTENDED: every drive plugged in is wiped with {config.method} ",
-                style="bold white on red",
+            which = (
+                "this computer's internal drives are" if computer else "every drive plugged in is"
             )
+            t.append(f" UNATTENDED: {which} wiped with {config.method} ", style="bold white on red")
+        if computer:  # the asset itself: which computer, and what is selected
+            t.append("\n" if t.plain else "")
+            t.append(f" {computer_banner(self.view.report_status().computer)} ", style="bold cyan")
         if self.view.key_notice:  # every record of this boot needs a decision at the office
             t.append("\n" if t.plain else "")
             t.append(f" {self.view.key_notice} ", style="bold black on yellow")
