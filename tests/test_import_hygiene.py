@@ -93,6 +93,8 @@ LATE = (
     "wipestation.custody.lot",
     "wipestation.custody.lot_record",
     "wipestation.custody.lot_pdf",
+    # the computer certificate's page: drawn when a computer's drives have all ended
+    "wipestation.custody.computer_pdf",
     "wipestation.cli.lot_cmd",
 )
 

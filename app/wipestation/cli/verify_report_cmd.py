@@ -91,6 +91,10 @@ def describe(record: Record) -> str:
         return f"{serial} {record['result']['status']}{seq}"
     if schema == "wipestation.identity/1":
         return f"identity of station {record.get('station', {}).get('id', '?')}"
+    if schema == "wipestation.computer/1":  # custody/computer_record.py
+        serial = (record.get("host") or {}).get("serial") or "unknown"
+        n = len(record["drives"])
+        return f"computer S/N {serial} {record['status']} ({n} internal drives)"
     return str(schema or "record")[:60]
 
 
