@@ -17,7 +17,7 @@ from typing import Any
 
 EFI_DIR = Path("/sys/firmware/efi")
 #: The EFI global variable GUID (EFI_GLOBAL_VARIABLE), under which SecureBoot is defined.
-VARIABLE = "SecureBoot-8be4df61-93ca-11d2-aa0d-e98c1d2b0e8c"
+VARIABLE = "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 
 @dataclass(frozen=True)
