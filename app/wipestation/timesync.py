@@ -217,6 +217,12 @@ class BootClock:
         finally:
             self._done.set()
 
+    def settled(self) -> ClockOutcome | None:
+        """The outcome without waiting: None while the clock is being set (status.json)."""
+        if self._started and not self._done.is_set():
+            return None
+        return self.outcome(timeout=0)
+
     def outcome(self, timeout: float = RECORD_WAIT_S) -> ClockOutcome:
         """The boot's outcome, waiting up to ``timeout`` while it is being settled; in a
         process that never started it, what the station's wrote, else ``SYSTEM``."""

@@ -88,6 +88,7 @@ def test_the_status_of_a_known_set_of_snapshots() -> None:
         "addresses": [{"interface": "eth0", "address": "10.0.2.15"}],
         "boot_time": "2026-12-06T08:00:00+00:00",
         "computer": None,  # HOST read no SMBIOS (tests/reports/test_host_record.py has one)
+        "clock": None,  # HOST's clock being set (tests/timesync/test_status_clock.py has one)
         "software_version": "0.1.0",
         "lot": "LOT-7",
         "operator": "Ana",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from wipestation import timesync
 from wipestation.discovery.host import HostIdentity, this_host
 from wipestation.discovery.identity import safe_filename
 from wipestation.model import Drive, JobResult, JobState, Progress
@@ -48,6 +49,7 @@ class HostFacts:
     addresses: tuple[Address, ...] = ()
     boot_time: str = ""  # RFC 3339 UTC; "" when /proc/stat cannot be read
     computer: HostIdentity | None = None  # SMBIOS (discovery/host.py); None: not read
+    clock: timesync.ClockOutcome | None = None  # where its time comes from; None: being set
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class StationStatus:
             "addresses": [vars(a) for a in self.host.addresses],
             "boot_time": self.host.boot_time,
             "computer": self.host.computer.to_json() if self.host.computer else None,
+            "clock": self.host.clock.to_json() if self.host.clock else None,
             "software_version": s.software_version,
             "lot": s.lot_id,
             "operator": s.operator,
@@ -213,7 +216,7 @@ def addresses() -> tuple[Address, ...]:
 
 
 def host_facts() -> HostFacts:
-    return HostFacts(addresses(), boot_time(), this_host())
+    return HostFacts(addresses(), boot_time(), this_host(), timesync.BOOT.settled())
 
 
 @dataclass(frozen=True)
