@@ -70,7 +70,9 @@ echo PROBE-END
 READY = r"WIPESTATION READY \S+ station=\S+ tty=ttyS0 uptime=([\d.]+)s"
 
 
-MODES = ("stick-seabios", "stick-ovmf", "kernel")
+#: stick-ovmf-secboot: the stick under Secure Boot (Debian's OVMF with Microsoft's keys, SMM):
+#: shim, signed GRUB and signed kernel (issue 21).
+MODES = ("stick-seabios", "stick-ovmf", "kernel", "stick-ovmf-secboot")
 
 
 def probe_files(rows: int) -> dict[str, str | bytes]:

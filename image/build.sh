@@ -2,6 +2,7 @@
 # Build the Wipestation boot payload. Usage: image/build.sh [BUILD_DIR]
 #   BUILD_DIR/vmlinuz, BUILD_DIR/wipestation.initrd  (-kernel/-initrd and PXE boots)
 #   BUILD_DIR/wipestation.img                        (hybrid BIOS/UEFI USB disk image)
+#   BUILD_DIR/signed-efi/<hash>/                     (Debian's signed shim + GRUB, unpacked)
 # The initrd is the concatenation of the layers; only changed layers are rebuilt:
 #   app    app/wipestation + image/rootfs-overlay, rebuilt in seconds
 #   config optional: WIPESTATION_CONFIG=file.toml bakes /etc/wipestation/wipestation.toml
@@ -109,11 +110,20 @@ done >"$build/wipestation.initrd.new"
 install_if_changed "$build/wipestation.initrd.new" "$build/wipestation.initrd"
 printf '%s\n' "${layers[@]}" >"$build/wipestation.initrd.layers"
 
+# --- Debian's signed UEFI chain for Secure Boot (shim -> GRUB), the versions the lock pins ---
+efi_hash=$(sha256sum "$here/usb/signed-efi.lock" | cut -c1-16)
+efi=$build/signed-efi/$efi_hash
+if [ ! -f "$efi/.done" ]; then
+	log "fetching the signed UEFI boot chain"
+	"$here/usb/fetch-signed-efi.sh" "$here/usb/signed-efi.lock" "$efi"
+fi
+find "$build/signed-efi" -mindepth 1 -maxdepth 1 -type d ! -name "$efi_hash" -exec rm -rf {} +
+
 # --- USB image, only when its inputs changed ---
 img=$build/wipestation.img
 if [ ! -f "$img" ] || [ "$build/wipestation.initrd" -nt "$img" ] || [ "$build/vmlinuz" -nt "$img" ] ||
-	[ -n "$(find "$here/usb" -newer "$img" -print -quit)" ]; then
-	"$here/usb/mkusb.sh" "$build/vmlinuz" "$build/wipestation.initrd" "$img" "${FREE_MIB:-256}"
+	[ "$efi/.done" -nt "$img" ] || [ -n "$(find "$here/usb" -newer "$img" -print -quit)" ]; then
+	"$here/usb/mkusb.sh" "$build/vmlinuz" "$build/wipestation.initrd" "$img" "${FREE_MIB:-256}" "$efi"
 	log "USB image written"
 fi
 

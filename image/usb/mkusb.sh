@@ -1,12 +1,17 @@
 #!/bin/bash
 # shellcheck disable=SC2016  # $1 (mmdebstrap hooks), ${...} (dpkg-query) and GRUB variables expand later
 # Hybrid BIOS/UEFI USB disk image, without loop devices or mounts.
-# Usage: mkusb.sh VMLINUZ INITRD OUT.img [FREE_MIB]
+# Usage: mkusb.sh VMLINUZ INITRD OUT.img FREE_MIB SIGNED_EFI_DIR
 # Layout: MBR (GRUB boot.img code, 440 bytes) | GRUB core.img from LBA 1 | one FAT32 partition
 # (type 0x0c, label WIPESTATION) at 1 MiB holding EFI/BOOT/BOOTX64.EFI, boot/grub/grub.cfg,
 # boot/vmlinuz, boot/initrd.img, wipestation.toml and reports/, with FREE_MIB MiB free.
+# UEFI (Secure Boot on or off): EFI/BOOT/BOOTX64.EFI is Debian's shim (signed by Microsoft's
+# UEFI CA), which loads EFI/BOOT/grubx64.efi, Debian's signed GRUB (SIGNED_EFI_DIR, from
+# fetch-signed-efi.sh); that GRUB reads /EFI/debian/grub.cfg on its own partition (its built-in
+# prefix), which leads to the one boot/grub/grub.cfg. GRUB has shim check the kernel (signed by
+# Debian); the initrd is not checked. BIOS: this script's own GRUB core.img.
 set -euo pipefail
-kernel=$1 initrd=$2 out=$3 free_mib=${4:-256}
+kernel=$1 initrd=$2 out=$3 free_mib=${4:-256} efi=${5:?SIGNED_EFI_DIR (fetch-signed-efi.sh) missing}
 here=$(cd "$(dirname "$0")" && pwd)
 label=WIPESTATION
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
@@ -18,7 +23,7 @@ sig=${DISK_ID:-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')}
 volid=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 fs_uuid=$(echo "${volid:0:4}-${volid:4:4}" | tr a-f A-F)
 
-# GRUB: every module built in, so the stick needs no /boot/grub/<platform>/ directory.
+# BIOS GRUB: every module built in, so the stick needs no /boot/grub/<platform>/ directory.
 mods="biosdisk part_msdos fat normal linux configfile search search_fs_uuid search_label echo
 	test serial terminal sleep halt reboot ls cat keystatus"
 # GRUB script has no ||: the label search is the fallback, the FAT serial search wins if found.
@@ -29,18 +34,18 @@ printf '%s\n' 'serial --unit=0 --speed=115200' 'terminal_input console serial' \
 	'configfile $prefix/grub.cfg' >"$tmp/early.cfg"
 # shellcheck disable=SC2086
 grub-mkimage -O i386-pc -c "$tmp/early.cfg" -p /boot/grub -o "$tmp/core.img" $mods
-# shellcheck disable=SC2086
-grub-mkimage -O x86_64-efi -c "$tmp/early.cfg" -p /boot/grub -o "$tmp/BOOTX64.EFI" \
-	${mods/biosdisk/} efi_gop efi_uga
 [ "$(stat -c %s "$tmp/core.img")" -lt $((2047 * 512)) ] || { echo "core.img too big" >&2; exit 1; }
 sed "s/@PARTUUID@/$sig-01/g" "$here/grub.cfg" >"$tmp/grub.cfg"
 
 # FAT32 partition: payload + FREE_MIB + slack for FAT tables.
-payload=$(du -cm --apparent-size "$kernel" "$initrd" "$tmp/BOOTX64.EFI" | tail -1 | cut -f1)
+payload=$(du -cm --apparent-size "$kernel" "$initrd" "$efi"/{shim,grub}x64.efi | tail -1 | cut -f1)
 fat_mib=$((payload + free_mib + 16))
 mkfs.vfat -F 32 -n "$label" -i "$volid" -C "$tmp/fat.img" $((fat_mib * 1024)) >/dev/null
-mmd -i "$tmp/fat.img" ::/EFI ::/EFI/BOOT ::/boot ::/boot/grub ::/reports
-mcopy -i "$tmp/fat.img" "$tmp/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+mmd -i "$tmp/fat.img" ::/EFI ::/EFI/BOOT ::/EFI/debian ::/boot ::/boot/grub ::/reports
+mcopy -i "$tmp/fat.img" "$efi/shimx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i "$tmp/fat.img" "$efi/grubx64.efi" ::/EFI/BOOT/grubx64.efi
+# The signed GRUB's built-in config sources $prefix/grub.cfg, $prefix = /EFI/debian here.
+mcopy -i "$tmp/fat.img" "$tmp/early.cfg" ::/EFI/debian/grub.cfg
 mcopy -i "$tmp/fat.img" "$tmp/grub.cfg" ::/boot/grub/grub.cfg
 mcopy -i "$tmp/fat.img" "$kernel" ::/boot/vmlinuz
 mcopy -i "$tmp/fat.img" "$initrd" ::/boot/initrd.img

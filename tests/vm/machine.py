@@ -49,6 +49,15 @@ from tests.vm.rack import (
 
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+#: UEFI firmware by Boot.firmware name: its code (read-only) and the variable store each machine
+#: gets a copy of. "ovmf-secboot": Secure Boot enforced, Microsoft's keys enrolled (issue 21).
+UEFI = {
+    "ovmf": (OVMF_CODE, OVMF_VARS),
+    "ovmf-secboot": (
+        Path("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"),
+        Path("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"),
+    ),
+}
 DEFAULT_APPEND = "console=ttyS0,115200 libata.allow_tpm=1 quiet loglevel=3 panic=-1"
 T = TypeVar("T")
 
@@ -91,8 +100,9 @@ class Image:
 class Boot:
     """How the guest boots: ``kernel`` (-kernel/-initrd/-append) or ``usb`` (the stick image).
 
-    ``firmware`` is ``seabios`` or ``ovmf``. A ``usb`` boot attaches a private sparse copy of the
-    image, so the guest may write reports to it and the build output stays untouched.
+    ``firmware`` is ``seabios``, ``ovmf`` or ``ovmf-secboot`` (Secure Boot enforced). A ``usb``
+    boot attaches a private sparse copy of the image, so the guest may write reports to it and
+    the build output stays untouched.
     """
 
     image: Image
@@ -228,7 +238,9 @@ class Machine:
     def command(self) -> list[str]:
         """The QEMU command line (the rack must have been prepared)."""
         d = self.dir
-        machine = "q35"
+        # Secure Boot firmware keeps its variables writable from SMM only (else the OS could
+        # change the keys): SMM on, and the flash "secure".
+        machine = "q35,smm=on" if self.boot.firmware == "ovmf-secboot" else "q35"
         args = [
             "qemu-system-x86_64",
             "-machine",
@@ -253,11 +265,14 @@ class Machine:
             "-serial",
             f"file:{d / 'probe.log'}",
         ]
-        if self.boot.firmware == "ovmf":
-            shutil.copyfile(OVMF_VARS, d / "OVMF_VARS.fd")
+        if self.boot.firmware == "ovmf-secboot":
+            args += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+        if self.boot.firmware in UEFI:
+            code, variables = UEFI[self.boot.firmware]
+            shutil.copyfile(variables, d / "OVMF_VARS.fd")
             args += [
                 "-drive",
-                f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+                f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
                 "-drive",
                 f"if=pflash,format=raw,unit=1,file={d / 'OVMF_VARS.fd'}",
             ]

@@ -67,8 +67,13 @@ def test_usb_image_layout(image: Image) -> None:
     info = mtools("minfo", "-i", fat, "::")
     assert 'disk label="WIPESTATION"' in info
     listing = mtools("mdir", "-/", "-b", "-i", fat, "::")
-    for name in ("EFI/BOOT/BOOTX64.EFI", "boot/grub/grub.cfg", "boot/vmlinuz", "boot/initrd.img"):
+    for name in ("EFI/BOOT/BOOTX64.EFI", "EFI/BOOT/grubx64.efi", "EFI/debian/grub.cfg",
+                 "boot/grub/grub.cfg", "boot/vmlinuz", "boot/initrd.img"):  # fmt: skip
         assert f"::/{name}" in listing, listing
+    # The signed GRUB reads /EFI/debian/grub.cfg (its built-in prefix): one step to the one menu.
+    chain = mtools("mtype", "-i", fat, "::/EFI/debian/grub.cfg")
+    assert "set prefix=($root)/boot/grub" in chain
+    assert "configfile $prefix/grub.cfg" in chain
     grub = mtools("mtype", "-i", fat, "::/boot/grub/grub.cfg")
     assert f"wipestation.boot=PARTUUID={image.partuuid}" in grub
     free_line = next(ln for ln in mtools("mdir", "-i", fat, "::").splitlines() if "free" in ln)
@@ -91,7 +96,6 @@ def test_stick_boots_without_a_menu_wait(image: Image, tmp_path: Path) -> None:
     assert "set timeout_style=hidden" in lines, grub
     assert "set timeout=0" in lines, grub
     assert not any(ln.startswith("set timeout=") and ln[12:] not in ("0", "-1") for ln in lines)
-    # BOOTX64.EFI carries its modules uncompressed (core.img's are LZMA-packed); both images
-    # are made from the same module list in mkusb.sh.
-    mtools("mcopy", "-i", fat, "::/EFI/BOOT/BOOTX64.EFI", str(tmp_path / "grub.efi"))
+    # UEFI: Debian's signed GRUB (issue 21) has keystatus built in, uncompressed.
+    mtools("mcopy", "-i", fat, "::/EFI/BOOT/grubx64.efi", str(tmp_path / "grub.efi"))
     assert b"keystatus" in (tmp_path / "grub.efi").read_bytes()
