@@ -38,6 +38,17 @@ def left_out(drive: Drive) -> str:
     return "" if takes(drive) else "not wipeable"
 
 
-def internal(drives: Iterable[Drive]) -> list[Drive]:
-    """The drives the computer certificate covers, in the order given."""
-    return [d for d in drives if takes(d)]
+def certified(drives: Iterable[Drive]) -> list[Drive]:
+    """The drives the computer certificate covers: every internal drive, once (by identity),
+    a protected one too — its certificate then says NOT WIPED rather than leaving it out."""
+    out: dict[str, Drive] = {}
+    for d in drives:
+        if d.attachment == Attachment.INTERNAL and not not_a_drive(d):
+            out.setdefault(d.identity, d)
+    return list(out.values())
+
+
+def powers_off(config: StationConfig) -> bool:
+    """Unattended, the station powers off when done: with ``poweroff``, and always in computer
+    mode (the computer is finished once its certificate is on the stick)."""
+    return config.unattended and (config.poweroff or on(config))

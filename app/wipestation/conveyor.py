@@ -13,6 +13,12 @@ the lot desk the screen uses (``custody/desk.py``; no scans here, so asset tags 
 start it reads the lot's records that earlier boots left on the report target (``PRIOR`` line,
 ``custody/resume.py``), and before it powers off it closes the lot (``custody/close.py``) with
 one ``LOT`` line (``LotClosed.line``), or ``LOT <id> NOT-WRITTEN <reason>``.
+
+In computer mode (``wipestation.mode=computer``) it wipes only this computer's internal drives
+(``computermode.py``), says ``POWER`` at start when the laptop runs on a low battery, and once
+every record is saved writes the computer certificate (``COMPUTER <serial> COMPLETE|INCOMPLETE
+...``, ``custody/computer_close.py``); it powers off only once that is written, waiting for a
+report stick as long as it takes (``COMPUTER NOT-WRITTEN <reason>`` says why).
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from wipestation import computermode, power
 from wipestation.custody.close import close_lot, identity_of, token
+from wipestation.custody.computer_close import certify
 from wipestation.custody.desk import LotDesk, open_desk
 from wipestation.custody.resume import prior_from
 from wipestation.discovery import controllers
@@ -188,6 +196,8 @@ def run_headless(
         services.watcher.subscribe(conv.on_drive_event)
     conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
     say_key(conv)
+    if computermode.on(cfg):
+        say_power(conv)
     lot = conv.lot = open_lot(conv)
     for drive in services.inventory.drives():
         conv.offer(drive)
@@ -195,13 +205,15 @@ def run_headless(
         conv.wait_idle()
         passed, failed = conv.autopilot.summary()
         say_store(conv)
-        if not cfg.poweroff:
+        if not computermode.powers_off(cfg):
             conv.say(f"IDLE passed={passed} failed={failed}; plug in the next drives")
             _wait_for_work(conv)
             continue
         _wait_for_reports(conv)
         if lot is not None:
             close_lot_line(conv, lot)
+        if computermode.on(cfg):
+            certify_computer(conv)
         delivered = services.reports.status.delivered if services.reports else 0
         conv.say(f"DONE passed={passed} failed={failed} reports={delivered}")
         services.close()
@@ -269,6 +281,36 @@ def close_lot_line(conv: Conveyor, lot: ConveyorLot) -> None:
         conv.say(f"{head} {e}")
         return
     conv.say(closed.line())
+
+
+def say_power(conv: Conveyor) -> None:
+    """Once at start in computer mode: ``POWER <source> ...``, with the warning of a laptop on
+    a low battery (``power.py``) before any overwrite begins."""
+    state = power.read_power()
+    warning = power.low_battery_warning(state)
+    conv.say(f"POWER {state.source} {warning or state.summary()}")
+
+
+def certify_computer(conv: Conveyor, poll_s: float = 2.0) -> None:
+    """The computer certificate over every internal drive, retried until it is written (a
+    report stick plugged in late): the computer is not done before it is on the stick."""
+    services, told = conv.services, ""
+    writer = services.reports
+    if writer is None:
+        conv.say("COMPUTER NOT-WRITTEN no report writer")
+        return
+    seen = [*services.inventory.drives(), *(r.drive for r in conv.autopilot.results())]
+    drives = computermode.certified(seen)
+    while True:
+        try:
+            conv.say(certify(writer, drives, power.read_power().to_json()).line())
+            return
+        except (OSError, WipestationError) as e:
+            if str(e) != told:
+                told = str(e)
+                conv.say(f"COMPUTER NOT-WRITTEN {e}")
+        time.sleep(poll_s)
+        writer.kick()
 
 
 def say_key(conv: Conveyor) -> None:

@@ -52,4 +52,12 @@ def test_only_internal_wipeable_drives_are_the_computers() -> None:
     assert computermode.left_out(usb) == "external (on a USB bridge): not this computer's"
     assert computermode.left_out(loop) == "not known to be inside this computer"
     assert computermode.left_out(stick) == "not wipeable"
-    assert computermode.internal([usb, nvme, loop]) == [nvme]
+    assert computermode.certified([usb, nvme, loop, stick, nvme]) == [nvme, stick]
+
+
+def test_unattended_computer_mode_powers_off_when_done() -> None:
+    base = config.StationConfig(station="x", unattended=True)
+    assert computermode.powers_off(replace(base, mode="computer"))
+    assert not computermode.powers_off(base)
+    assert computermode.powers_off(replace(base, poweroff=True))
+    assert not computermode.powers_off(replace(base, mode="computer", unattended=False))

@@ -20,8 +20,9 @@ from textual import work
 from textual.app import App
 from textual.message_pump import MessagePump
 
-from wipestation import boottimes, paths
+from wipestation import boottimes, computermode, paths, power
 from wipestation.custody.close import close_lot, identity_of
+from wipestation.custody.computer_close import certify
 from wipestation.custody.desk import LotDesk, open_desk
 from wipestation.custody.resume import Prior, describe, prior_from
 from wipestation.discovery.inventory import listing_order
@@ -79,6 +80,7 @@ from wipestation.unattended import Autopilot
 log = logging.getLogger("wipestation.tui")
 TICK_S = 1 / 3  # 3 Hz: smooth enough for people, cheap for 48 rows
 SERIAL_TICK_S = 1.0  # a 115200-baud line carries ~11 KiB/s; 48 moving rows at 3 Hz use half
+CERTIFY_RETRY_S = 2.0  # computer mode: the certificate is tried again until a stick takes it
 POWEROFF_QUIET_S = 3.0  # unattended power-off waits this long with nothing left to do
 
 
@@ -117,6 +119,10 @@ class WipestationApp(App[str | None]):
         self.autopilot = Autopilot(services, self._autopilot_said)
         self._done_since: float | None = None
         self._closing_for_poweroff = False  # the lot is being closed; power-off follows
+        #: computer mode: the certificate's line once written ('' before), and its worker's run
+        self.computer_line = ""
+        self._certifying = False
+        self._certify_told = ""
         self._restart_told = False
         self._view_due = False  # a redraw is queued (refresh_view)
         self._probes_held: list[Drive] | None = []  # None once the first frame is up
@@ -156,6 +162,8 @@ class WipestationApp(App[str | None]):
         self._relay.attach()
         if self.watcher is not None:
             self.watcher.subscribe(self._from_watcher)
+        if computermode.on(self.config):  # a laptop on a low battery: before any overwrite
+            self._warn_power(power.low_battery_warning(power.read_power()))
         if self.config.unattended:
             self._auto_start([r.drive for r in self.station.rows.values()])
         self.request_probe([r.drive for r in self.station.rows.values()])
@@ -489,8 +497,10 @@ class WipestationApp(App[str | None]):
         self.refresh_view()
         if self.stick_arrived is not None and self.stick_arrived():
             self._restart_for_stick()
-        elif self.config.unattended and self.config.poweroff:
+        elif computermode.powers_off(self.config):
             self._power_off_when_done()
+        elif computermode.on(self.config):
+            self._certify_when_done()
 
     def _power_off_when_done(self) -> None:
         """Unattended + poweroff: off once the autopilot says everything ended and every report
@@ -503,7 +513,7 @@ class WipestationApp(App[str | None]):
         self._done_since = self._done_since or now
         if now - self._done_since < POWEROFF_QUIET_S or self._closing_for_poweroff:
             return
-        if self.config.lot:
+        if self.config.lot or computermode.on(self.config):
             self._closing_for_poweroff = True
             self._close_lot_and_power_off()
         else:
@@ -516,11 +526,63 @@ class WipestationApp(App[str | None]):
         try:
             if self.report_writer is None:
                 raise ReportError("no report writer")
-            line = close_lot(self.report_writer, self.lot, identity_of(self.config)).line()
+            if self.config.lot:
+                line = close_lot(self.report_writer, self.lot, identity_of(self.config)).line()
+                log.info("%s", line)
         except (OSError, WipestationError) as e:
-            line = f"LOT {self.config.lot} NOT-WRITTEN {e}"
-        log.info("%s", line)
+            log.info("LOT %s NOT-WRITTEN %s", self.config.lot, e)
+        if computermode.on(self.config):  # off only once the certificate is on the stick
+            while self.is_running and not self._write_certificate():
+                time.sleep(CERTIFY_RETRY_S)
         self.call_from_thread(self.exit, POWEROFF)
+
+    def _warn_power(self, warning: str) -> None:
+        if warning:
+            log.info("POWER %s", warning)
+            self.show_error(warning)
+
+    def _certify_when_done(self) -> None:
+        """Computer mode on an operator's screen: the certificate once every internal drive's
+        job has ended and its record is saved (a failed write is tried again later)."""
+        if self.computer_line or self._certifying or not self._internal_drives_ended():
+            return
+        if not self.autopilot.may_power_off():  # a job still running or a record unsaved
+            return
+        self._certifying = True
+        self._certify_once()
+
+    @work(thread=True, exit_on_error=False, group="computer")
+    def _certify_once(self) -> None:
+        try:
+            self._write_certificate()
+        finally:
+            self._certifying = False
+
+    def _internal_drives_ended(self) -> bool:
+        rows = [r for r in self.station.rows.values() if computermode.takes(r.drive)]
+        return bool(rows) and all(r.job_id and not r.busy for r in rows)
+
+    def _write_certificate(self) -> bool:
+        """The computer certificate over every internal drive; True once it is written."""
+        drives = computermode.certified(
+            [*(r.drive for r in self.station.rows.values()),
+             *(r.drive for r in self.autopilot.results())]
+        )  # fmt: skip
+        try:
+            if self.report_writer is None:
+                raise ReportError("no report writer")
+            done = certify(self.report_writer, drives, power.read_power().to_json())
+        except (OSError, WipestationError) as e:
+            if str(e) != self._certify_told:  # once per reason, not every retry
+                self._certify_told = str(e)
+                log.info("COMPUTER NOT-WRITTEN %s", e)
+                self.call_from_thread(self.show_error, f"Computer certificate not written: {e}")
+            return False
+        log.info("%s", done.line())
+        self.computer_line = done.line()
+        self.call_from_thread(self.show_info, f"Computer certificate {done.status}: "
+                              f"{done.paths[0].name if done.paths else ''}")  # fmt: skip
+        return True
 
     def _restart_for_stick(self) -> None:
         """The boot stick arrived late: restart the station so its settings apply — at once
