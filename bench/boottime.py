@@ -3,7 +3,9 @@
 Boots the built image (``make image``) under QEMU (TCG unless ``ACCEL`` says otherwise) with the
 eight-disk test rack, the station screen on tty1 as a station ships, three ways, interleaved:
 from the USB stick image under SeaBIOS (how a user boots; issue 18's figure) and under OVMF, and
-with ``-kernel``/``-initrd`` (the VM tests' boot). It reads back the
+with ``-kernel``/``-initrd`` (the VM tests' boot), and over the network (``netboot``: the NIC's
+iPXE ROM, ``make netboot``'s files over HTTP on QEMU's user network, tests/vm/test_pxe.py;
+its "firmware" share includes iPXE's download of kernel and initrd). It reads back the
 milestones the station stamps with the kernel's uptime (``wipestation/boottimes.py``), the
 systemd split (``systemd-analyze``) and what each process cost in CPU seconds. Power-on times add
 the firmware's share: wall clock at the ``WIPESTATION READY`` line on ttyS0 minus the uptime that
@@ -15,6 +17,7 @@ be shared).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -22,14 +25,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from netboot import netboot  # noqa: E402
 from tests.vm import cpio  # noqa: E402
 from tests.vm.machine import Boot, Image, Machine  # noqa: E402
 from tests.vm.rack import small_rack  # noqa: E402
+from tests.vm.test_pxe import NetbootMachine, serving, write_tftp  # noqa: E402
 
 WANTS = "/etc/systemd/system/multi-user.target.wants"
 UNIT = """[Unit]
@@ -72,7 +78,9 @@ READY = r"WIPESTATION READY \S+ station=\S+ tty=ttyS0 uptime=([\d.]+)s"
 
 #: stick-ovmf-secboot: the stick under Secure Boot (Debian's OVMF with Microsoft's keys, SMM):
 #: shim, signed GRUB and signed kernel (issue 21).
-MODES = ("stick-seabios", "stick-ovmf", "kernel", "stick-ovmf-secboot")
+MODES = ("stick-seabios", "stick-ovmf", "kernel", "netboot", "stick-ovmf-secboot")
+#: Generous: a shared 2-core machine at load 6 took over 240 s to READY from the stick (TCG).
+BOOT_TIMEOUT = 600
 
 
 def probe_files(rows: int) -> dict[str, str | bytes]:
@@ -102,18 +110,45 @@ def stick_with_probe(image: Image, extra: dict[str, str | bytes], tmp: Path) -> 
     return Image(image.kernel, image.initrd, usb)
 
 
-def boot_once(image: Image, stick: Image, mode: str, run: int) -> dict[str, float]:
+@contextlib.contextmanager
+def netboot_files(image: Image, rows: int, tmp: Path) -> Iterator[Path]:
+    """``make netboot``'s files over HTTP, the initrd led by the probe's cpio (as on the stick),
+    and the TFTP directory whose ``boot.ipxe`` chains them: the TFTP directory."""
+    with serving(tmp / "http") as served:
+        netboot.write(image.kernel.parent, served.root, netboot.Server("10.0.2.2", served.port))
+        initrd = served.root / netboot.INITRD
+        data = cpio.newc(probe_files(rows)) + initrd.read_bytes()
+        initrd.unlink()  # a hard link to the build's own file
+        initrd.write_bytes(data)
+        write_tftp(tmp / "tftp", served)
+        yield tmp / "tftp"
+
+
+def machine_for(image: Image, stick: Image, mode: str, tftp: Path) -> Machine:
     rack = small_rack()
-    rows = len(rack.disks) + (rack.report_stick is not None)  # the stick is listed, protected
-    rows += mode != "kernel"  # and so is the boot stick
+    if mode == "netboot":
+        return NetbootMachine(image, tftp, "boottime", rack)
     if mode == "kernel":
-        boot = Boot.kernel(image, extra_files=probe_files(rows))
+        boot = Boot.kernel(image, extra_files=probe_files(rack_rows(mode)))
     else:
         boot = Boot.usb(stick, firmware=mode.removeprefix("stick-"))
-    with Machine(boot, rack=rack, name="boottime") as m:
-        ready = m.wait_for_console_text(READY, 240)
+    return Machine(boot, rack=rack, name="boottime")
+
+
+def rack_rows(mode: str) -> int:
+    rack = small_rack()
+    rows = len(rack.disks) + (rack.report_stick is not None)  # the stick is listed, protected
+    return rows + mode.startswith("stick")  # and so is the boot stick
+
+
+def boot_once(image: Image, stick: Image, mode: str, run: int, tftp: Path) -> dict[str, float]:
+    rows = rack_rows(mode)
+    with machine_for(image, stick, mode, tftp) as m:
+        ready = m.wait_for_console_text(READY, BOOT_TIMEOUT)
         firmware = m.seconds_since_start() - float(ready[1])
-        out = m.wait_for_console_text(r"(?s)PROBE-BEGIN(.*)PROBE-END", 240, log="probe.log")[1]
+        out = m.wait_for_console_text(
+            r"(?s)PROBE-BEGIN(.*)PROBE-END", BOOT_TIMEOUT, log="probe.log"
+        )[1]
     lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
     split = lines[0]
     marks = [ln.split(" ", 2) for ln in lines[1 : lines.index("CPU")] if ln[0].isdigit()]
@@ -161,13 +196,13 @@ def main() -> int:
     print(f"boot time, eight-disk rack, accel={os.environ.get('ACCEL', 'tcg')}, load {load:.2f}")
     t0 = time.monotonic()
     runs: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
-    with tempfile.TemporaryDirectory(prefix="bench-boot-") as tmp:
-        rack = small_rack()
-        rows = len(rack.disks) + (rack.report_stick is not None)
-        stick = stick_with_probe(image, probe_files(rows + 1), Path(tmp))  # + the boot stick
+    with tempfile.TemporaryDirectory(prefix="bench-boot-") as tmp, contextlib.ExitStack() as stack:
+        stick = stick_with_probe(image, probe_files(rack_rows("stick")), Path(tmp))
+        rows = rack_rows("netboot")
+        tftp = stack.enter_context(netboot_files(image, rows, Path(tmp)))
         for i in range(args.runs):  # interleaved: a busy spell hits every mode alike
             for mode in modes:
-                runs[mode].append(boot_once(image, stick, mode, i + 1))
+                runs[mode].append(boot_once(image, stick, mode, i + 1, tftp))
     for mode, rs in runs.items():
         med = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
         print(
