@@ -31,7 +31,7 @@ import threading
 import time
 import tomllib
 import tty as tty_mod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
@@ -334,10 +334,10 @@ def run(tty: str = "", out: TextIO = sys.stdout, inp: TextIO = sys.stdin) -> int
     waits = spec.named and spec.present() is None or netconfig.NetSource.from_cmdline(text).named
     if waits and "wipestation.ui=headless" not in text:
         threading.Thread(target=warm_screen, name="warm-screen", daemon=True).start()
-    resolvconf.start_following(leases.read)  # a config URL may name its server by host name
+    if on_station():
+        resolvconf.start_following(leases.read)  # a config URL may name its host
     stick, cfg, read = boot_config(spec, cmdline, out)
-    if not tty or tty == cfg.console:  # the controlling terminal: the one that signs records
-        timesync.BOOT.start(cfg.ntp)  # its own thread: nothing but a record waits for NTP
+    start_clock(cfg, tty)
     print(banner(cfg, tty, stick, read_uptime(), spec), file=out, flush=True)
     boottimes.mark("banner")
     with contextlib.suppress(OSError, termios.error, ValueError):
@@ -352,6 +352,22 @@ def run(tty: str = "", out: TextIO = sys.stdout, inp: TextIO = sys.stdin) -> int
         boottimes.startup_done()
         return run_log_view(cfg, out, pending=pending)
     return run_front_end(cfg, out, pending)
+
+
+def on_station(env: Mapping[str, str] = os.environ) -> bool:
+    """Run by the image's station unit (it names the terminal in ``WIPESTATION_TTY``): only
+    there may the station set the clock and write /etc/resolv.conf, never on a host where
+    someone runs ``wipestation station`` by hand (its records then say "system clock")."""
+    return bool(env.get("WIPESTATION_TTY"))
+
+
+def start_clock(cfg: StationConfig, tty: str, env: Mapping[str, str] = os.environ) -> bool:
+    """Set the clock from NTP (timesync.py) in its own thread, from the controlling terminal's
+    station (the one that signs records): nothing but a record waits for it."""
+    if not on_station(env) or (tty and tty != cfg.console):
+        return False
+    timesync.BOOT.start(cfg.ntp)
+    return True
 
 
 def warm_screen() -> None:
