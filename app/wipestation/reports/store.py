@@ -66,6 +66,16 @@ LOT_PART = "lot"
 #: custody sits above reports, and signing is not loaded with the settings).
 LOT_SCHEMA = "wipestation.lot/1"
 IDENTITY_SCHEMA = "wipestation.identity/1"
+#: ``custody.computer_record.COMPUTER_SCHEMA``: one certificate per computer (computer mode).
+COMPUTER_SCHEMA = "wipestation.computer/1"
+
+
+def computer_record_key(
+    location: StoreLocation, lot: str, computer: str, sha256: str, suffix: str
+) -> str:
+    """``PREFIX/records/<lot or no-lot>/computer-<serial or UUID>/<sha256>.json|.pdf``: beside
+    the drive records it links, under the computer's name (``lot reconcile`` skips it by schema)."""
+    return record_key(location, lot, f"computer-{computer or 'unknown'}", sha256, suffix)
 
 
 def lot_record_key(location: StoreLocation, lot: str, sha256: str, suffix: str) -> str:

@@ -19,11 +19,11 @@ from pathlib import Path
 from wipestation.errors import ReportError
 from wipestation.reports.readrecord import parse_object
 from wipestation.reports.record import SCHEMA_ID, Record
-from wipestation.reports.store import IDENTITY_SCHEMA, LOT_SCHEMA
+from wipestation.reports.store import COMPUTER_SCHEMA, IDENTITY_SCHEMA, LOT_SCHEMA
 
 log = logging.getLogger(__name__)
 #: The station's signed papers (``custody.records.DESTROY_SCHEMA``: custody sits above reports).
-OFFERED = (SCHEMA_ID, "wipestation.destroy/1", LOT_SCHEMA, IDENTITY_SCHEMA)
+OFFERED = (SCHEMA_ID, "wipestation.destroy/1", LOT_SCHEMA, IDENTITY_SCHEMA, COMPUTER_SCHEMA)
 #: A record file is well under this (``custody.sources.MAX_RECORD_BYTES``); a bigger file is
 #: not one, and the queue holds every offered body in RAM. A PDF may be larger (CJK fonts).
 MAX_JSON_BYTES = 4 * 1024 * 1024

@@ -24,9 +24,11 @@ from typing import Protocol
 
 from wipestation.reports.record import Record
 from wipestation.reports.store import (
+    COMPUTER_SCHEMA,
     IDENTITY_SCHEMA,
     LOT_SCHEMA,
     StoreSettings,
+    computer_record_key,
     identity_key,
     lot_record_key,
     record_key,
@@ -150,6 +152,11 @@ def _uploads(
     if schema == LOT_SCHEMA:
         lot = str(record["lot_id"] or "")
         keys = {s: lot_record_key(location, lot, sha, s) for s in ("pdf", "json")}
+        doc = keys["json"]
+    elif schema == COMPUTER_SCHEMA:
+        lot, host = str(record["lot_id"] or ""), record["host"] or {}
+        name = str(host.get("serial") or host.get("uuid") or "")
+        keys = {s: computer_record_key(location, lot, name, sha, s) for s in ("pdf", "json")}
         doc = keys["json"]
     else:
         lot = str(record.get("lot_id") or "")  # top level, as custody.records reads it
