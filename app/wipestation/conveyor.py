@@ -194,7 +194,8 @@ def run_headless(
     conv = Conveyor(services, out)
     if services.watcher is not None:
         services.watcher.subscribe(conv.on_drive_event)
-    conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={int(cfg.poweroff)}")
+    off = int(computermode.powers_off(cfg))  # computer mode: off once the certificate is written
+    conv.say(f"CONVEYOR method={cfg.method} verify={cfg.verify} poweroff={off}")
     say_key(conv)
     if computermode.on(cfg):
         say_power(conv)

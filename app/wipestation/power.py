@@ -63,7 +63,7 @@ class PowerState:
         if self.source == "mains":
             pct = self.lowest_pct
             return "mains power" + (f" (battery {pct} %)" if pct is not None else "")
-        return "unknown (no battery or charger reported: a desktop or server)"
+        return "no battery or charger reported (a desktop or server)"
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -74,6 +74,8 @@ def test_unattended_computer_mode_wipes_the_internal_drives_and_certifies(make_l
     assert rc == 0, text
     assert powered == [True]
     assert read(usb) == usb_before  # never touched
+    assert "CONVEYOR method=auto verify=full poweroff=1\n" in text  # computer mode: off when done
+    assert re.search(r"^POWER (mains|battery|unknown) ", text, re.MULTILINE), text
     assert read(nvme) == read(sata) == bytes(4 * MiB)  # auto: nist-clear's verified zeros
     assert re.search(rf"SKIP USB-DISK {usb} external \(test: external\)", text), text
     line = re.search(r"^COMPUTER WS-SN-0042 COMPLETE drives=2 not_passed= record=(\S+)$", text,
