@@ -41,7 +41,9 @@ OPTIONS = (
     "wipestation.console=ttyS0 wipestation.ui=headless wipestation.mode=computer "
     "wipestation.auto=1 wipestation.verify=full"
 )
-COMPUTER = rf"^COMPUTER {SERIAL} (COMPLETE|INCOMPLETE) drives=(\d+) not_passed=(\S*) record=(\S+?)\r?$"
+COMPUTER = (
+    rf"^COMPUTER {SERIAL} (COMPLETE|INCOMPLETE) drives=(\d+) not_passed=(\S*) record=(\S+?)\r?$"
+)
 
 
 class Asset(Machine):
