@@ -93,3 +93,29 @@ def test_status_json_names_the_computer(tmp_path: Path) -> None:
     assert status.to_json()["computer"] == host.to_json()
     unread = build_status(STATION, HostFacts(), [], {}, {}, "running", now)
     assert unread.to_json()["computer"] is None
+
+
+def test_every_record_says_the_power_source_as_it_was_made(tmp_path: Path) -> None:
+    """A laptop's supplies (tests/station/test_power.py's tree): on battery at 22 %, then on its
+    charger; each record says what held when it was made, and the schema takes both."""
+    from tests.station.test_power import laptop
+
+    writer = ReportWriter(tmp_path / "out", station=STATION, pdf_enabled=False)
+    writer.power_supply = laptop(tmp_path / "on-battery", "22", "Discharging", "0")
+    first = json.loads(next(p for p in writer.write(job()) if p.suffix == ".json").read_text())
+    writer.power_supply = laptop(tmp_path / "charging", "23", "Charging", "1")
+    second = json.loads(next(p for p in writer.write(job()) if p.suffix == ".json").read_text())
+    assert validate(first)["power"]["source"] == "battery"
+    battery = {"name": "BAT0", "capacity_pct": 22, "status": "Discharging"}
+    assert first["power"]["batteries"] == [battery]
+    assert validate(second)["power"]["summary"] == "mains power (battery 23 %)"
+
+
+def test_a_record_with_no_supply_says_unknown(tmp_path: Path) -> None:
+    writer = ReportWriter(tmp_path / "out", station=STATION, pdf_enabled=False)
+    writer.power_supply = tmp_path / "no-such-dir"
+    record = json.loads(next(p for p in writer.write(job()) if p.suffix == ".json").read_text())
+    assert validate(record)["power"] == {
+        "source": "unknown", "mains_online": None, "batteries": [],
+        "summary": "no battery or charger reported (a desktop or server)",
+    }  # fmt: skip

@@ -28,6 +28,7 @@ from wipestation.discovery.host import HostIdentity, this_host
 from wipestation.discovery.identity import safe_filename
 from wipestation.errors import ReportError
 from wipestation.model import JobResult
+from wipestation.power import POWER_SUPPLY, read_power
 from wipestation.reports.atomic import mkdirs_durable, syncfs, write_atomic
 from wipestation.reports.printer import LabelPrinter
 from wipestation.reports.readrecord import parse_object
@@ -163,6 +164,8 @@ class ReportWriter:
         self.station = station or StationInfo(station_id=socket.gethostname())
         #: The computer the station runs on (SMBIOS, discovery/host.py): every record names it.
         self.host = host if host is not None else this_host()
+        #: Read as each record is made (power.py): the record says mains, battery or unknown.
+        self.power_supply = POWER_SUPPLY
         self.signer = signer
         #: Where the station key and its record counter live: never the report target
         #: (reports/keystore.py); a path is a key directory, None the default one.
@@ -257,6 +260,7 @@ class ReportWriter:
         tag = asset_tag or self.asset_tags.get(identity, "")
         clock = self.clock()  # before the record takes its times
         record = build_record(result, self.station, asset_tag=tag, host=self.host)
+        record["power"] = read_power(self.power_supply).to_json()  # a laptop's battery matters
         record["notes"] = [*record["notes"], *self.drive_notes.get(identity, ())]
         stamp_clock(record, clock)
         return self.submit(record)
