@@ -31,7 +31,7 @@ from wipestation.reports.store_client import Endpoint, PutResult, StoreClient  #
 from wipestation.reports.uploader import StoreStatus, Uploader  # noqa: E402
 
 from tests.reports.factory import STATION, job  # noqa: E402
-from tests.store.seaweed import Seaweed, new_seaweed  # noqa: E402
+from tests.store.seaweed import Seaweed, running_seaweed  # noqa: E402
 
 BUCKET = "bench-records"
 GIVE_UP_S = 600.0  # a hang guard, not a target
@@ -85,14 +85,11 @@ def papers(count: int) -> list[Paper]:
 
 @contextmanager
 def store() -> Iterator[Seaweed]:
-    with tempfile.TemporaryDirectory(prefix="wipestation-bench-store-") as tmp:
-        server = new_seaweed(Path(tmp))
-        server.start()
-        try:
-            server.make_bucket(BUCKET)
-            yield server
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="wipestation-bench-store-") as tmp,
+        running_seaweed(Path(tmp), BUCKET) as server,
+    ):
+        yield server
 
 
 def deliver(server: Seaweed, batch: list[Paper]) -> tuple[float, list[float], StoreStatus]:

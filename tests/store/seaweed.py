@@ -13,6 +13,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -192,3 +194,16 @@ def write_tls_files(directory: Path) -> None:
     (directory / "server.key").write_bytes(
         key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
+
+
+@contextmanager
+def running_seaweed(directory: Path, bucket: str) -> Iterator[Seaweed]:
+    """A started server with ``bucket`` made, stopped when the block ends (a test may stop and
+    start it again inside)."""
+    server = new_seaweed(directory)
+    server.start()
+    try:
+        server.make_bucket(bucket)
+        yield server
+    finally:
+        server.stop()

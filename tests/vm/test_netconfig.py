@@ -8,12 +8,12 @@ unattended wiping back. Nothing leaves the machine: the guest asks only 10.0.2.2
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
+from tests.helpers.http_server import serve_http
 from tests.vm.machine import Boot, Image, Machine
 from tests.vm.test_boot import PROBE_UNIT, WANTS
 
@@ -57,14 +57,8 @@ def http_server() -> Iterator[Served]:
             self.end_headers()
             self.wfile.write(body)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    served.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve_http(Handler) as served.port:
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def netboot(image: Image, url: str, append: str = "", probe: bool = False) -> Boot:

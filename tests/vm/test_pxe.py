@@ -41,7 +41,8 @@ from wipestation.reports.store import StoreLocation, record_key
 from wipestation.reports.store_client import StoreClient, StoreError
 
 from netboot import netboot
-from tests.store.seaweed import Seaweed, new_seaweed
+from tests.helpers.http_server import serve_http
+from tests.store.seaweed import Seaweed, running_seaweed
 from tests.vm.hostcheck import TRACE, pattern_traces
 from tests.vm.machine import Boot, Image, Machine, MachineError
 from tests.vm.rack import Disk, Rack
@@ -123,26 +124,15 @@ def serving(root: Path) -> Iterator[BootServer]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    served.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve_http(Handler) as served.port:
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Seaweed]:
     """A real SeaweedFS with the floor's bucket, running (a scenario may stop and restart it)."""
-    server = new_seaweed(tmp_path / "seaweed")
-    server.start()
-    try:
-        server.make_bucket(BUCKET)
+    with running_seaweed(tmp_path / "seaweed", BUCKET) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def station_toml(store: Seaweed) -> str:

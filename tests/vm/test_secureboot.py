@@ -23,6 +23,7 @@ from tests.vm import cpio
 from tests.vm.hostcheck import Reports, Stick, pattern_traces, result_of
 from tests.vm.machine import Boot, Image, Machine
 from tests.vm.rack import Disk, Rack, ReportStick
+from tests.vm.test_scenarios import STICK_TOML  # the protection scenario's unattended stick
 
 pytestmark = pytest.mark.vm
 
@@ -30,15 +31,6 @@ READY = r"WIPESTATION READY \S+ station=\S+ tty=ttyS0 uptime=([\d.]+)s ([^\r\n]*
 #: Generous: TCG on a shared 2-core machine; SMM and a 69 MiB initrd read through the emulated
 #: USB stick by GRUB make this the slowest boot (about 60 s when the machine is idle).
 BOOT_TIMEOUT = 600
-STICK_TOML = """[station]
-console = "ttyS0"
-ui = "headless"
-unattended = true
-method = "overwrite-zero"
-verify = "full"
-poweroff = true
-exclude = ["KEEP0001"]
-"""
 #: Runs before the station (which waits for it): what the station relies on, under lockdown.
 PROBE_UNIT = """[Unit]
 DefaultDependencies=no
