@@ -128,6 +128,15 @@ class Seaweed:
                     raise RuntimeError(f"weed not ready in {START_TIMEOUT:g} s: {e}") from e
             time.sleep(0.2)
 
+    def credentials_file(self, path: Path) -> Path:
+        """The admin key pair as an AWS credentials file (what --store-credentials-file reads)."""
+        c = self.credentials
+        path.write_text(
+            f"[default]\naws_access_key_id = {c.access_key}\n"
+            f"aws_secret_access_key = {c.secret_key}\n"
+        )
+        return path
+
     def make_bucket(self, name: str, object_lock: bool = False) -> StoreClient:
         """Create a bucket; right after start the filer may still refuse, so retry (bounded)."""
         client = self.client(name)

@@ -54,13 +54,19 @@ def station_writer(target: Path, tmp: Path, store: Uploader) -> ReportWriter:
     )
 
 
-def wipe_tagged(make_loop: Callable[..., str], writer: ReportWriter, tmp: Path, tags: list[str]):
+def wipe_tagged(
+    make_loop: Callable[..., str],
+    writer: ReportWriter,
+    tmp: Path,
+    tags: list[str],
+    label: str = "lot",
+):
     """One loop device per asset tag, wiped by the real engine into ``writer``."""
     engine = planned_engine(journal_dir=tmp / "journal", report_writer=writer, buffer_size=MiB)
     try:
         inventory = Inventory()
         for n, tag in enumerate(tags):
-            drive = inventory.get(make_loop(8 * MiB + n * 4096, f"lot data {n} ".encode()))
+            drive = inventory.get(make_loop(8 * MiB + n * 4096, f"{label} data {n} ".encode()))
             assert drive is not None
             writer.asset_tags[drive.identity] = tag
             engine.start(drive, "overwrite-zero", "sample")

@@ -39,11 +39,7 @@ def test_a_per_boot_key_s_records_in_the_store_are_unenrolled(
     assert record["signature"]["key_protection"] == "ephemeral"
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("Asset Tag\nTAG-1\nTAG-2\n")
-    creds = tmp_path / "credentials"
-    c = seaweed.credentials
-    creds.write_text(
-        f"[default]\naws_access_key_id = {c.access_key}\naws_secret_access_key = {c.secret_key}\n"
-    )
+    creds = seaweed.credentials_file(tmp_path / "credentials")
     floor = Floor((enrolled[0],), (enrolled[1],), manifest, creds)  # only station-a enrolled
     opts = ("--store-endpoint", seaweed.endpoint, "--store-credentials-file", creds, "--lot", "L7")
 

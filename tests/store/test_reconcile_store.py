@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from wipestation.discovery.inventory import Inventory
 from wipestation.reports.readrecord import parse_object
 from wipestation.reports.record import StationInfo
 from wipestation.reports.sign import Signer
@@ -24,9 +23,9 @@ from wipestation.reports.store_client import StoreClient
 from wipestation.reports.target import DirectoryTarget
 from wipestation.reports.writer import ReportWriter
 
-from tests.engine.conftest import planned_engine
 from tests.store.seaweed import Seaweed
-from tests.store.test_delivery import GIVE_UP_S, MiB, settings_for, uploader
+from tests.store.test_delivery import GIVE_UP_S, settings_for, uploader
+from tests.store.test_papers import wipe_tagged
 
 ROOT = Path(__file__).resolve().parents[2]
 LOT = "L7"
@@ -56,22 +55,11 @@ def station_wipes(
         station=StationInfo(station_id=name, lot_id=LOT),
         store=store,
     )
-    engine = planned_engine(
-        journal_dir=tmp / name / "journal", report_writer=writer, buffer_size=MiB
-    )
     try:
-        inventory = Inventory()
-        for n, tag in enumerate(tags):
-            drive = inventory.get(make_loop(8 * MiB + n * 4096, f"{name} data {n} ".encode()))
-            assert drive is not None
-            writer.asset_tags[drive.identity] = tag
-            engine.start(drive, "overwrite-zero", "sample")
-        assert engine.wait(timeout=GIVE_UP_S)
-        assert all(r.passed for r in engine.results().values())
+        wipe_tagged(make_loop, writer, tmp / name, tags, label=name)
         assert store.wait_idle(GIVE_UP_S), store.status()
         assert store.status().delivered == len(tags) + 1  # and the identity file
     finally:
-        engine.close()
         writer.close()
     record = next(p for p in (stick / "reports").rglob("*.json"))
     return stick, parse_object(record.read_bytes())["signature"]["key_fingerprint"]
@@ -91,11 +79,7 @@ def floor(seaweed: Seaweed, bucket: StoreClient, make_loop, tmp_path: Path) -> F
     assert a[1] != b[1]
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("Asset Tag;Model\nTAG-1;\nTAG-2;\nTAG-3;\nTAG-4;\n")
-    creds = tmp_path / "credentials"
-    c = seaweed.credentials
-    creds.write_text(
-        f"[default]\naws_access_key_id = {c.access_key}\naws_secret_access_key = {c.secret_key}\n"
-    )
+    creds = seaweed.credentials_file(tmp_path / "credentials")
     return Floor((a[0], b[0]), (a[1], b[1]), manifest, creds)
 
 
