@@ -10,8 +10,10 @@ from wipestation.engine.journal import Journal, JournalEntry, journal_dir_for
 from wipestation.engine.verify import Classifier, fingerprint_offsets, sample_ranges
 from wipestation.errors import UnsupportedError
 from wipestation.planning import catalogue
+from wipestation.steps.blockio import aligned_buffer, uniform_bytes
 from wipestation.steps.overwrite import merge_ranges
 from wipestation.steps.patterns import STREAM, Filler, new_stream_key
+from wipestation.steps.pipeline import InPlace
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -139,3 +141,46 @@ def test_unknown_method_and_bad_byte_are_unsupported():
     with pytest.raises(UnsupportedError, match="0x5a"):
         catalogue.get("overwrite-byte:zz")
     assert catalogue.get("overwrite-byte:90").name == "overwrite-byte:0x5a"
+
+
+@pytest.mark.parametrize(
+    ("byte", "poke", "expected"),
+    [
+        (0x00, None, True),
+        (0xFF, None, True),
+        (0x00, 0, False),  # the first byte differs (the self-compare alone cannot see it)
+        (0x00, 4095, False),  # the last byte compared differs
+        (0xA5, 2048, False),
+    ],
+)
+def test_uniform_bytes_is_a_compare_with_the_constant(byte, poke, expected):
+    mem = aligned_buffer(8192)
+    view = memoryview(mem)
+    view[:8192] = bytes([byte]) * 8192
+    if poke is not None:
+        view[poke] = byte ^ 0x01
+    view[4096] = byte ^ 0xFF  # past n: never looked at
+    assert uniform_bytes(view, 4096, byte) is expected
+    assert uniform_bytes(view, 4096, byte) is (view[:4096].tobytes() == bytes([byte]) * 4096)
+    assert uniform_bytes(view, 0, byte)
+    with pytest.raises(ValueError, match="shorter"):
+        uniform_bytes(view[:10], 11, byte)
+
+
+def test_in_place_prepares_each_chunk_in_the_callers_thread_into_one_slot():
+    import threading
+
+    seen: list[tuple[int, str]] = []
+
+    def prepare(slot, item):
+        slot[0][:4] = item.to_bytes(4, "big")
+        seen.append((item, threading.current_thread().name))
+
+    with InPlace(prepare, iter(range(3)), 4096) as src:
+        got = []
+        for slot, item in src:
+            got.append((int.from_bytes(slot[0][:4], "big"), item, id(slot)))
+            src.recycle(slot)
+    assert [(v, i) for v, i, _ in got] == [(0, 0), (1, 1), (2, 2)]
+    assert len({s for _, _, s in got}) == 1  # one slot, reused
+    assert {name for _, name in seen} == {threading.current_thread().name}

@@ -28,10 +28,11 @@ from wipestation.steps.blockio import (
     aligned_buffer,
     release,
     same_bytes,
+    uniform_bytes,
 )
 from wipestation.steps.overwrite import merge_ranges
 from wipestation.steps.patterns import Filler, Pattern, constant_bytes
-from wipestation.steps.pipeline import Prefetch
+from wipestation.steps.pipeline import InPlace, Prefetch
 from wipestation.steps.plan import CancelledError, Expect, Expectation
 
 FINGERPRINT_BLOCKS = 64
@@ -214,41 +215,41 @@ class Verifier:
     def run(self) -> VerifyResult:
         ranges = self.ranges()
         total = sum(ln for _, ln in ranges)
-        bufsize = self.req.buffer_size
         mismatches: list[ByteRange] = []
         classifier, done = Classifier(), 0
-        const = self._constant_buffer()
-        try:
-            with Prefetch(self._prepare, chunked(ranges, bufsize), bufsize, views=2) as chunks:
-                for slot, (pos, n) in chunks:
-                    if self.cancel is not None and self.cancel.is_set():
-                        raise CancelledError("cancelled")
-                    ref = slot[1] if self._stream else const
-                    mismatches += self.compare(slot[0], ref, pos, n, classifier)
-                    chunks.recycle(slot)
-                    done += n
-                    self.advance(done, total)
-        finally:
-            if const is not None:
-                release(const.obj)  # type: ignore[arg-type]
+        with self._source(chunked(ranges, self.req.buffer_size)) as chunks:
+            for slot, (pos, n) in chunks:
+                if self.cancel is not None and self.cancel.is_set():
+                    raise CancelledError("cancelled")
+                mismatches += self.compare(slot, pos, n, classifier)
+                chunks.recycle(slot)
+                done += n
+                self.advance(done, total)
         return self._result(total, merge_ranges(mismatches), classifier.result())
 
-    def _constant_buffer(self) -> memoryview | None:
-        if self.filler is None or not self.filler.is_constant:
-            return None
-        view = memoryview(aligned_buffer(self.req.buffer_size))
-        self.filler.fill(view, self.req.buffer_size, 0)
-        return view
+    def _source(self, items: Iterator[ByteRange]) -> Prefetch[ByteRange] | InPlace[ByteRange]:
+        """A random stream is regenerated beside the read (a helper thread overlaps the two);
+        anything else is read and compared in this thread (pipeline.py says why)."""
+        bufsize = self.req.buffer_size
+        if self._stream:
+            return Prefetch(self._prepare, items, bufsize, views=2)
+        return InPlace(self._prepare, items, bufsize)
 
     def compare(
-        self, got: memoryview, ref: memoryview | None, pos: int, n: int, classifier: Classifier
+        self, slot: list[memoryview], pos: int, n: int, classifier: Classifier
     ) -> list[ByteRange]:
         """The fast path compares in place; only a mismatch (or no expectation) is copied out."""
-        if self.filler is not None and ref is not None and same_bytes(got, ref, n):
+        got = slot[0]
+        if self.filler is not None and self._matches(slot, n):
             classifier.add_matched(self.filler.pattern)
             return []
-        want = ref[:n].tobytes() if ref is not None else None
+        want = slot[1][:n].tobytes() if self._stream else None
         return self.check(got[:n].tobytes(), pos, want, classifier)
+
+    def _matches(self, slot: list[memoryview], n: int) -> bool:
+        if self._stream:
+            return same_bytes(slot[0], slot[1], n)
+        return uniform_bytes(slot[0], n, self.filler.pattern.byte)  # type: ignore[union-attr]
 
     @property
     def _stream(self) -> bool:

@@ -100,6 +100,17 @@ def same_bytes(a: memoryview, b: memoryview, n: int) -> bool:
     return int(_memcmp(address_of(a), address_of(b), n)) == 0
 
 
+def uniform_bytes(a: memoryview, n: int, byte: int) -> bool:
+    """Is every byte of ``a[:n]`` equal to ``byte``? The buffer is compared with itself one byte
+    on, so memory is streamed once (against a reference buffer it was streamed twice: measured
+    0.05-0.1 CPU-s/GB more, what kept a verification read of N drives behind N ``dd``)."""
+    if len(a) < n:
+        raise ValueError("buffer shorter than the compared length")
+    if n == 0:
+        return True
+    return a[0] == byte and int(_memcmp(address_of(a), address_of(a) + 1, n - 1)) == 0
+
+
 def release(mem: mmap.mmap) -> None:
     """Free a buffer now if nothing still views it (an exception's traceback may; GC does it)."""
     with contextlib.suppress(BufferError):
