@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,11 +56,16 @@ def drive_progress(engine: FakeEngine, stop: threading.Event) -> None:
             engine.advance(job_id, notify=True, phase=f"pass {tick}")
 
 
-def child(seconds: float, ascii_only: bool) -> None:
+def child(
+    seconds: float, ascii_only: bool, with_engine: Callable[[FakeEngine], None] | None = None
+) -> None:
+    """The real App for ``seconds``; ``with_engine`` gets its engine first (tui_keys.py)."""
     from wipestation.config import StationConfig
     from wipestation.tui.app import WipestationApp
 
     engine, inventory = bench_engine()
+    if with_engine is not None:
+        with_engine(engine)
     stop = threading.Event()
     threading.Thread(target=drive_progress, args=(engine, stop), daemon=True).start()
     cfg = StationConfig(station="bench", method="nist-clear")

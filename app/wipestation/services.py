@@ -15,6 +15,7 @@ from typing import Protocol
 
 from wipestation.config import StationConfig
 from wipestation.discovery.monitor import DriveEvent
+from wipestation.engine.courtesy import Courtesy
 from wipestation.engine.resume import Interrupted
 from wipestation.errors import WipestationError
 from wipestation.model import Drive, JobResult, Progress, VerifyMode
@@ -26,6 +27,9 @@ from wipestation.steps.secret import Secret
 
 class EngineLike(Protocol):
     """``engine.jobs.Engine`` as the front ends use it (tests pass fakes of this shape)."""
+
+    #: the screen's hold on the job threads while it answers a key
+    courtesy: Courtesy
 
     def start(self, drive: Drive, plan: Plan, *, resume: bool = False) -> str: ...
     def interrupted(self, drive: Drive) -> Interrupted | None: ...

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from wipestation.assembly import wire_removals
 from wipestation.config import StationConfig
 from wipestation.discovery.monitor import DriveEvent
+from wipestation.engine.courtesy import Courtesy
 from wipestation.engine.resume import Interrupted
 from wipestation.errors import UnsupportedError
 from wipestation.model import (
@@ -146,6 +147,7 @@ class FakeEngine:
         self._results: dict[str, JobResult] = {}
         self._drives: dict[str, Drive] = {}
         self._subs: list[Callable[[Progress], None]] = []
+        self.courtesy = Courtesy()  # the real one: the screen holds it on every key
 
     def start(self, drive: Drive, plan: Plan, *, resume: bool = False) -> str:
         if drive.name in self.refuse:

@@ -11,6 +11,7 @@ import asyncio
 import threading
 
 from textual.message import Message
+from wipestation.engine.courtesy import HOLD_S, Courtesy
 from wipestation.model import Drive, JobState, VerifyMode
 from wipestation.steps.plan import Plan
 from wipestation.tui.app import WipestationApp
@@ -132,3 +133,20 @@ def test_power_off_is_a_request(make_app) -> None:
     asyncio.run(scenario())
     assert len(of(PowerOffRequested, seen)) == 1
     assert app.return_value == "poweroff"
+
+
+def test_a_key_holds_the_wipe_threads_back_while_the_screen_answers(make_app) -> None:
+    """engine/courtesy.py: every key the screen receives holds the jobs for a moment."""
+    app, engine, _ = make_app()
+    engine.courtesy = Courtesy(clock=lambda: 0.0)  # a stopped clock: the hold stays readable
+    held: list[float] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            held.append(engine.courtesy.remaining())
+            await pilot.press("question_mark")
+            held.append(engine.courtesy.remaining())
+
+    asyncio.run(scenario())
+    assert held == [0.0, HOLD_S]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from wipestation.engine.budget import BufferBudget
+from wipestation.engine.courtesy import Courtesy
 from wipestation.engine.journal import Journal
 from wipestation.model import Drive, JobResult, JobState, Progress
 from wipestation.steps.blockio import BlockIO, IOFactory
@@ -75,10 +76,17 @@ class JobServices:
     slots: threading.BoundedSemaphore | None = None
     #: sizes each pass's buffers by how many jobs run (engine/budget.py); None: ``buffer_size``
     budget: BufferBudget | None = None
+    #: the screen's hold on the job threads while it answers a key (engine/courtesy.py)
+    courtesy: Courtesy | None = None
 
     def pass_buffer(self) -> int:
         """The buffer size for a pass starting now."""
         return self.budget.size() if self.budget else self.buffer_size
+
+    def step_aside(self, cancel: threading.Event) -> None:
+        """Between chunks and phases: wait while the screen holds the jobs back."""
+        if self.courtesy is not None:
+            self.courtesy.pause(cancel)
 
 
 class RateMeter:
@@ -152,6 +160,7 @@ class JobContext:
 
     def advance(self, offset: int, size: int) -> None:
         self.tracker.update_pass(offset, size)
+        self.services.step_aside(self.cancel)
 
     def log(self, line: str) -> None:
         log.info("%s: %s", self.tracker.job_id, line)

@@ -345,11 +345,14 @@ class Job:
 
     def tracker_verify(self, done: int, total: int) -> None:
         self.tracker.update(done, total, "verify")
+        self.services.step_aside(self.cancel_event)
 
     def read_io(self) -> _ReadIO:
         return _ReadIO(self)
 
     def check_cancel(self) -> None:
+        """At each phase boundary: step aside for the screen first, then honour a cancel."""
+        self.services.step_aside(self.cancel_event)
         if self.cancel_event.is_set():
             raise CancelledError("cancelled")
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from wipestation.engine import resume as resume_rule
 from wipestation.engine.budget import BufferBudget, default_total
 from wipestation.engine.context import DriveGate, JobServices, ReportSink
+from wipestation.engine.courtesy import Courtesy
 from wipestation.engine.job import Job
 from wipestation.engine.journal import Journal
 from wipestation.engine.resume import Interrupted
@@ -50,10 +51,13 @@ class Engine:
         sample_percent: float = 10.0,
         checkpoint_interval: float = CHECKPOINT_INTERVAL_S,
         present: Callable[[Drive], bool] = device_present,
+        courtesy: Courtesy | None = None,
     ) -> None:
         self.inventory = inventory
         self.journal = Journal(journal_dir)
         self.present = present
+        #: the screen holds the job threads back while it answers a key (engine/courtesy.py)
+        self.courtesy = courtesy or Courtesy()
         self.services = JobServices(
             inventory=inventory,
             journal=self.journal,
@@ -65,6 +69,7 @@ class Engine:
             present=present,
             slots=threading.BoundedSemaphore(max_workers) if max_workers else None,
             budget=BufferBudget(buffer_budget or default_total(), buffer_size, self.running),
+            courtesy=self.courtesy,
         )
         self._jobs: dict[str, Job] = {}
         self._snapshot: dict[str, Progress] = {}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.message_pump import MessagePump
 
@@ -148,6 +148,14 @@ class WipestationApp(App[str | None]):
         self.drives_screen = DrivesScreen(self.view)
         self._relay = JobLogRelay(self.post_message)
 
+    # ---- input -------------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """A key first holds the wipe threads back for a moment (engine/courtesy.py): the
+        screen's answer then does not wait behind every job for the interpreter."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.engine.courtesy.hold()
+        await super().on_event(event)
+
     # ---- start-up -----------------------------------------------------------------------------
     async def on_mount(self) -> None:
         await self.push_screen(self.drives_screen)
@@ -257,8 +265,10 @@ class WipestationApp(App[str | None]):
 
     @work(thread=True, exit_on_error=False, group="start")
     def _offer(self, drives: list[Drive]) -> None:
-        """The autopilot plans (probes) and starts: never on the UI thread."""
+        """The autopilot plans (probes) and starts: never on the UI thread (and steps aside
+        between drives while the screen answers a key)."""
         for d in drives:
+            self.engine.courtesy.pause()
             self.lot.adopt_tag(d)  # nothing is scanned here: the manifest names the asset tag
             try:
                 started = self.autopilot.offer(d)
@@ -442,8 +452,10 @@ class WipestationApp(App[str | None]):
 
     @work(thread=True, exit_on_error=False, group="start")
     def _start_jobs(self, drives: list[Drive], method: str, verify: VerifyMode) -> None:
-        """Planning probes the drive (tools, seconds each): never on the UI thread."""
+        """Planning probes the drive (tools, seconds each): never on the UI thread. Between
+        drives it steps aside while the screen answers a key (engine/courtesy.py)."""
         for d in drives:
+            self.engine.courtesy.pause()
             try:
                 started = self.services.start(d, method, verify)
             except Exception as e:  # noqa: BLE001 - any refusal must free the row, never wedge it
