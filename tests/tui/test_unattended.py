@@ -5,13 +5,17 @@ once when nothing runs, after the running wipes otherwise — never by cancellin
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 
+import pytest
 from wipestation.config import StationConfig
+from wipestation.engine.job import WORKER_NICE
 from wipestation.engine.resume import Interrupted
 from wipestation.model import JobState
 from wipestation.tui import RESTART
 
-from tests.tui.fakes import GB, make_drive
+from tests.tui.fakes import GB, FakeEngine, make_drive
 
 SIZE = (120, 40)
 
@@ -77,3 +81,40 @@ def test_a_late_boot_stick_waits_for_the_running_wipes(make_app) -> None:
     asyncio.run(scenario())
     assert app.return_value == RESTART
     assert engine.cancelled == []
+
+
+class NiceEngine(FakeEngine):
+    """Records the priority of the thread that starts each job (the start loop's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nices: list[int] = []
+
+    def start(self, drive, plan, *, resume=False):  # type: ignore[no-untyped-def]
+        self.nices.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return super().start(drive, plan, resume=resume)
+
+
+@pytest.mark.parametrize("unattended", [True, False])
+def test_the_start_loops_plan_at_the_wipes_priority_and_the_screen_keeps_its_own(
+    make_app, unattended: bool
+) -> None:
+    """Issue 18: planning probes each drive with tools; the start loops (the autopilot's and
+    the operator's) and so their tools run at WORKER_NICE, never at the screen's priority."""
+    config = StationConfig(station="s", unattended=unattended, method="nist-clear")
+    engine = NiceEngine()
+    app, _, _ = make_app(drives=[make_drive("sdb", "NICE0001", GB)], config=config, engine=engine)
+    screen_nice: list[int] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            screen_nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            if not unattended:
+                app.start_wipe(("sdb",), "overwrite-zero")
+                await app.workers.wait_for_complete()
+
+    asyncio.run(scenario())
+    assert engine.nices == [WORKER_NICE]
+    assert screen_nice[0] < WORKER_NICE  # the screen's own thread kept its priority

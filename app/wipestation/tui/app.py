@@ -27,6 +27,7 @@ from wipestation.custody.desk import LotDesk, open_desk
 from wipestation.custody.resume import Prior, describe, prior_from
 from wipestation.discovery.inventory import listing_order
 from wipestation.discovery.monitor import DriveEvent
+from wipestation.engine.job import lower_priority
 from wipestation.errors import ReportError, WipestationError
 from wipestation.model import Drive, JobState, Progress, VerifyMode
 from wipestation.planning.catalogue import Method, all_methods
@@ -266,7 +267,8 @@ class WipestationApp(App[str | None]):
     @work(thread=True, exit_on_error=False, group="start")
     def _offer(self, drives: list[Drive]) -> None:
         """The autopilot plans (probes) and starts: never on the UI thread (and steps aside
-        between drives while the screen answers a key)."""
+        between drives while the screen answers a key), at the wipes' priority as its tools."""
+        lower_priority()
         for d in drives:
             self.engine.courtesy.pause()
             self.lot.adopt_tag(d)  # nothing is scanned here: the manifest names the asset tag
@@ -454,6 +456,7 @@ class WipestationApp(App[str | None]):
     def _start_jobs(self, drives: list[Drive], method: str, verify: VerifyMode) -> None:
         """Planning probes the drive (tools, seconds each): never on the UI thread. Between
         drives it steps aside while the screen answers a key (engine/courtesy.py)."""
+        lower_priority()  # its probe tools too: starting 48 drives must not outrank the screen
         for d in drives:
             self.engine.courtesy.pause()
             try:
