@@ -5,8 +5,6 @@ once when nothing runs, after the running wipes otherwise — never by cancellin
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
 
 import pytest
 from wipestation.config import StationConfig
@@ -15,6 +13,7 @@ from wipestation.engine.resume import Interrupted
 from wipestation.model import JobState
 from wipestation.tui import RESTART
 
+from tests.engine.test_priority import nice
 from tests.tui.fakes import GB, FakeEngine, make_drive
 
 SIZE = (120, 40)
@@ -91,7 +90,7 @@ class NiceEngine(FakeEngine):
         self.nices: list[int] = []
 
     def start(self, drive, plan, *, resume=False):  # type: ignore[no-untyped-def]
-        self.nices.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        self.nices.append(nice())
         return super().start(drive, plan, resume=resume)
 
 
@@ -110,7 +109,7 @@ def test_the_start_loops_plan_at_the_wipes_priority_and_the_screen_keeps_its_own
         async with app.run_test(size=SIZE) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
-            screen_nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            screen_nice.append(nice())
             if not unattended:
                 app.start_wipe(("sdb",), "overwrite-zero")
                 await app.workers.wait_for_complete()
