@@ -71,9 +71,6 @@ class CountingCourtesy(Courtesy):
         self.released = threading.Event()
         self.lock = threading.Lock()
 
-    def remaining(self) -> float:
-        return 0.0 if self.released.is_set() else 3600.0
-
     def pause(self, cancel: threading.Event | None = None) -> None:
         with self.lock:
             self.pauses += 1
