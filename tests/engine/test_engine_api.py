@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+from wipestation.discovery.inventory import Inventory
 from wipestation.engine.context import RateMeter
-from wipestation.model import JobState
+from wipestation.engine.jobs import Engine
+from wipestation.errors import SafetyError
+from wipestation.model import Drive, JobState
 
-from tests.engine.conftest import MiB, drive_of, planned_engine, read_all
+from tests.engine.conftest import MiB, PlannedEngine, drive_of, planned_engine, read_all
 
 
 class BrokenWriter:
@@ -25,6 +29,57 @@ def test_report_failure_keeps_the_result(make_loop, make_engine):
     result = engine.results()[job]
     assert result.state == JobState.PASSED
     assert any("report not written" in n for n in result.notes)
+    assert read_all(dev) == bytes(4 * MiB)
+
+
+class MeetingInventory(Inventory):
+    """The first two re-checks wait for each other: two starts of one drive, side by side.
+    Later ones (a job opening its drive) wait for ``released``: no job ends before both
+    starts returned (a job that ended frees its drive for another wipe)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meet, self.calls = threading.Barrier(2, timeout=30), 0
+        self.released = threading.Event()
+
+    def recheck(self, planned: Drive) -> Drive:
+        self.calls += 1
+        if self.calls <= 2:
+            self.meet.wait()
+        else:
+            self.released.wait(30)
+        return super().recheck(planned)
+
+
+def test_two_starts_of_one_drive_at_once_make_one_job(make_loop, tmp_path):
+    """48 drives start from several threads at boot: the check that a drive has no job yet and
+    the job's registration are one step, so two starts that race never both run."""
+    dev = make_loop(4 * MiB, b"x")
+    inventory = MeetingInventory()
+    engine = PlannedEngine(Engine(inventory, journal_dir=tmp_path / "journal"))
+    outcomes: list[object] = []
+
+    def start() -> None:
+        try:
+            outcomes.append(engine.start(drive_of(dev), "overwrite-zero", "full"))
+        except SafetyError as e:
+            outcomes.append(e)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    inventory.released.set()
+    try:
+        assert engine.wait(timeout=60)
+    finally:
+        engine.close()
+    refused = [o for o in outcomes if isinstance(o, SafetyError)]
+    assert len(outcomes) == 2, outcomes
+    assert len(refused) == 1, outcomes
+    assert "is already being wiped" in str(refused[0])
+    assert len(engine.results()) == 1
     assert read_all(dev) == bytes(4 * MiB)
 
 

@@ -94,7 +94,8 @@ class Engine:
         job = Job(self.services, self, drive, plan, entry)
         if resume and entry is None:
             job.notes.append("resume requested, but no journal for this drive: started afresh")
-        with self._cond:
+        with self._cond:  # checked again with the registration: two starts of one drive race
+            self._refuse_second_job(drive)
             self._jobs[job.job_id] = job
             self._snapshot[job.job_id] = job.tracker.current
         job.thread.start()
@@ -208,6 +209,12 @@ class Engine:
             self.inventory.recheck(drive)
         except DeviceGoneError as e:  # callers handle one kind of refusal before a start
             raise SafetyError(f"refusing to wipe {drive.path}: it is no longer present") from e
+        with self._cond:  # other threads start jobs meanwhile (48 drives at boot)
+            self._refuse_second_job(drive)
+
+    def _refuse_second_job(self, drive: Drive) -> None:
+        """Under the lock: iterating the jobs while another thread adds one raises
+        "dictionary changed size" (a drive of 48 was once refused so, and never wiped)."""
         for job in self._jobs.values():
             if job.drive.identity == drive.identity and job.job_id not in self._results:
                 raise SafetyError(f"{drive.path} is already being wiped (job {job.job_id})")
