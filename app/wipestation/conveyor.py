@@ -166,6 +166,8 @@ class Conveyor:
         """Block until idle for ``settle_s`` (late hotplug arrivals restart the wait)."""
         quiet_since: float | None = None
         while True:
+            for drive in self.autopilot.due():  # a start that failed by a fault, tried again
+                self.offer(drive)
             self._report_finished()
             self.report_running()
             self.report_controllers()

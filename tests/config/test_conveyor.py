@@ -16,6 +16,7 @@ from wipestation.engine.resume import Interrupted
 from wipestation.errors import UnsupportedError
 from wipestation.model import JobResult, JobState, Progress
 from wipestation.services import Services
+from wipestation.unattended import ATTEMPTS, RETRY_S, Refused
 
 from tests.discovery.test_identity import QEMU
 from tests.tui.fakes import FakePlanner, FakeWatcher
@@ -109,11 +110,86 @@ def test_protected_and_unsupported_drives_are_skipped_with_a_reason() -> None:
         protected_reasons=("Wipestation boot stick (label WIPESTATION)",),
     )
     assert conv.autopilot.offer(boot) is None
-    assert conv.autopilot.offer(qemu("nvme")) is None
+    assert conv.autopilot.offer(qemu("nvme")) == Refused(
+        "cannot start: nvme-sanitize-crypto is not supported by QEMU NVMe Ctrl"
+    )
+    assert conv.autopilot.due() == []  # a decision is not tried again
     assert engine.started == []
     text = out.getvalue()
     assert "SKIP USB0001 /dev/sdd protected: Wipestation boot stick" in text
     assert "SKIP NVME0001 /dev/nvme0n1 cannot start: nvme-sanitize-crypto is not supported" in text
+
+
+class FaultyEngine(FakeEngine):
+    """Its first ``faults`` starts fail as a race once did ("dictionary changed size")."""
+
+    def __init__(self, faults: int) -> None:
+        super().__init__()
+        self.faults = faults
+
+    def start(self, drive, plan, *, resume=False) -> str:
+        if self.faults:
+            self.faults -= 1
+            raise RuntimeError("dictionary changed size during iteration")
+        return super().start(drive, plan, resume=resume)
+
+
+def faulty_conveyor(faults: int) -> tuple[Conveyor, FaultyEngine, io.StringIO, list[float]]:
+    now, out = [100.0], io.StringIO()
+    engine = FaultyEngine(faults)
+    conv = conveyor(engine, "overwrite-zero", "full", out)
+    conv.autopilot.clock = lambda: now[0]
+    return conv, engine, out, now
+
+
+def test_a_start_that_fails_by_a_fault_is_tried_again_and_holds_the_power_off() -> None:
+    conv, engine, out, now = faulty_conveyor(faults=1)
+    sata = qemu("sata")
+    first = conv.autopilot.offer(sata)
+    assert isinstance(first, Refused)
+    assert first.again
+    assert "RuntimeError: dictionary changed size" in first.reason
+    assert "RETRY SATA0001 /dev/sda in 10 s (attempt 1 of 3): RuntimeError" in out.getvalue()
+    assert not conv.idle()  # not done (no power-off) while a try is still due
+    assert conv.autopilot.due() == []  # not yet
+    now[0] += RETRY_S
+    assert conv.autopilot.due() == [sata]
+    assert not conv.idle()  # due, but not yet taken by an offer
+    started = conv.autopilot.offer(sata)
+    assert not isinstance(started, Refused)
+    assert started is not None
+    assert engine.started == ["SATA0001"]
+    assert conv.idle()
+    assert conv.autopilot.offer(sata) is None  # started once: never again this session
+
+
+def test_a_drive_that_faults_at_every_attempt_is_refused_in_the_end() -> None:
+    conv, engine, out, now = faulty_conveyor(faults=ATTEMPTS)
+    sata = qemu("sata")
+    for _ in range(ATTEMPTS - 1):
+        assert conv.autopilot.offer(sata).again  # type: ignore[union-attr]
+        now[0] += RETRY_S
+        assert conv.autopilot.due() == [sata]
+    last = conv.autopilot.offer(sata)
+    assert last == Refused(
+        f"cannot start after {ATTEMPTS} attempts: "
+        "RuntimeError: dictionary changed size during iteration"
+    )
+    assert f"SKIP SATA0001 /dev/sda cannot start after {ATTEMPTS} attempts" in out.getvalue()
+    now[0] += RETRY_S
+    assert conv.autopilot.due() == []
+    assert engine.started == []
+    assert conv.idle()  # refused: the station may end (the SKIP line says why)
+
+
+def test_the_conveyor_tries_a_faulted_start_again_while_it_waits() -> None:
+    conv, engine, _, now = faulty_conveyor(faults=1)
+    conv._recount = False  # no inventory here: no RAID controllers to count
+    conv.offer(qemu("sata"))
+    assert engine.started == []
+    now[0] += RETRY_S
+    conv.wait_idle(settle_s=0, poll_s=0)
+    assert engine.started == ["SATA0001"]
 
 
 def test_removal_reaches_the_engine_and_the_log() -> None:

@@ -12,6 +12,7 @@ from wipestation.engine.job import WORKER_NICE
 from wipestation.engine.resume import Interrupted
 from wipestation.model import JobState
 from wipestation.tui import RESTART
+from wipestation.unattended import RETRY_S
 
 from tests.engine.test_priority import nice
 from tests.tui.fakes import GB, FakeEngine, make_drive
@@ -117,3 +118,47 @@ def test_the_start_loops_plan_at_the_wipes_priority_and_the_screen_keeps_its_own
     asyncio.run(scenario())
     assert engine.nices == [WORKER_NICE]
     assert screen_nice[0] < WORKER_NICE  # the screen's own thread kept its priority
+
+
+class OnceFaultyEngine(FakeEngine):
+    """Its first start fails by a fault, as a race in the engine once did."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.faulted = False
+
+    def start(self, drive, plan, *, resume=False):  # type: ignore[no-untyped-def]
+        if not self.faulted:
+            self.faulted = True
+            raise RuntimeError("dictionary changed size during iteration")
+        return super().start(drive, plan, resume=resume)
+
+
+def test_a_start_that_faults_shows_refused_and_is_tried_again(make_app) -> None:
+    """The row of a drive whose start failed says REFUSED and why (it said "idle" and the
+    station powered off with the drive untouched); the autopilot tries it again."""
+    config = StationConfig(station="s", unattended=True, method="nist-clear")
+    engine, now = OnceFaultyEngine(), [0.0]
+    app, _, _ = make_app(drives=[make_drive("sdb", "RACE0001", GB)], config=config, engine=engine)
+    app.autopilot.clock = lambda: now[0]
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            seen.append(app.station.row_of("sdb").state)  # type: ignore[union-attr]
+            seen.append(app.station.row_of("sdb").refused)  # type: ignore[union-attr]
+            app.tick()
+            await app.workers.wait_for_complete()
+            assert engine.started == []  # not due yet
+            now[0] += RETRY_S
+            app.tick()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    assert seen[0] == "REFUSED"
+    assert "RuntimeError: dictionary changed size" in seen[1]
+    assert "trying again in 10 s" in seen[1]
+    assert engine.started == [("sdb", "nist-clear", "sample")]

@@ -76,7 +76,7 @@ from wipestation.tui.screens.secret import SecretGiven
 from wipestation.tui.screens.signin import SignInScreen
 from wipestation.tui.station import Station
 from wipestation.tui.view import StationView
-from wipestation.unattended import Autopilot
+from wipestation.unattended import Autopilot, Refused
 
 log = logging.getLogger("wipestation.tui")
 TICK_S = 1 / 3  # 3 Hz: smooth enough for people, cheap for 48 rows
@@ -277,7 +277,9 @@ class WipestationApp(App[str | None]):
             except Exception as e:  # noqa: BLE001 - a refusal must free the row, never wedge it
                 self.post_message(StartRefused(d.name, d.path, str(e) or repr(e)))
                 continue
-            if started is not None:
+            if isinstance(started, Refused):  # the row says so (REFUSED), not "idle"
+                self.post_message(StartRefused(d.name, d.path, started.reason))
+            elif started is not None:
                 self.post_message(JobStarted(d.name, started.job_id, started.method))
 
     def _autopilot_said(self, line: str) -> None:
@@ -510,6 +512,8 @@ class WipestationApp(App[str | None]):
     def tick(self) -> None:
         self.station.refresh(self.engine.snapshot())
         self.refresh_view()
+        if self.config.unattended and (again := self.autopilot.due()):
+            self._offer(again)  # starts that failed by a fault, tried again
         if self.stick_arrived is not None and self.stick_arrived():
             self._restart_for_stick()
         elif computermode.powers_off(self.config):
