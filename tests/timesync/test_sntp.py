@@ -89,23 +89,30 @@ def test_an_unknown_host_is_one_line() -> None:
 
 
 @pytest.fixture
-def responder() -> Iterator[tuple[socket.socket, list[bytes]]]:
-    """A UDP socket on 127.0.0.1 that answers each datagram with the next of ``replies``."""
+def responder() -> Iterator[tuple[socket.socket, list[list[bytes]]]]:
+    """A UDP socket on 127.0.0.1 that answers each datagram with the next of ``replies``.
+    Its thread is stopped and joined before the socket closes: a thread still in ``recvfrom``
+    on a closed descriptor could read from whatever socket a later test opens on that number."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
-    replies: list[bytes] = []
+    sock.settimeout(0.1)
+    replies: list[list[bytes]] = []
+    stop = threading.Event()
 
     def serve() -> None:
-        while True:
+        while not stop.is_set():
             try:
                 data, peer = sock.recvfrom(1024)
-            except OSError:
-                return
+            except TimeoutError:
+                continue
             for reply in replies.pop(0) if replies else [data]:  # default: echo it back
                 sock.sendto(reply, peer)
 
-    threading.Thread(target=serve, daemon=True).start()
-    yield sock, replies  # type: ignore[misc]
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield sock, replies
+    stop.set()
+    thread.join(timeout=30)
     sock.close()
 
 
