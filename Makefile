@@ -19,7 +19,7 @@ APT_PACKAGES := util-linux udev kmod hdparm nvme-cli sg3-utils smartmontools e2f
 	fonts-dejavu-core fonts-droid-fallback fusefat genimage swtpm tpm2-tools mmc-utils \
 	dnsmasq-base ipxe-qemu
 
-.PHONY: help deps apt venv tools check lint typecheck format test bench bench-boot image netboot demo usb snapshot-update clean \
+.PHONY: help deps apt venv tools check lint typecheck format test bench bench-boot bench-keys image netboot demo usb snapshot-update clean \
 	buildroot-check buildroot-image
 
 help:  ## list the targets
@@ -80,6 +80,9 @@ bench: deps  ## throughput ratios against dd and nwipe on loop devices (prints, 
 
 bench-boot: deps image  ## power-on to station screen under QEMU, 8-disk rack (prints, never asserts)
 	$(PY) bench/boottime.py
+
+bench-keys: deps image  ## the screen's key echo in the 48-disk VM, by phase of the wipes (~8 min; prints)
+	$(PY) bench/vm_keys.py
 
 snapshot-update: venv  ## re-record the TUI snapshot tests
 	$(PYTEST) tests/tui --snapshot-update -q
