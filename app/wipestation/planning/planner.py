@@ -32,6 +32,26 @@ PROBE_CACHE_TTL_S = 60.0
 
 CacheKey = tuple[str, tuple[int, int], int]
 
+#: How long an ask waits for the same drive's probe already under way before it probes itself:
+#: the tools have timeouts of their own, so this is only a bound, never the usual path.
+FLIGHT_WAIT_S = 300.0
+
+
+class _Flight:
+    """One probe under way; whoever asks for the same drive meanwhile waits for its answer."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._caps: Capabilities | None = None
+
+    def land(self, caps: Capabilities | None) -> None:
+        """The answer, or None when the probe failed (the waiters then probe themselves)."""
+        self._caps = caps
+        self._done.set()
+
+    def answer(self) -> Capabilities | None:
+        return self._caps if self._done.wait(FLIGHT_WAIT_S) else None
+
 
 class Planner:
     """``plan(drive, method, verify)`` from a cached probe; thread-safe."""
@@ -46,21 +66,49 @@ class Planner:
     ) -> None:
         self.prober, self.options, self.ttl, self.clock = prober, options, ttl, clock
         self._cache: dict[CacheKey, tuple[float, Capabilities]] = {}
+        self._flights: dict[CacheKey, _Flight] = {}
         self._lock = threading.Lock()
         #: the secrets operators gave to open locked drives, by drive identity (never persisted)
         self._secrets: dict[str, Secret] = {}
 
     def capabilities(self, drive: Drive) -> Capabilities:
-        """What the drive reported, asked at most once per ``ttl`` for the same key."""
+        """What the drive reported, asked at most once per ``ttl`` for the same key. A drive
+        already being asked is not asked again meanwhile: the screen's health probe and a start
+        of that drive take one answer (48 starts at once had run every tool twice: issue 18)."""
         key = (drive.identity, drive.devnum, drive.size_bytes)
         with self._lock:
             hit = self._cache.get(key)
-        if hit is not None and self.clock() - hit[0] < self.ttl:
-            return hit[1]
-        caps = self.prober(drive)
-        with self._lock:
-            self._cache[key] = (self.clock(), caps)
+            if hit is not None and self.clock() - hit[0] < self.ttl:
+                return hit[1]
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+                owner = True
+            else:
+                owner = False
+        if not owner and (caps := flight.answer()) is not None:
+            return caps
+        return self._ask(drive, key, flight if owner else None)
+
+    def _ask(self, drive: Drive, key: CacheKey, flight: _Flight | None) -> Capabilities:
+        """Probe; the answer is cached and handed to whoever waits on ``flight``. A failure is
+        not cached: the waiters and the next ask probe again."""
+        try:
+            caps = self.prober(drive)
+        except BaseException:
+            self._land(key, flight, None)
+            raise
+        self._land(key, flight, caps)
         return caps
+
+    def _land(self, key: CacheKey, flight: _Flight | None, caps: Capabilities | None) -> None:
+        with self._lock:
+            if caps is not None:
+                self._cache[key] = (self.clock(), caps)
+            if flight is not None and self._flights.get(key) is flight:
+                del self._flights[key]
+        if flight is not None:
+            flight.land(caps)
 
     def prefetch(self, drives: Iterable[Drive]) -> None:
         """Probe ``drives`` concurrently into the cache: checking N drives then costs the

@@ -652,6 +652,10 @@ class WipestationApp(App[str | None]):
 
     @work(thread=True, exit_on_error=False, group="probe")
     def probe_drives(self, drives: list[Drive]) -> None:
+        """The health column's probes, at the wipes' priority as their tools: the screen goes
+        first when 48 drives arrive at once (the planner runs one probe per drive: a start of
+        the same drive meanwhile takes this answer)."""
+        lower_priority()
         for drive in drives:
             if drive.protected:  # never worth a tool run; the reason is what matters
                 continue
