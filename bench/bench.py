@@ -31,6 +31,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo: tests.helpers
 
 from wipestation.discovery.inventory import Inventory
 from wipestation.engine.jobs import Engine
@@ -38,6 +41,8 @@ from wipestation.engine.verify import Verifier, VerifyRequest
 from wipestation.planning.planner import Planner
 from wipestation.steps.blockio import DEFAULT_BUFFER, FdBlockIO
 from wipestation.steps.plan import Expect, Expectation
+
+from tests.helpers.loops import udev_for_the_run  # noqa: E402
 
 MiB = 1024 * 1024
 #: how the scaling figures run the command (as a user would: a process of its own)
@@ -469,6 +474,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"bench: --counts wants numbers like 1,2,4,8, not {args.counts!r}", file=sys.stderr)
         return 2
+    with udev_for_the_run():
+        return run_benches(args, counts)
+
+
+def run_benches(args: argparse.Namespace, counts: list[int]) -> int:
+    import store_rate  # beside this script
+
     at_worker_priority()
     print(f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)", flush=True)
     total = args.scaling_mib * MiB

@@ -234,7 +234,14 @@ def main(argv: list[str] | None = None) -> int:
     if os.geteuid() != 0:
         print("fixedcost: needs root (loop devices)", file=sys.stderr)
         return 1
-    from bench import at_worker_priority  # bench/bench.py, beside this script
+    from bench import udev_for_the_run  # bench/bench.py, beside this script
+
+    with udev_for_the_run():
+        return measure_all(args)
+
+
+def measure_all(args: argparse.Namespace) -> int:
+    from bench import at_worker_priority
 
     at_worker_priority()  # the command and dd alike (inherited), as the wipe threads are
     targets = {1: 0.3, 8: 0.5}

@@ -16,10 +16,8 @@ MiB = 1024 * 1024
 @pytest.fixture(scope="session")
 def udev() -> Iterator[None]:
     """udev must run for pyudev to see properties; stop it again only if we started it."""
-    started = loops.start_udevd()
-    yield
-    if started:
-        loops.stop_udevd()
+    with loops.udev_for_the_run():
+        yield
 
 
 @pytest.fixture

@@ -35,6 +35,19 @@ def stop_udevd(timeout: float = 10) -> None:
         time.sleep(0.05)
 
 
+@contextlib.contextmanager
+def udev_for_the_run() -> Iterator[None]:
+    """udevd running for the duration: the station refuses a drive udev has not identified
+    (a machine without udevd, as CI's, would see every loop device protected). Stopped again
+    only if this started it."""
+    started = start_udevd()
+    try:
+        yield
+    finally:
+        if started:
+            stop_udevd()
+
+
 def settle(timeout: int = 10) -> None:
     subprocess.run(["udevadm", "settle", f"--timeout={timeout}"], check=False)
 
