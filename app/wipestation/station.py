@@ -48,6 +48,7 @@ from wipestation import (
 )
 from wipestation.config import StationConfig
 from wipestation.custody.manifest import MANIFESTS, MAX_BYTES
+from wipestation.discovery.partuuid import PartitionFinder, PartitionScan
 from wipestation.discovery.safety import BOOT_LABEL
 from wipestation.errors import ToolError, ToolFailedError
 from wipestation.planning import catalogue
@@ -102,13 +103,15 @@ def find_stick(
     wait_s: float = STICK_WAIT_S,
     sleep: Callable[[float], None] = time.sleep,
     tell: Callable[[float], None] = lambda waited: None,
+    scan: PartitionScan | None = None,
 ) -> Path | None:
     """The boot stick's partition, waiting up to ``wait_s`` only when a PARTUUID was given;
-    ``tell(seconds waited)`` about every second meanwhile, so the wait is never silent."""
+    ``tell(seconds waited)`` about every second meanwhile, so the wait is never silent. A
+    ``scan`` finds it before udev's link exists (discovery/partuuid.py says why)."""
     start = time.monotonic()
     told = 0
     while True:
-        found = spec.present(dev_disk)
+        found = spec.present(dev_disk) or (scan.found if scan else None)
         waited = time.monotonic() - start
         if found or not spec.named or waited >= wait_s:
             return found
@@ -116,6 +119,19 @@ def find_stick(
             told = max(1, int(waited))
             tell(waited)
         sleep(POLL_S)
+
+
+def wait_for_stick(spec: StickSpec, wait_s: float, out: TextIO) -> Path | None:
+    """``find_stick`` on the terminal, with the kernel's partitions searched beside udev's
+    links while it waits."""
+    scan = PartitionScan(PartitionFinder(spec.partuuid)).start() if spec.named and wait_s else None
+    try:
+        return find_stick(
+            spec, wait_s=wait_s, tell=lambda s: _tell(out, waiting_line(spec, s)), scan=scan
+        )
+    finally:
+        if scan:
+            scan.stop()
 
 
 def waiting_line(spec: StickSpec, waited: float) -> str:
@@ -387,10 +403,12 @@ def boot_config(
     # After a restart the stick may be gone (it may be pulled once the station is up): keep the
     # configuration this boot started with instead of waiting for it again.
     wait = 0 if copied.exists() else STICK_WAIT_S
-    stick = find_stick(spec, wait_s=wait, tell=lambda s: _tell(out, waiting_line(spec, s)))
+    stick = wait_for_stick(spec, wait, out)
     problem = ""
     if stick:
+        boottimes.mark(f"stick-found {stick}")
         stick_config, problem = copy_stick_config(stick)
+        boottimes.mark("stick-read")
     else:
         stick_config = copied if copied.exists() else None
     net = netconfig.boot_copy(_net_source(cmdline), tell=lambda line: _tell(out, line))

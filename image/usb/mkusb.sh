@@ -26,12 +26,15 @@ fs_uuid=$(echo "${volid:0:4}-${volid:4:4}" | tr a-f A-F)
 # BIOS GRUB: every module built in, so the stick needs no /boot/grub/<platform>/ directory.
 mods="biosdisk part_msdos fat normal linux configfile search search_fs_uuid search_label echo
 	test serial terminal sleep halt reboot ls cat keystatus"
-# GRUB script has no ||: the label search is the fallback, the FAT serial search wins if found.
+# The stick is found by its FAT serial, on the boot drive first (the BIOS lists the drive it
+# booted from as hd0; GRUB stops at a hinted device that has it): a full search would read every
+# disk of a rack through the BIOS (issue 18). Found nowhere, the boot drive's partition is used.
+# This early config runs in GRUB's rescue parser: commands only, no if/else.
 # The serial console comes first so that a failure is visible there too.
 printf '%s\n' 'serial --unit=0 --speed=115200' 'terminal_input console serial' \
-	'terminal_output console serial' "search --no-floppy --label $label --set=root" \
-	"search --no-floppy --fs-uuid $fs_uuid --set=root" 'set prefix=($root)/boot/grub' \
-	'configfile $prefix/grub.cfg' >"$tmp/early.cfg"
+	'terminal_output console serial' 'set root=hd0,msdos1' \
+	"search --no-floppy --fs-uuid $fs_uuid --set=root --hint-bios=hd0,msdos1" \
+	'set prefix=($root)/boot/grub' 'configfile $prefix/grub.cfg' >"$tmp/early.cfg"
 # shellcheck disable=SC2086
 grub-mkimage -O i386-pc -c "$tmp/early.cfg" -p /boot/grub -o "$tmp/core.img" $mods
 [ "$(stat -c %s "$tmp/core.img")" -lt $((2047 * 512)) ] || { echo "core.img too big" >&2; exit 1; }
