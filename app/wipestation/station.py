@@ -90,6 +90,11 @@ class StickSpec:
         settings (both instances wait for it; the first to see it copies them)."""
         return self.present() is not None or paths.STICK_COPY.exists()
 
+    def exact(self, dev_disk: Path = Path("/dev/disk")) -> Path | None:
+        """The named partition's udev link, never the label's."""
+        link = dev_disk / "by-partuuid" / self.partuuid
+        return link.resolve() if self.partuuid and link.exists() else None
+
     def present(self, dev_disk: Path = Path("/dev/disk")) -> Path | None:
         for link in self.candidates(dev_disk):
             if link.exists():
@@ -111,10 +116,11 @@ def find_stick(
     start = time.monotonic()
     told = 0
     while True:
-        found = spec.present(dev_disk) or (scan.found if scan else None)
         waited = time.monotonic() - start
-        if found or not spec.named or waited >= wait_s:
-            return found
+        over = not spec.named or waited >= wait_s
+        found = spec.exact(dev_disk) or (scan.found if scan else None)
+        if found or over:  # the label only once the named partition had its wait
+            return found or spec.present(dev_disk)
         if int(waited) > told or not told:
             told = max(1, int(waited))
             tell(waited)

@@ -24,11 +24,11 @@ volid=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 fs_uuid=$(echo "${volid:0:4}-${volid:4:4}" | tr a-f A-F)
 
 # BIOS GRUB: every module built in, so the stick needs no /boot/grub/<platform>/ directory.
-mods="biosdisk part_msdos fat normal linux configfile search search_fs_uuid search_label echo
+mods="biosdisk part_msdos fat normal linux configfile search search_fs_uuid echo
 	test serial terminal sleep halt reboot ls cat keystatus"
 # The stick is found by its FAT serial, on the boot drive first (the BIOS lists the drive it
-# booted from as hd0; GRUB stops at a hinted device that has it): a full search would read every
-# disk of a rack through the BIOS (issue 18). Found nowhere, the boot drive's partition is used.
+# booted from as hd0), so a second stick written from the same image is not taken before it.
+# Found nowhere, the boot drive's partition is used.
 # This early config runs in GRUB's rescue parser: commands only, no if/else.
 # The serial console comes first so that a failure is visible there too.
 printf '%s\n' 'serial --unit=0 --speed=115200' 'terminal_input console serial' \

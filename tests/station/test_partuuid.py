@@ -91,10 +91,12 @@ def test_each_disk_is_read_once_per_medium_and_a_read_error_is_not_the_stick(tre
     assert sorted(reads) == ["sda", "sdb", "sdb", "sdc"]
 
 
-def test_find_stick_takes_the_scan_before_udev_has_a_link(tree, tmp_path: Path) -> None:
+def test_find_stick_takes_the_scans_exact_match_before_a_label_link(tree, tmp_path: Path) -> None:
     sys_block, dev = tree
     scan = PartitionScan(PartitionFinder("1a2b3c4d-01", sys_block, dev)).start()
-    links = tmp_path / "disk"  # udev's /dev/disk: empty
+    links = tmp_path / "disk"  # udev's /dev/disk: no PARTUUID link yet, another stick's label
+    (links / "by-label").mkdir(parents=True)
+    (links / "by-label" / "WIPESTATION").symlink_to(dev / "sda1")
     try:
         found = station.find_stick(station.StickSpec("1a2b3c4d-01"), links, wait_s=30, scan=scan)
     finally:

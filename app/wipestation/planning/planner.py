@@ -81,11 +81,9 @@ class Planner:
             if hit is not None and self.clock() - hit[0] < self.ttl:
                 return hit[1]
             flight = self._flights.get(key)
+            owner = flight is None
             if flight is None:
                 flight = self._flights[key] = _Flight()
-                owner = True
-            else:
-                owner = False
         if not owner and (caps := flight.answer()) is not None:
             return caps
         return self._ask(drive, key, flight if owner else None)
